@@ -1,0 +1,42 @@
+# Two commands: `make demo` runs the built-in study, `make test` runs lint, types and tests.
+# Each creates .venv and installs what it needs the first time; later runs skip what is installed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TORCH_STAMP := $(VENV)/.torch-installed
+STAMP := $(VENV)/.gazealign-installed
+
+.PHONY: demo test lint typecheck pytest install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Pinned: an unpinned torch pulls a multi-GB CUDA build.
+$(TORCH_STAMP): | $(BIN)/python
+	$(BIN)/python -m pip install --quiet torch==2.14.1 torchvision==0.29.1
+	touch $@
+
+$(STAMP): pyproject.toml $(TORCH_STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/gazealign demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy src
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from gazealign.cli import main
+
+main()

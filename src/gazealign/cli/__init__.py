@@ -1,0 +1,64 @@
+"""The ``gazealign`` command line.
+
+Each command group lives in its own module here and is registered in :func:`build_app`.
+User errors (:class:`~gazealign.errors.GazeAlignError`) print one message and exit with 2.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+from rich.console import Console
+
+from gazealign import __version__
+from gazealign.errors import GazeAlignError
+
+err_console = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gazealign {__version__}")
+        raise typer.Exit()
+
+
+def build_app() -> typer.Typer:
+    from gazealign.cli import study
+
+    app = typer.Typer(
+        help="Compare where a neural network and people look on a face when they recognise its expression.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+
+    @app.callback()
+    def _root(
+        version: bool = typer.Option(
+            False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ) -> None:
+        """gazealign: human gaze vs network saliency on faces."""
+
+    study.register(app)
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    app = build_app()
+    try:
+        result = app(args=argv, standalone_mode=False)
+    except GazeAlignError as exc:
+        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    sys.exit(result if isinstance(result, int) else 0)

@@ -1,0 +1,36 @@
+"""The ``[comparison]`` table: perturbation analysis, metrics, statistics."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, PositiveInt
+
+from gazealign.config.base import Section
+
+
+class PerturbationSection(Section):
+    tile_px: PositiveInt = Field(
+        56, description="Tile side in model-input px (thesis: 56 on 224 = 4x4 grid)."
+    )
+    orders: list[Literal["morf", "lerf"]] = Field(["morf", "lerf"], description="Orders to run.")
+    tile_score: Literal["sum", "mean"] = Field(
+        "sum", description="Tile score from the map inside it."
+    )
+    fill: Literal["uniform_noise", "mean", "blur", "zeros"] = Field(
+        "uniform_noise", description="What replaces a tile."
+    )
+    random_orders: PositiveInt = Field(10, description="Number of random orders (baseline).")
+    batch_size: PositiveInt = Field(32, description="Perturbed images per network batch.")
+    bf16: bool = Field(False, description="Run the network under bf16 autocast.")
+
+
+class ComparisonSection(Section):
+    perturbation: PerturbationSection = Field(default_factory=PerturbationSection)
+    bootstrap_resamples: PositiveInt = Field(
+        2000, description="Bootstrap resamples for confidence intervals."
+    )
+    permutations: PositiveInt = Field(
+        5000, description="Permutations for paired permutation tests."
+    )
+    confidence: float = Field(0.95, gt=0, lt=1, description="Confidence level of intervals.")

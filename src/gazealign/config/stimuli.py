@@ -1,0 +1,62 @@
+"""The ``[stimuli]`` table: which face images, how they are cropped, split and annotated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, PositiveInt
+
+from gazealign.config.base import Section
+
+
+class SyntheticFacesSection(Section):
+    identities: PositiveInt = Field(
+        12, description="Number of synthetic identities (7 expressions each)."
+    )
+    image_rows: PositiveInt = Field(160, description="Height of a rendered face image in px.")
+    image_cols: PositiveInt = Field(128, description="Width of a rendered face image in px.")
+
+
+class SplitSection(Section):
+    test_identities: list[str] | Literal["thesis"] = Field(
+        default_factory=list,
+        description=(
+            'Identities held out for testing, or "thesis" for the seed study\'s 16 KDEF identities. '
+            "Empty: a fraction `test_fraction` of identities drawn with the study seed."
+        ),
+    )
+    test_fraction: float = Field(
+        0.25,
+        gt=0,
+        lt=1,
+        description="Share of identities held out for testing when no list is given.",
+    )
+    val_fraction: float = Field(
+        0.15, ge=0, lt=1, description="Share of training identities used for validation."
+    )
+
+
+class StimuliSection(Section):
+    source: Literal["kdef", "folder", "fer2013", "manifest", "synthetic"] = Field(
+        "synthetic", description="Dataset layout to read."
+    )
+    path: Path | None = Field(
+        None,
+        description="Dataset root folder or CSV file (relative to the study file). Not used by `synthetic`.",
+    )
+    angles: list[str] = Field(["S"], description="KDEF view angles to keep (FL, HL, S, HR, FR).")
+    sessions: list[Literal["A", "B"]] = Field(["A", "B"], description="KDEF sessions to keep.")
+    label_map: dict[str, str] = Field(
+        default_factory=dict,
+        description="Folder or code -> label in the gazealign vocabulary (folder/manifest layouts).",
+    )
+    input_size_px: PositiveInt = Field(224, description="Side of the square model input in px.")
+    crop: Literal["haar", "none"] = Field(
+        "haar", description="Face crop: OpenCV Haar cascade, or the whole image."
+    )
+    crop_margin_px: int = Field(
+        20, ge=0, description="Margin added on each side of the detected face box, in stimulus px."
+    )
+    synthetic: SyntheticFacesSection = Field(default_factory=SyntheticFacesSection)
+    split: SplitSection = Field(default_factory=SplitSection)

@@ -1,0 +1,1 @@
+"""Networks: VGG-Face and small VGG-style nets, weight loading, fine-tuning."""

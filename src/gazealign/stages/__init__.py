@@ -1,0 +1,15 @@
+"""The study's stages, in order. Each module wraps plain functions of gazealign as a Stage.
+
+To add a stage: write ``gazealign/stages/<name>.py`` defining ``STAGE``, and list it here in
+order (a stage's ``needs`` must come before it).
+"""
+
+from __future__ import annotations
+
+from gazealign.pipeline.stage import Stage
+
+
+def study_stages() -> list[Stage]:
+    """All stages of a full study, in run order (imported lazily: some pull in torch)."""
+    stages: list[Stage] = []
+    return stages

@@ -1,0 +1,1 @@
+"""Face stimuli: dataset loaders, face crops, facial regions (AOIs), synthetic faces."""
