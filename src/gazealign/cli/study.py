@@ -46,6 +46,13 @@ def register(app: typer.Typer) -> None:
         console.print(table)
 
     @app.command()
+    def keys() -> None:
+        """Print the study-file reference (every table and key) as Markdown."""
+        from gazealign.config.reference import study_file_reference
+
+        typer.echo(study_file_reference(), nl=False)
+
+    @app.command()
     def demo(
         out: Path = typer.Option(
             Path("runs/demo"), "--out", help="Folder for the demo study and its run."
