@@ -7,7 +7,7 @@ Generated, not hand-written, so the documentation can never miss a key: a test c
 from __future__ import annotations
 
 import json
-from typing import Any, get_args, get_origin
+from typing import Any, TypeGuard, get_args, get_origin
 
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
@@ -37,7 +37,7 @@ sigma_deg = 1.0
 """
 
 
-def _is_model(annotation: Any) -> bool:
+def _is_model(annotation: Any) -> TypeGuard[type[BaseModel]]:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
@@ -75,8 +75,9 @@ def _table(name: str, model: type[BaseModel], out: list[str]) -> None:
     rows = []
     subtables = []
     for key, info in model.model_fields.items():
-        if _is_model(info.annotation):
-            subtables.append((f"{name}.{key}", info.annotation))
+        annotation = info.annotation
+        if _is_model(annotation):
+            subtables.append((f"{name}.{key}", annotation))
             continue
         ptype = _type_name(info.annotation).replace("|", "\\|")
         default = _default(info).replace("|", "\\|")
@@ -95,6 +96,7 @@ def _table(name: str, model: type[BaseModel], out: list[str]) -> None:
 def study_file_reference() -> str:
     out = [HEADER]
     for key, info in StudyConfig.model_fields.items():
-        assert _is_model(info.annotation)
-        _table(key, info.annotation, out)
+        annotation = info.annotation
+        assert _is_model(annotation)
+        _table(key, annotation, out)
     return "\n".join(out) + "\n"
