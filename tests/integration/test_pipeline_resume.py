@@ -162,3 +162,25 @@ def test_unknown_until_stage_is_a_clear_error(tmp_path: Path, bad: str) -> None:
     runner = make_runner(load_study(write_study(tmp_path / "a", n=1)), tmp_path / "log")
     with pytest.raises(PipelineError, match="unknown stage 'missing_stage'; stages are: numbers"):
         runner.run(until=bad)
+
+
+def test_dask_executor_gives_identical_artifacts(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    from pipeline_toy import toy_stages
+
+    from gazealign.pipeline import Runner
+    from gazealign.pipeline.executors import DaskExecutor
+
+    local_cfg = load_study(write_study(tmp_path / "local", n=5))
+    make_runner(local_cfg, tmp_path / "l.log").run()
+    dask_cfg = load_study(write_study(tmp_path / "dask", n=5))
+    executor = DaskExecutor("local")
+    try:
+        runner = Runner(
+            dask_cfg, toy_stages(tmp_path / "d.log"), show_progress=False, executor=executor
+        )
+        runner.run()
+    finally:
+        executor.close()
+    assert artifact_bytes(tmp_path / "local" / "run") == artifact_bytes(tmp_path / "dask" / "run")
+    assert sorted((tmp_path / "d.log").read_text().split()) == [f"img{i:03d}" for i in range(5)]

@@ -14,10 +14,12 @@ from gazealign.pipeline import Runner
 console = Console()
 
 
-def _runner(study_file: Path, *, progress: bool = True) -> Runner:
+def _runner(study_file: Path, *, progress: bool = True, scheduler: str | None = None) -> Runner:
+    from gazealign.pipeline.executors import DaskExecutor
     from gazealign.stages import study_stages
 
-    return Runner(load_study(study_file), study_stages(), show_progress=progress)
+    executor = DaskExecutor(scheduler) if scheduler else None
+    return Runner(load_study(study_file), study_stages(), show_progress=progress, executor=executor)
 
 
 def register(app: typer.Typer) -> None:
@@ -29,9 +31,14 @@ def register(app: typer.Typer) -> None:
             [], "--force", help="Rerun this stage (and those after it) even if cached. Repeatable."
         ),
         no_progress: bool = typer.Option(False, "--no-progress", help="Hide progress bars."),
+        scheduler: str | None = typer.Option(
+            None,
+            "--scheduler",
+            help="Run per-image stages on Dask: a scheduler address, or 'local' for a LocalCluster.",
+        ),
     ) -> None:
         """Run a study: every stage in order, reusing cached results."""
-        runner = _runner(study_file, progress=not no_progress)
+        runner = _runner(study_file, progress=not no_progress, scheduler=scheduler)
         runner.run(until=until, force=force)
         console.print(f"run folder: {runner.run_dir}")
 

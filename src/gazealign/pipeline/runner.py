@@ -35,6 +35,7 @@ from rich.progress import (
 
 from gazealign.config import StudyConfig, dump_study
 from gazealign.errors import PipelineError
+from gazealign.pipeline.executors import Executor, LocalExecutor
 from gazealign.pipeline.stage import Stage, StageContext
 from gazealign.pipeline.store import read_json, sha256_file, write_arrays, write_json, write_text
 
@@ -82,6 +83,7 @@ class Runner:
         show_progress: bool = True,
         console: Console | None = None,
         versions: Mapping[str, str] | None = None,
+        executor: Executor | None = None,
     ) -> None:
         self.config = config
         self.stages = list(stages)
@@ -89,6 +91,7 @@ class Runner:
         self.show_progress = show_progress
         self.console = console or Console(stderr=True)
         self.versions = dict(versions) if versions is not None else package_versions()
+        self.executor: Executor = executor or LocalExecutor()
         self._check_graph()
         self.keys = self._compute_keys()
 
@@ -252,10 +255,13 @@ class Runner:
                 todo = [i for i in items if not ctx.item_path(i).exists()]
                 resumed = len(items) - len(todo)
                 ctx.note("items", len(items))
-                for item in ctx.track(
-                    todo, total=len(todo), description=f"{stage.name} ({resumed} cached)"
+                outcomes = self.executor.map_items(stage, ctx, todo)
+                description = f"{stage.name} ({resumed} cached)"
+                for item, arrays, seeds in ctx.track(
+                    outcomes, total=len(todo), description=description
                 ):
-                    write_arrays(ctx.item_path(item), stage.run_item(ctx, item))
+                    write_arrays(ctx.item_path(item), arrays)
+                    ctx.seeds.update(seeds)
             if stage.run is not None:
                 stage.run(ctx)
         duration_s = time.perf_counter() - t0
