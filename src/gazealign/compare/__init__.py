@@ -1,0 +1,1 @@
+"""Comparing network and human saliency: perturbation analysis, metrics, region shares."""

@@ -1,0 +1,1 @@
+"""Statistics over images and subjects: bootstrap intervals, permutation tests, effect sizes."""
