@@ -1,0 +1,55 @@
+"""Architecture specs: what a checkpoint's JSON sidecar records to rebuild its network."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from gazealign.errors import DataError
+from gazealign.models.small import small_vgg
+from gazealign.models.vggface import VGG, vggface
+
+Architecture = Literal["vggface", "small_vgg"]
+ARCHITECTURES: tuple[str, ...] = ("vggface", "small_vgg")
+
+
+@dataclass(frozen=True)
+class ArchitectureSpec:
+    """Everything needed to rebuild a network (not its weights)."""
+
+    architecture: str
+    num_classes: int
+    input_size_px: int
+    head: str = "thesis"
+    width: float = 1.0
+    dropout: float = 0.5
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, source: str = "architecture") -> ArchitectureSpec:
+        try:
+            return cls(**data)
+        except TypeError as exc:
+            raise DataError(f"{source}: bad architecture record {data!r} ({exc})") from None
+
+
+def build_model(spec: ArchitectureSpec) -> VGG:
+    """The network described by ``spec``, freshly initialised."""
+    if spec.architecture == "vggface":
+        return vggface(
+            spec.num_classes,
+            head=spec.head,
+            input_size_px=spec.input_size_px,
+            dropout=spec.dropout,
+        )
+    if spec.architecture == "small_vgg":
+        return small_vgg(
+            spec.num_classes,
+            width=spec.width,
+            input_size_px=spec.input_size_px,
+            head=spec.head,
+            dropout=spec.dropout,
+        )
+    raise DataError(f"unknown architecture {spec.architecture!r}; known: {ARCHITECTURES}")
