@@ -1,0 +1,350 @@
+"""The explainer interface: methods registered by name, run batched on a :class:`ModelBundle`.
+
+A method turns a batch of model inputs and target classes into per-channel relevance. The
+driver :func:`explain` does everything around it the same way for every method: preprocessing,
+choosing the target, batching, the conservation check, channel reduction and sign policy as
+recorded steps, and putting the model back as it was (evaluation mode only inside a ``with``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from torch import nn
+
+from gazealign.errors import GazeAlignError
+from gazealign.explain.reduce import SignPolicy, apply_sign, sum_channels
+from gazealign.models.bundle import ModelBundle
+from gazealign.types import SaliencyMap, Step
+
+#: What the relevance of a method should add up to. ``logit``: the target logit (LRP with
+#: epsilon-type rules); ``logit_minus_baseline``: logit(x) - logit(baseline) (Integrated
+#: Gradients' completeness); ``none``: no such property (Grad-CAM, Occlusion, Gradient x Input).
+Conservation = Literal["logit", "logit_minus_baseline", "none"]
+
+#: Default relative tolerance of the conservation check: a map is flagged when
+#: |relevance sum - reference| > tolerance * |reference|. LRP loses relevance to the biases and
+#: the epsilon stabiliser; 0.1 separates that from a broken rule assignment (see docs/explain.md).
+CONSERVATION_TOLERANCE = 0.1
+
+
+@dataclass(frozen=True)
+class ExplainOptions:
+    """Parameters of the methods; each method records the ones it used.
+
+    ``ig_baseline`` and ``occlusion_baseline`` name an image in the uint8 stimulus space:
+    ``black`` (all 0), ``grey`` (all 128) or ``zero`` (model input 0, i.e. the preprocessing
+    offset, the dataset mean for ``vggface``).
+    """
+
+    epsilon: float = 1e-6
+    gamma: float = 0.25
+    ig_steps: int = 50
+    ig_baseline: Literal["black", "grey", "zero"] = "black"
+    internal_batch_size: int = 32
+    occlusion_window_px: int = 16
+    occlusion_stride_px: int = 8
+    occlusion_baseline: Literal["black", "grey", "zero"] = "zero"
+    gradcam_layer: str | None = None
+    conservation_tolerance: float = CONSERVATION_TOLERANCE
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """What a method returns for a batch.
+
+    ``relevance``: (N, C, H, W) in the model-input frame (C = 1 for methods without per-channel
+    values). ``reference``: (N,) value the relevance should sum to, or None (see
+    :data:`Conservation`). ``params``: every parameter that shaped the result (recorded).
+    ``steps``: steps the method took beyond the explanation itself (e.g. upsampling).
+    """
+
+    relevance: torch.Tensor
+    reference: torch.Tensor | None
+    params: Mapping[str, Any]
+    steps: tuple[Step, ...] = ()
+
+
+#: A method: (bundle, inputs (N, C, H, W) float, targets (N,) int64, options) -> Attribution.
+MethodFn = Callable[[ModelBundle, torch.Tensor, torch.Tensor, ExplainOptions], Attribution]
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    description: str
+    compute: MethodFn
+    conservation: Conservation
+    extra: str | None = None  # the pip extra that provides it, if any
+
+
+_METHODS: dict[str, Method] = {}
+
+
+def register(method: Method) -> Method:
+    """Add ``method`` to the registry (names are unique)."""
+    if method.name in _METHODS and _METHODS[method.name] is not method:
+        raise ValueError(f"explanation method {method.name!r} is registered twice")
+    _METHODS[method.name] = method
+    return method
+
+
+def _load_builtin() -> None:
+    # Imported here: the method modules import this one. Captum is an extra; without it its
+    # methods are simply not registered and the error for them says which extra to install.
+    importlib.import_module("gazealign.explain.lrp")
+    try:
+        importlib.import_module("gazealign.explain.captum_methods")
+    except ImportError as exc:
+        if exc.name != "captum":  # only a missing extra is expected; anything else is a bug
+            raise
+
+
+def available_methods() -> list[str]:
+    """Names of every registered explanation method, sorted."""
+    _load_builtin()
+    return sorted(_METHODS)
+
+
+CAPTUM_METHODS = ("gradcam", "gradient_x_input", "integrated_gradients", "occlusion")
+
+
+def get_method(name: str) -> Method:
+    """The method called ``name``; an error listing the available names otherwise."""
+    _load_builtin()
+    try:
+        return _METHODS[name]
+    except KeyError:
+        hint = ""
+        if name in CAPTUM_METHODS:
+            hint = " (it needs captum: pip install 'gazealign[captum]')"
+        raise GazeAlignError(
+            f"unknown explanation method {name!r}{hint}; available: {', '.join(sorted(_METHODS))}"
+        ) from None
+
+
+@dataclass(frozen=True)
+class MapRecord:
+    """What made one map, and the conservation check on it."""
+
+    stimulus_id: str
+    method: str
+    params: Mapping[str, Any]
+    target: int
+    target_label: str
+    predicted: int
+    logit: float
+    relevance_sum: float
+    conservation: Conservation
+    conservation_reference: float
+    conservation_ratio: float
+    conservation_tolerance: float
+    conservation_violated: bool
+
+    def as_row(self, steps: Sequence[Step] = ()) -> dict[str, Any]:
+        """A flat row for ``maps.parquet`` (params and steps as JSON text)."""
+        row = asdict(self)
+        row["params"] = json.dumps(dict(self.params), sort_keys=True, default=str)
+        row["steps"] = json.dumps([s.as_dict() for s in steps], sort_keys=True, default=str)
+        return row
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One map in the model-input frame (after channel sum and sign policy) and its record.
+
+    ``channels`` keeps the raw per-channel relevance (C, H, W) for callers that want another
+    reduction.
+    """
+
+    map: SaliencyMap
+    record: MapRecord
+    channels: npt.NDArray[np.float64] = field(repr=False)
+
+
+def model_device_dtype(model: nn.Module) -> tuple[torch.device, torch.dtype]:
+    """Where the model's parameters live and their dtype (float32 for a parameter-free model)."""
+    for p in model.parameters():
+        return p.device, p.dtype
+    return torch.device("cpu"), torch.float32
+
+
+@contextmanager
+def evaluation_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """The model in eval mode inside the block; each module's training flag restored after."""
+    flags = {name: m.training for name, m in model.named_modules()}
+    model.eval()
+    try:
+        yield model
+    finally:
+        for name, m in model.named_modules():
+            if name in flags:
+                m.training = flags[name]
+
+
+def baseline_images(bundle: ModelBundle, kind: str, shape: Sequence[int]) -> torch.Tensor:
+    """A baseline model input (N, C, H, W) for ``kind`` in {black, grey, zero}."""
+    n, _, h, w = shape
+    if kind == "zero":
+        return torch.zeros(tuple(shape))
+    value = {"black": 0, "grey": 128}.get(kind)
+    if value is None:
+        raise GazeAlignError(f"unknown baseline {kind!r}; expected black, grey or zero")
+    return bundle.preprocess(np.full((n, h, w, 3), value, dtype=np.uint8))
+
+
+def resolve_targets(
+    target: str | Sequence[int] | npt.NDArray[np.integer], n_images: int, n_classes: int
+) -> npt.NDArray[np.int64] | None:
+    """Class indices per image, or None for 'predicted' (resolved per batch)."""
+    if isinstance(target, str):
+        if target != "predicted":
+            raise GazeAlignError(
+                f"target must be 'predicted' or an array of class indices, got {target!r}"
+            )
+        return None
+    idx = np.asarray(target, dtype=np.int64).reshape(-1)
+    if idx.shape[0] != n_images:
+        raise GazeAlignError(f"{idx.shape[0]} targets for {n_images} images")
+    bad = idx[(idx < 0) | (idx >= n_classes)]
+    if bad.size:
+        raise GazeAlignError(f"target class {int(bad[0])} outside 0..{n_classes - 1}")
+    return idx
+
+
+def explain(
+    bundle: ModelBundle,
+    images: npt.NDArray[np.uint8],
+    *,
+    method: str,
+    target: str | Sequence[int] | npt.NDArray[np.integer] = "predicted",
+    batch_size: int = 16,
+    sign: SignPolicy = "positive",
+    options: ExplainOptions | None = None,
+    stimulus_ids: Sequence[str] | None = None,
+) -> list[Explanation]:
+    """Explain ``images`` with ``method``, ``batch_size`` images at a time.
+
+    ``images``: (N, H, W, 3) uint8 RGB in the model-input frame (already cropped and resized to
+    ``bundle.input_size_px``). ``target``: ``"predicted"`` or N class indices into
+    ``bundle.labels``. The network's logits are explained (never softmax). Returns one
+    :class:`Explanation` per image: map in the model-input frame with steps
+    ``explain`` -> ``sum_channels`` -> ``sign``, and its :class:`MapRecord`.
+    """
+    spec = get_method(method)
+    options = options or ExplainOptions()
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
+        raise GazeAlignError(
+            f"images must be (N, H, W, 3) uint8 RGB, got shape {images.shape} dtype {images.dtype}"
+        )
+    size = bundle.input_size_px
+    if images.shape[1:3] != (size, size):
+        raise GazeAlignError(
+            f"images are {images.shape[1]}x{images.shape[2]} px; the model takes {size}x{size}"
+        )
+    if batch_size < 1:
+        raise GazeAlignError(f"batch_size must be >= 1, got {batch_size}")
+    n = images.shape[0]
+    ids = list(stimulus_ids) if stimulus_ids is not None else [f"image_{i}" for i in range(n)]
+    if len(ids) != n:
+        raise GazeAlignError(f"{len(ids)} stimulus ids for {n} images")
+    targets_all = resolve_targets(target, n, len(bundle.labels))
+    device, dtype = model_device_dtype(bundle.model)
+
+    out: list[Explanation] = []
+    with evaluation_mode(bundle.model):
+        for start in range(0, n, batch_size):
+            stop = min(start + batch_size, n)
+            x = bundle.preprocess(images[start:stop]).to(device=device, dtype=dtype)
+            with torch.no_grad():
+                logits = bundle.model(x)
+            if logits.ndim != 2 or logits.shape[1] != len(bundle.labels):
+                raise GazeAlignError(
+                    f"the model returns shape {tuple(logits.shape)}; expected (N, "
+                    f"{len(bundle.labels)}) logits, one per label"
+                )
+            predicted = logits.argmax(dim=1)
+            targets = (
+                predicted
+                if targets_all is None
+                else torch.as_tensor(targets_all[start:stop], device=device)
+            )
+            result = spec.compute(bundle, x, targets, options)
+            out.extend(
+                _finish(
+                    spec,
+                    result,
+                    logits,
+                    predicted,
+                    targets,
+                    ids[start:stop],
+                    bundle.labels,
+                    sign,
+                    options,
+                )
+            )
+    return out
+
+
+def _finish(
+    spec: Method,
+    result: Attribution,
+    logits: torch.Tensor,
+    predicted: torch.Tensor,
+    targets: torch.Tensor,
+    ids: Sequence[str],
+    labels: Sequence[str],
+    sign: SignPolicy,
+    options: ExplainOptions,
+) -> list[Explanation]:
+    rel = result.relevance.detach().to("cpu", torch.float64).numpy()
+    target_logits = logits.gather(1, targets.view(-1, 1)).view(-1).detach().cpu().double()
+    ref = None if result.reference is None else result.reference.detach().cpu().double()
+    out = []
+    for i, stimulus_id in enumerate(ids):
+        channels = rel[i]
+        total = float(channels.sum())
+        if spec.conservation == "none" or ref is None:
+            reference, ratio, violated = math.nan, math.nan, False
+        else:
+            reference = float(ref[i])
+            ratio = total / reference if reference != 0 else math.nan
+            violated = abs(total - reference) > options.conservation_tolerance * abs(reference)
+        t = int(targets[i])
+        record = MapRecord(
+            stimulus_id=stimulus_id,
+            method=spec.name,
+            params=dict(result.params),
+            target=t,
+            target_label=labels[t],
+            predicted=int(predicted[i]),
+            logit=float(target_logits[i]),
+            relevance_sum=total,
+            conservation=spec.conservation,
+            conservation_reference=reference,
+            conservation_ratio=ratio,
+            conservation_tolerance=options.conservation_tolerance,
+            conservation_violated=violated,
+        )
+        base = SaliencyMap(
+            np.zeros(channels.shape[1:]),
+            "model_input",
+            stimulus_id,
+            steps=(
+                Step("explain", {"method": spec.name, "target": t, **result.params}),
+                *result.steps,
+            ),
+        )
+        reduced = apply_sign(sum_channels(channels, stimulus_id=stimulus_id, base=base), sign)
+        out.append(Explanation(map=reduced, record=record, channels=channels))
+    return out

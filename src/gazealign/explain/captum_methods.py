@@ -1,0 +1,154 @@
+"""Gradient-based methods through Captum (the ``captum`` extra).
+
+* ``integrated_gradients``: Sundararajan et al. 2017, Gauss-Legendre path integral from a
+  baseline image; relevance sums to logit(x) - logit(baseline) (completeness), checked.
+* ``gradcam``: Selvaraju et al. 2017 on the last conv block, upsampled (bilinear) to the input.
+  No ReLU inside: the sign policy step decides (``positive`` gives the paper's ReLU).
+* ``occlusion``: Zeiler and Fergus 2014, a square window over all channels slid with a stride;
+  the value is the mean drop of the target logit over the windows covering a pixel.
+* ``gradient_x_input``: gradient times input (Shrikumar et al. 2016).
+
+Captum removes the hooks it registers (layer methods) in ``finally`` blocks; the model is put in
+eval mode only inside :func:`gazealign.explain.base.evaluation_mode`.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from captum.attr import InputXGradient, IntegratedGradients, LayerGradCam, Occlusion
+from torch import nn
+
+from gazealign.errors import GazeAlignError
+from gazealign.explain.base import (
+    Attribution,
+    ExplainOptions,
+    Method,
+    baseline_images,
+    register,
+)
+from gazealign.models.bundle import ModelBundle
+from gazealign.types import Step
+
+
+def _grad_input(x: torch.Tensor) -> torch.Tensor:
+    # A leaf that requires grad: Captum would otherwise set it on the caller's tensor (and warn).
+    return x.detach().clone().requires_grad_(True)
+
+
+def _integrated_gradients(
+    bundle: ModelBundle, x: torch.Tensor, targets: torch.Tensor, options: ExplainOptions
+) -> Attribution:
+    baseline = baseline_images(bundle, options.ig_baseline, x.shape).to(x)
+    ig = IntegratedGradients(bundle.model)
+    relevance = ig.attribute(
+        _grad_input(x),
+        baselines=baseline,
+        target=targets,
+        n_steps=options.ig_steps,
+        method="gausslegendre",
+        internal_batch_size=options.internal_batch_size,
+    )
+    with torch.no_grad():
+        diff = bundle.model(x) - bundle.model(baseline)
+    reference = diff.gather(1, targets.view(-1, 1)).view(-1)
+    params = {
+        "baseline": options.ig_baseline,
+        "n_steps": options.ig_steps,
+        "integration": "gausslegendre",
+        "internal_batch_size": options.internal_batch_size,
+    }
+    return Attribution(relevance=relevance.detach(), reference=reference, params=params)
+
+
+def find_gradcam_layer(model: nn.Module, name: str | None = None) -> tuple[str, nn.Module]:
+    """The layer Grad-CAM reads: ``name``, else the model's ``gradcam_layer`` attribute, else
+    the last ``nn.Conv2d`` (followed by its ReLU module when one comes right after it, since
+    Grad-CAM weights the rectified feature maps)."""
+    modules = dict(model.named_modules())
+    wanted = name or getattr(model, "gradcam_layer", None)
+    if wanted is not None:
+        if not isinstance(wanted, str) or wanted not in modules:
+            raise GazeAlignError(
+                f"Grad-CAM layer {wanted!r} is not a module of the model; "
+                f"conv layers: {[n for n, m in modules.items() if isinstance(m, nn.Conv2d)]}"
+            )
+        return wanted, modules[wanted]
+    leaves = [(n, m) for n, m in modules.items() if not list(m.children())]
+    convs = [i for i, (_, m) in enumerate(leaves) if isinstance(m, nn.Conv2d)]
+    if not convs:
+        raise GazeAlignError("Grad-CAM needs a model with at least one nn.Conv2d layer")
+    last = convs[-1]
+    if last + 1 < len(leaves) and isinstance(leaves[last + 1][1], nn.ReLU):
+        return leaves[last + 1]
+    return leaves[last]
+
+
+def _gradcam(
+    bundle: ModelBundle, x: torch.Tensor, targets: torch.Tensor, options: ExplainOptions
+) -> Attribution:
+    layer_name, layer = find_gradcam_layer(bundle.model, options.gradcam_layer)
+    cam = LayerGradCam(bundle.model, layer).attribute(x, target=targets, relu_attributions=False)
+    coarse = tuple(int(s) for s in cam.shape[2:])
+    relevance = F.interpolate(cam, size=tuple(x.shape[2:]), mode="bilinear", align_corners=False)
+    step = Step("upsample", {"mode": "bilinear", "from_shape": list(coarse)})
+    return Attribution(
+        relevance=relevance.detach(),
+        reference=None,
+        params={"layer": layer_name, "relu": False},
+        steps=(step,),
+    )
+
+
+def _occlusion(
+    bundle: ModelBundle, x: torch.Tensor, targets: torch.Tensor, options: ExplainOptions
+) -> Attribution:
+    window, stride = options.occlusion_window_px, options.occlusion_stride_px
+    channels = int(x.shape[1])
+    baseline = baseline_images(bundle, options.occlusion_baseline, x.shape).to(x)
+    relevance = Occlusion(bundle.model).attribute(
+        x,
+        sliding_window_shapes=(channels, window, window),
+        strides=(channels, stride, stride),
+        baselines=baseline,
+        target=targets,
+        perturbations_per_eval=max(1, options.internal_batch_size // max(1, x.shape[0])),
+    )
+    # The window spans all channels, so every channel holds the same value: keep one, or the
+    # channel sum would multiply the map by the channel count.
+    params = {
+        "window_px": window,
+        "stride_px": stride,
+        "baseline": options.occlusion_baseline,
+        "channels": "occluded together (one channel kept)",
+    }
+    return Attribution(relevance=relevance[:, :1].detach(), reference=None, params=params)
+
+
+def _gradient_x_input(
+    bundle: ModelBundle, x: torch.Tensor, targets: torch.Tensor, options: ExplainOptions
+) -> Attribution:
+    relevance = InputXGradient(bundle.model).attribute(_grad_input(x), target=targets)
+    return Attribution(relevance=relevance.detach(), reference=None, params={})
+
+
+register(
+    Method(
+        "integrated_gradients",
+        "Integrated Gradients from a baseline image (Captum)",
+        _integrated_gradients,
+        conservation="logit_minus_baseline",
+        extra="captum",
+    )
+)
+register(
+    Method(
+        "gradcam", "Grad-CAM on the last conv block, upsampled (Captum)", _gradcam, "none", "captum"
+    )
+)
+register(
+    Method("occlusion", "Occlusion with a sliding window (Captum)", _occlusion, "none", "captum")
+)
+register(
+    Method("gradient_x_input", "Gradient times input (Captum)", _gradient_x_input, "none", "captum")
+)

@@ -1,0 +1,184 @@
+"""Layer-wise relevance propagation through zennit (Montavon et al. 2019; Kohlbrenner et al. 2020).
+
+We configure zennit, we do not re-implement it: a composite (which rule on which layer) is
+chosen by name, zennit's ``Gradient`` attributor runs the modified backward pass inside a
+``with`` block (hooks and canonizer changes are undone on exit, also on error), and the output
+relevance is the target logit (one-hot times the model output): logits are explained, not
+softmax, so with epsilon-type rules the input relevance sums to about the target logit.
+
+Composites (dense layers always get the epsilon rule; max-pooling passes relevance to the
+winning input, zennit's gradient routing; ReLU modules pass relevance unchanged):
+
+* ``epsilon``: epsilon rule on every conv and dense layer (LRP-epsilon, Bach et al. 2015).
+* ``epsilon_plus_flat`` (default): flat rule on the first layer, z+ on convs.
+* ``epsilon_gamma_box``: z^B (box) rule on the first layer with the bundle's input bounds,
+  gamma rule on convs.
+* ``epsilon_alpha2_beta1``: alpha=2, beta=1 on convs (including the first).
+* ``epsilon_alpha2_beta1_flat``: flat on the first layer, alpha2-beta1 on the other convs.
+
+Networks with BatchNorm get zennit's ``SequentialMergeBatchNorm`` canonizer (the merge is undone
+when the ``with`` block ends).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+from zennit.attribution import Gradient
+from zennit.canonizers import SequentialMergeBatchNorm
+from zennit.composites import (
+    EpsilonAlpha2Beta1,
+    EpsilonAlpha2Beta1Flat,
+    EpsilonGammaBox,
+    EpsilonPlusFlat,
+    LayerMapComposite,
+    layer_map_base,
+)
+from zennit.core import Composite
+from zennit.rules import Epsilon
+from zennit.types import Convolution, Linear
+
+from gazealign.errors import GazeAlignError
+from gazealign.explain.base import Attribution, ExplainOptions, Method, register
+from gazealign.models.bundle import ModelBundle
+
+Bounds = tuple[torch.Tensor, torch.Tensor]
+CompositeFactory = Callable[[ExplainOptions, Bounds, list[Any]], tuple[Composite, dict[str, Any]]]
+
+
+def _epsilon(
+    opts: ExplainOptions, bounds: Bounds, canon: list[Any]
+) -> tuple[Composite, dict[str, Any]]:
+    layer_map = [*layer_map_base(), ((Convolution, Linear), Epsilon(epsilon=opts.epsilon))]
+    return LayerMapComposite(layer_map=layer_map, canonizers=canon), {"epsilon": opts.epsilon}
+
+
+def _epsilon_plus_flat(
+    opts: ExplainOptions, bounds: Bounds, canon: list[Any]
+) -> tuple[Composite, dict[str, Any]]:
+    return EpsilonPlusFlat(epsilon=opts.epsilon, canonizers=canon), {"epsilon": opts.epsilon}
+
+
+def _epsilon_gamma_box(
+    opts: ExplainOptions, bounds: Bounds, canon: list[Any]
+) -> tuple[Composite, dict[str, Any]]:
+    low, high = bounds
+    composite = EpsilonGammaBox(
+        low=low, high=high, epsilon=opts.epsilon, gamma=opts.gamma, canonizers=canon
+    )
+    params = {
+        "epsilon": opts.epsilon,
+        "gamma": opts.gamma,
+        "low": low.flatten().tolist(),
+        "high": high.flatten().tolist(),
+    }
+    return composite, params
+
+
+def _epsilon_alpha2_beta1(
+    opts: ExplainOptions, bounds: Bounds, canon: list[Any]
+) -> tuple[Composite, dict[str, Any]]:
+    params = {"epsilon": opts.epsilon, "alpha": 2.0, "beta": 1.0}
+    return EpsilonAlpha2Beta1(epsilon=opts.epsilon, canonizers=canon), params
+
+
+def _epsilon_alpha2_beta1_flat(
+    opts: ExplainOptions, bounds: Bounds, canon: list[Any]
+) -> tuple[Composite, dict[str, Any]]:
+    params = {"epsilon": opts.epsilon, "alpha": 2.0, "beta": 1.0}
+    return EpsilonAlpha2Beta1Flat(epsilon=opts.epsilon, canonizers=canon), params
+
+
+#: Composite name -> factory.
+COMPOSITES: dict[str, CompositeFactory] = {
+    "epsilon": _epsilon,
+    "epsilon_plus_flat": _epsilon_plus_flat,
+    "epsilon_gamma_box": _epsilon_gamma_box,
+    "epsilon_alpha2_beta1": _epsilon_alpha2_beta1,
+    "epsilon_alpha2_beta1_flat": _epsilon_alpha2_beta1_flat,
+}
+DEFAULT_COMPOSITE = "epsilon_plus_flat"
+
+
+def canonizers_for(model: nn.Module) -> list[Any]:
+    """zennit canonizers the model needs: BatchNorm merged into the layer before it."""
+    has_bn = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+    return [SequentialMergeBatchNorm()] if has_bn else []
+
+
+def make_composite(
+    name: str, options: ExplainOptions, bounds: Bounds, model: nn.Module
+) -> tuple[Composite, dict[str, Any]]:
+    """The zennit composite ``name`` and the parameters to record for it."""
+    try:
+        factory = COMPOSITES[name]
+    except KeyError:
+        raise GazeAlignError(
+            f"unknown LRP composite {name!r}; available: {', '.join(sorted(COMPOSITES))}"
+        ) from None
+    canon = canonizers_for(model)
+    composite, params = factory(options, bounds, canon)
+    return composite, {
+        "composite": name,
+        **params,
+        "canonizers": [type(c).__name__ for c in canon],
+        "maxpool": "winner_take_all",
+    }
+
+
+def lrp_relevance(
+    model: nn.Module, x: torch.Tensor, targets: torch.Tensor, composite: Composite
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(logits (N, K), input relevance (N, C, H, W)) of ``targets`` under ``composite``.
+
+    The output relevance is one-hot(target) times the logits, so the relevance at the input
+    sums to about the target logit. Works in ``x``'s dtype (float64 for reference tests).
+    The model must be in eval mode (the caller's job; see ``evaluation_mode``).
+    """
+    x = x.detach().clone().requires_grad_(True)
+
+    def start(output: torch.Tensor) -> torch.Tensor:
+        one_hot = torch.zeros_like(output)
+        one_hot[torch.arange(output.shape[0], device=output.device), targets] = 1.0
+        return one_hot * output
+
+    # zennit removes its hooks and undoes canonizers when this block exits, also on error.
+    with Gradient(model=model, composite=composite) as attributor:
+        output, relevance = attributor(x, start)
+    return output.detach(), relevance.detach()
+
+
+def _lrp_method(composite_name: str) -> Callable[..., Attribution]:
+    def compute(
+        bundle: ModelBundle, x: torch.Tensor, targets: torch.Tensor, options: ExplainOptions
+    ) -> Attribution:
+        low, high = bundle.input_bounds()  # (1, 3, 1, 1) each; zennit broadcasts them
+        bounds = (low.to(x), high.to(x))
+        composite, params = make_composite(composite_name, options, bounds, bundle.model)
+        output, relevance = lrp_relevance(bundle.model, x, targets, composite)
+        reference = output.gather(1, targets.view(-1, 1)).view(-1)
+        return Attribution(relevance=relevance, reference=reference, params=params)
+
+    return compute
+
+
+_DESCRIPTIONS = {
+    "epsilon": "LRP-epsilon on every layer",
+    "epsilon_plus_flat": "LRP: flat first layer, z+ convs, epsilon dense (default)",
+    "epsilon_gamma_box": "LRP: z^B first layer (input bounds), gamma convs, epsilon dense",
+    "epsilon_alpha2_beta1": "LRP: alpha2-beta1 convs, epsilon dense",
+    "epsilon_alpha2_beta1_flat": "LRP: flat first layer, alpha2-beta1 convs, epsilon dense",
+}
+
+for _name in COMPOSITES:
+    register(
+        Method(
+            name=f"lrp_{_name}",
+            description=_DESCRIPTIONS[_name],
+            compute=_lrp_method(_name),
+            conservation="logit",
+        )
+    )
