@@ -1,0 +1,39 @@
+"""Stage ``report``: the study's figures and self-contained HTML report, from every earlier stage."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from gazealign.config import dump_study
+from gazealign.pipeline.stage import Stage, StageContext
+from gazealign.pipeline.store import read_json
+
+#: The report shows the whole study file, so it reads every table of it.
+READS = ("study", "stimuli", "model", "explain", "gaze", "heatmap", "comparison", "report")
+
+
+def _run(ctx: StageContext) -> None:
+    from gazealign.report.build import write_report
+
+    manifest_path = ctx.config.run_dir / "manifest.json"
+    manifest = read_json(manifest_path) if manifest_path.exists() else {}
+    _page, absent = write_report(
+        dict(ctx.inputs),
+        ctx.out_dir,
+        config=ctx.config,
+        study_toml=dump_study(ctx.config),
+        manifest=manifest,
+    )
+    ctx.note("figures", len(list((ctx.out_dir / "figures").glob("*.png"))))
+    ctx.note("absent", absent)
+
+
+def make_stage(needs: Sequence[str]) -> Stage:
+    """The report stage, needing ``needs`` (all earlier stages of the study)."""
+    return Stage(
+        name="report",
+        description="figures and the self-contained HTML report",
+        reads=READS,
+        needs=tuple(needs),
+        run=_run,
+    )
