@@ -24,7 +24,7 @@ def _version(value: bool) -> None:
 
 
 def build_app() -> typer.Typer:
-    from gazealign.cli import study
+    from gazealign.cli import faces, study
 
     app = typer.Typer(
         help="Compare where a neural network and people look on a face when they recognise its expression.",
@@ -42,6 +42,10 @@ def build_app() -> typer.Typer:
         """gazealign: human gaze vs network saliency on faces."""
 
     study.register(app)
+    from gazealign.cli import report
+
+    report.register(app)
+    faces.register(app)
     return app
 
 

@@ -16,6 +16,15 @@ class SyntheticFacesSection(Section):
     )
     image_rows: PositiveInt = Field(160, description="Height of a rendered face image in px.")
     image_cols: PositiveInt = Field(128, description="Width of a rendered face image in px.")
+    sessions: Literal[1, 2] = Field(
+        1, description="Photo sessions per identity (KDEF A, and B): new light, pose and noise."
+    )
+    intensity_min: float = Field(
+        0.5, gt=0, le=1, description="Lowest expression intensity (action-unit scale 0-1)."
+    )
+    intensity_max: float = Field(
+        1.0, gt=0, le=1, description="Highest expression intensity (action-unit scale 0-1)."
+    )
 
 
 class SplitSection(Section):
@@ -35,6 +44,13 @@ class SplitSection(Section):
     val_fraction: float = Field(
         0.15, ge=0, lt=1, description="Share of training identities used for validation."
     )
+    use_dataset_split: bool = Field(
+        False,
+        description=(
+            "FER2013 only: take train/val/test from its `Usage` column (Training/PublicTest/"
+            "PrivateTest) instead of drawing identities."
+        ),
+    )
 
 
 class StimuliSection(Section):
@@ -51,12 +67,39 @@ class StimuliSection(Section):
         default_factory=dict,
         description="Folder or code -> label in the gazealign vocabulary (folder/manifest layouts).",
     )
-    input_size_px: PositiveInt = Field(224, description="Side of the square model input in px.")
+    subject_pattern: str | None = Field(
+        None,
+        description=(
+            "Folder layout: regular expression searched in each file name; its first group is the "
+            "identity shown. Without it every image is its own identity."
+        ),
+    )
+    input_size_px: PositiveInt = Field(
+        224,
+        description=(
+            "Side of the square model input in px. The crop box (or the whole image) is resized to "
+            "it; a non-square box is stretched, and the stretch is recorded in the crop transform."
+        ),
+    )
     crop: Literal["haar", "none"] = Field(
         "haar", description="Face crop: OpenCV Haar cascade, or the whole image."
     )
     crop_margin_px: int = Field(
         20, ge=0, description="Margin added on each side of the detected face box, in stimulus px."
+    )
+    haar_scale_factor: float = Field(
+        1.3, gt=1, description="Haar cascade `scaleFactor` (image pyramid step)."
+    )
+    haar_min_neighbors: PositiveInt = Field(
+        6, description="Haar cascade `minNeighbors` (detections needed to accept a face)."
+    )
+    aoi_method: Literal["auto", "landmarks", "template"] = Field(
+        "auto",
+        description=(
+            "Facial regions of real photos: 68-point landmarks (extra `landmarks`), a fixed "
+            "template in the face box (aligned frontal faces), or `auto` (landmarks if installed). "
+            "Synthetic faces always use their exact regions."
+        ),
     )
     synthetic: SyntheticFacesSection = Field(default_factory=SyntheticFacesSection)
     split: SplitSection = Field(default_factory=SplitSection)

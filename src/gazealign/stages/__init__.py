@@ -11,5 +11,10 @@ from gazealign.pipeline.stage import Stage
 
 def study_stages() -> list[Stage]:
     """All stages of a full study, in run order (imported lazily: some pull in torch)."""
-    stages: list[Stage] = []
+    from gazealign.stages import stimuli
+
+    stages: list[Stage] = [stimuli.STAGE]
+    from gazealign.stages import report
+
+    stages.append(report.make_stage([s.name for s in stages]))  # last: it needs every stage
     return stages

@@ -11,6 +11,11 @@ Layout of the stage folder::
         aoi_<region>       (rows, cols) bool, stimulus frame; regions in AOI_REGIONS
         planted            (rows, cols) bool, stimulus frame; synthetic faces only: the pixels
                            that differ from the identity's neutral face (the diagnostic regions)
+        region_method      0-d str: how the AOIs were made ("synthetic", "landmarks", "template")
+
+A stimulus that could not be used (corrupt file, no face found) has an item file holding only
+``DROPPED_ITEM_KEYS``; it is listed in ``dropped.csv`` and absent from ``stimuli.parquet``.
+``stimuli.parquet`` may carry ``STIMULUS_OPTIONAL_COLUMNS`` after the required ones.
 """
 
 from __future__ import annotations
@@ -43,7 +48,22 @@ STIMULUS_COLUMNS: dict[str, str] = {
     "cols": "int64",  # stimulus-frame width
 }
 
+#: Columns ``stimuli.parquet`` carries after :data:`STIMULUS_COLUMNS`.
+STIMULUS_OPTIONAL_COLUMNS: dict[str, str] = {
+    "intensity": "float64",  # synthetic faces: expression intensity 0-1 (NaN for photographs)
+    "aoi_method": "string",  # "synthetic" | "landmarks" | "template"
+}
+
 SPLITS: tuple[str, ...] = ("train", "val", "test")
+
+#: Keys of the item file of a dropped stimulus (0-d str arrays).
+DROPPED_ITEM_KEYS: tuple[str, ...] = ("dropped_reason", "dropped_detail")
+
+
+def dropped_item(reason: str, detail: str) -> dict[str, npt.NDArray[np.generic]]:
+    """The item arrays recording that a stimulus was dropped (see ``dropped.csv`` reasons)."""
+    return {"dropped_reason": np.array(reason), "dropped_detail": np.array(detail)}
+
 
 _CROP_FIELDS = tuple(CropResize.__dataclass_fields__)
 

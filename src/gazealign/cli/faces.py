@@ -1,0 +1,120 @@
+"""``gazealign faces synth | sheet | scan``: synthetic faces and dataset checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+
+
+def register(app: typer.Typer) -> None:
+    faces = typer.Typer(
+        help="Face stimuli: synthetic faces, contact sheets, dataset checks.", no_args_is_help=True
+    )
+    app.add_typer(faces, name="faces")
+
+    @faces.command()
+    def synth(
+        out: Path = typer.Option(..., "--out", help="Folder for the KDEF-conformant tree."),
+        identities: int = typer.Option(
+            12, "--identities", help="Identities (1-70; F01, M01, F02, ...)."
+        ),
+        seed: int = typer.Option(0, "--seed", help="Seed: the same seed gives the same faces."),
+        rows: int = typer.Option(160, "--rows", help="Image height in px."),
+        cols: int = typer.Option(128, "--cols", help="Image width in px."),
+        sessions: int = typer.Option(1, "--sessions", help="1 (session A) or 2 (A and B)."),
+        intensity_min: float = typer.Option(
+            0.5, "--intensity-min", help="Lowest expression intensity."
+        ),
+        intensity_max: float = typer.Option(
+            1.0, "--intensity-max", help="Highest expression intensity."
+        ),
+    ) -> None:
+        """Render synthetic faces: DIR/AF01/AF01HAS.JPG ..., DIR/regions/ masks, DIR/manifest.csv."""
+        from gazealign.stimuli.synthetic_tree import write_synthetic_tree
+
+        manifest = write_synthetic_tree(
+            out,
+            identities=identities,
+            seed=seed,
+            rows=rows,
+            cols=cols,
+            sessions=sessions,
+            intensity_range=(intensity_min, intensity_max),
+        )
+        console.print(
+            f"wrote {len(manifest)} faces ({identities} identities x {sessions} session(s) x 7 expressions) to {out}"
+        )
+
+    @faces.command()
+    def sheet(
+        out: Path = typer.Option(Path("faces_sheet.png"), "--out", help="PNG file to write."),
+        identities: int = typer.Option(6, "--identities", help="Rows: identities to show."),
+        seed: int = typer.Option(0, "--seed", help="Seed of the synthetic faces."),
+        rows: int = typer.Option(160, "--rows", help="Face height in px."),
+        cols: int = typer.Option(128, "--cols", help="Face width in px."),
+        masks: bool = typer.Option(
+            False, "--masks", help="Add rows with planted regions (red) and AOI outlines."
+        ),
+    ) -> None:
+        """Contact sheet PNG: 7 expressions (columns, in label order) x identities (rows)."""
+        from gazealign.pipeline.store import write_bytes
+        from gazealign.stimuli.synthetic_tree import contact_sheet, encode_png
+        from gazealign.types import LABELS
+
+        image = contact_sheet(identities=identities, seed=seed, rows=rows, cols=cols, masks=masks)
+        write_bytes(out, encode_png(image))
+        console.print(
+            f"wrote {out} ({image.shape[1]}x{image.shape[0]} px); columns: {', '.join(LABELS)}"
+        )
+
+    @faces.command()
+    def scan(
+        path: Path = typer.Argument(
+            ..., help="Dataset folder (kdef, folder) or CSV file (fer2013, manifest)."
+        ),
+        source: str = typer.Option(
+            "kdef", "--source", help="Layout: kdef, folder, fer2013, manifest."
+        ),
+        angle: list[str] = typer.Option(["S"], "--angle", help="KDEF angles to keep (repeatable)."),
+    ) -> None:
+        """Check a dataset: images per label and session, and every file that would be dropped."""
+        from gazealign.errors import DataError
+        from gazealign.stimuli.kdef import scan_kdef
+        from gazealign.stimuli.layouts import scan_fer2013, scan_folder, scan_manifest
+
+        if source == "kdef":
+            result = scan_kdef(path, angles=angle)
+        elif source == "folder":
+            result = scan_folder(path)
+        elif source == "fer2013":
+            result = scan_fer2013(path)
+        elif source == "manifest":
+            result = scan_manifest(path)
+        else:
+            raise DataError(
+                f"unknown layout {source!r}; expected kdef, folder, fer2013 or manifest"
+            )
+        table = result.table()
+        counts = Table("label", "session", "images")
+        if len(table):
+            sizes = table.groupby(["label", "session"]).size()
+            for key, n in zip(sizes.index.tolist(), sizes.tolist(), strict=True):
+                counts.add_row(str(key[0]), str(key[1]), str(n))
+        console.print(counts)
+        console.print(
+            f"{len(result.records)} images to use, {len(result.dropped)} dropped, {len(result.ignored)} other files"
+        )
+        dropped = result.dropped_table()
+        for reason_key, group in dropped.groupby("reason"):
+            reason = str(reason_key)
+            if reason == "filtered":
+                console.print(f"[yellow]{reason}[/yellow]: {len(group)} files")
+                continue
+            console.print(f"[red]{reason}[/red]: {len(group)} files")
+            for _, row in group.iterrows():
+                console.print(f"  {row['source_path']}: {row['detail']}", highlight=False)

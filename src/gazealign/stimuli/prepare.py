@@ -1,0 +1,104 @@
+"""From a dataset to stimulus items: scan, decode, crop, resize, AOIs, split.
+
+Plain functions; ``gazealign.stages.stimuli`` runs them as the ``stimuli`` stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from gazealign.config.stimuli import StimuliSection
+from gazealign.coords import CropResize
+from gazealign.errors import DataError
+from gazealign.stimuli.aoi import face_aois
+from gazealign.stimuli.artifacts import dropped_item, item_arrays
+from gazealign.stimuli.crop import FaceBox, apply_crop, haar_face_crop, whole_image_crop
+from gazealign.stimuli.dataset import ImageRecord, Scan, load_record_image
+from gazealign.stimuli.kdef import scan_kdef
+from gazealign.stimuli.layouts import scan_fer2013, scan_folder, scan_manifest
+
+ItemArrays = dict[str, npt.NDArray[np.generic]]
+
+
+def scan_source(cfg: StimuliSection, resolve: Callable[[Path], Path]) -> Scan:
+    """Scan the dataset the ``[stimuli]`` table names (not ``synthetic``: the stage renders it)."""
+    if cfg.source == "synthetic":
+        raise ValueError("synthetic faces are rendered by the stage, not scanned")
+    if cfg.path is None:
+        raise DataError(f"[stimuli] source = {cfg.source!r} needs `path` (dataset folder or CSV)")
+    path = resolve(cfg.path)
+    if cfg.source == "kdef":
+        return scan_kdef(path, angles=cfg.angles, sessions=cfg.sessions)
+    if cfg.source == "folder":
+        return scan_folder(path, label_map=cfg.label_map, subject_pattern=cfg.subject_pattern)
+    if cfg.source == "manifest":
+        return scan_manifest(path, label_map=cfg.label_map)
+    return scan_fer2013(path)
+
+
+def crop_image(
+    image: npt.NDArray[np.uint8], cfg: StimuliSection
+) -> tuple[CropResize, FaceBox] | None:
+    """The crop transform and the face box (detected, or the whole image); None: no face."""
+    rows, cols = image.shape[:2]
+    if cfg.crop == "none":
+        return whole_image_crop(rows, cols, cfg.input_size_px), FaceBox(0, 0, cols, rows)
+    return haar_face_crop(
+        image,
+        size_px=cfg.input_size_px,
+        margin_px=cfg.crop_margin_px,
+        scale_factor=cfg.haar_scale_factor,
+        min_neighbors=cfg.haar_min_neighbors,
+    )
+
+
+def prepare_image(
+    image: npt.NDArray[np.uint8],
+    cfg: StimuliSection,
+    *,
+    aois: dict[str, npt.NDArray[np.bool_]] | None = None,
+    planted: npt.NDArray[np.bool_] | None = None,
+    aoi_method: str = "synthetic",
+) -> ItemArrays:
+    """Item arrays of one decoded image; AOIs from the face box unless given (synthetic faces)."""
+    found = crop_image(image, cfg)
+    if found is None:
+        return dropped_item("no_face", "the Haar cascade found no face")
+    crop, box = found
+    if aois is None:
+        aois, aoi_method = face_aois(image, box, method=cfg.aoi_method)
+    out = item_arrays(image, apply_crop(image, crop), crop, aois, planted)
+    out["region_method"] = np.array(aoi_method)
+    return out
+
+
+def prepare_record(record: ImageRecord, cfg: StimuliSection) -> ItemArrays:
+    """Item arrays of one dataset record, or a dropped item (corrupt file, no face)."""
+    try:
+        image = load_record_image(record)
+    except DataError as exc:
+        return dropped_item("corrupt_image", str(exc))
+    return prepare_image(image, cfg)
+
+
+def split_table(table: pd.DataFrame, cfg: StimuliSection, *, seed: int) -> pd.Series:
+    """Split of every row (``train``/``val``/``test``/``held_out``), identity-disjoint."""
+    from gazealign.stimuli.split import assign_splits
+
+    sp = cfg.split
+    if sp.use_dataset_split:
+        if cfg.source != "fer2013":
+            raise DataError("[stimuli.split] use_dataset_split applies to source = 'fer2013' only")
+        return table["usage"].astype("string").rename("split")
+    return assign_splits(
+        table,
+        test_identities=sp.test_identities,
+        test_fraction=sp.test_fraction,
+        val_fraction=sp.val_fraction,
+        seed=seed,
+    )
