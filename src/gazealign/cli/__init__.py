@@ -46,6 +46,9 @@ def build_app() -> typer.Typer:
 
     report.register(app)
     faces.register(app)
+    from gazealign.cli import explain
+
+    explain.register(app)
     return app
 
 

@@ -62,26 +62,37 @@ def _integrated_gradients(
 
 
 def find_gradcam_layer(model: nn.Module, name: str | None = None) -> tuple[str, nn.Module]:
-    """The layer Grad-CAM reads: ``name``, else the model's ``gradcam_layer`` attribute, else
-    the last ``nn.Conv2d`` (followed by its ReLU module when one comes right after it, since
-    Grad-CAM weights the rectified feature maps)."""
+    """(module name, module) Grad-CAM reads.
+
+    ``name`` given: exactly that module. Otherwise the conv the model names (its ``gradcam_layer``
+    or ``last_conv`` attribute, e.g. ``conv5_3`` on gazealign's VGGs), else the last
+    ``nn.Conv2d``; when a ReLU module comes right after that conv, the ReLU is used instead,
+    since Grad-CAM weights the rectified feature maps (Selvaraju et al. 2017).
+    """
     modules = dict(model.named_modules())
-    wanted = name or getattr(model, "gradcam_layer", None)
-    if wanted is not None:
+    convs = [n for n, m in modules.items() if isinstance(m, nn.Conv2d)]
+
+    def check(wanted: object) -> str:
         if not isinstance(wanted, str) or wanted not in modules:
             raise GazeAlignError(
-                f"Grad-CAM layer {wanted!r} is not a module of the model; "
-                f"conv layers: {[n for n, m in modules.items() if isinstance(m, nn.Conv2d)]}"
+                f"Grad-CAM layer {wanted!r} is not a module of the model; conv layers: {convs}"
             )
-        return wanted, modules[wanted]
-    leaves = [(n, m) for n, m in modules.items() if not list(m.children())]
-    convs = [i for i, (_, m) in enumerate(leaves) if isinstance(m, nn.Conv2d)]
-    if not convs:
+        return wanted
+
+    if name is not None:
+        return name, modules[check(name)]
+    named = getattr(model, "gradcam_layer", None) or getattr(model, "last_conv", None)
+    if named is not None:
+        conv = check(named)
+    elif convs:
+        conv = convs[-1]
+    else:
         raise GazeAlignError("Grad-CAM needs a model with at least one nn.Conv2d layer")
-    last = convs[-1]
-    if last + 1 < len(leaves) and isinstance(leaves[last + 1][1], nn.ReLU):
-        return leaves[last + 1]
-    return leaves[last]
+    leaves = [n for n, m in modules.items() if not list(m.children())]
+    i = leaves.index(conv) if conv in leaves else -1
+    if 0 <= i < len(leaves) - 1 and isinstance(modules[leaves[i + 1]], nn.ReLU):
+        return leaves[i + 1], modules[leaves[i + 1]]
+    return conv, modules[conv]
 
 
 def _gradcam(

@@ -170,8 +170,9 @@ def test_gradcam_layer_choice_and_shape() -> None:
     model = small_vgg(11)
     name, layer = find_gradcam_layer(model)
     assert name == "8" and isinstance(layer, nn.ReLU)  # the ReLU after the last conv ("7")
-    model.gradcam_layer = "7"  # type: ignore[assignment]
-    assert find_gradcam_layer(model)[0] == "7"
+    model.gradcam_layer = "2"  # type: ignore[assignment]
+    assert find_gradcam_layer(model)[0] == "3"  # the named conv's ReLU
+    assert find_gradcam_layer(model, "7")[0] == "7"  # an explicit name is taken as is
     with pytest.raises(GazeAlignError, match="not a module"):
         find_gradcam_layer(model, "conv9_9")
     (r,) = explain(bundle(small_vgg(11)), images(1, 11), method="gradcam", sign="signed")

@@ -1,0 +1,73 @@
+"""``gazealign explain``: the saliency map of one image."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import typer
+from rich.console import Console
+
+from gazealign.pipeline.store import write_bytes, write_json
+
+console = Console()
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def explain(
+        model: Path = typer.Option(
+            ..., "--model", help="Checkpoint (.safetensors with its .json)."
+        ),
+        image: Path = typer.Option(..., "--image", help="Image file (any format Pillow reads)."),
+        method: str = typer.Option(
+            "lrp_epsilon_plus_flat",
+            "--method",
+            help="Explanation method (an unknown name lists the available ones).",
+        ),
+        out: Path = typer.Option(
+            ..., "--out", help="Map as .npy (float64); PNG and JSON beside it."
+        ),
+        target: str = typer.Option(
+            "predicted", "--target", help="'predicted', or a label name of the model."
+        ),
+        sign: str = typer.Option("positive", "--sign", help="positive, absolute or signed."),
+        frame: str = typer.Option(
+            "stimulus",
+            "--frame",
+            help="Frame of the saved map: stimulus (the image) or model_input.",
+        ),
+        crop: str = typer.Option(
+            "none", "--crop", help="none (whole image resized) or centre (central square)."
+        ),
+        epsilon: float = typer.Option(1e-6, "--epsilon", help="LRP epsilon."),
+        gamma: float = typer.Option(0.25, "--gamma", help="LRP gamma."),
+    ) -> None:
+        """Explain one image: writes OUT (.npy), OUT.png (overlay) and OUT.json (record, steps)."""
+        from gazealign.explain.single import explain_file  # imports torch: only when used
+
+        result = explain_file(
+            model,
+            image,
+            method=method,
+            target=target,
+            sign=sign,
+            frame=frame,
+            crop=crop,
+            epsilon=epsilon,
+            gamma=gamma,
+        )
+        buf = io.BytesIO()
+        np.save(buf, result.values, allow_pickle=False)
+        write_bytes(out, buf.getvalue())
+        write_bytes(out.with_suffix(".png"), result.png)
+        write_json(out.with_suffix(".json"), result.record)
+        rec = result.record
+        flag = " (conservation violated)" if rec["conservation_violated"] else ""
+        console.print(
+            f"{method}: target {rec['target_label']} (logit {rec['logit']:.4g}), relevance sum "
+            f"{rec['relevance_sum']:.4g}{flag}\nwrote {out}, {out.with_suffix('.png')}, "
+            f"{out.with_suffix('.json')}",
+            highlight=False,
+        )

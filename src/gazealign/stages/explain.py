@@ -1,0 +1,119 @@
+"""The ``explain`` stage: network saliency maps for the selected stimuli.
+
+Artifacts::
+
+    items/<stimulus_id>.npz   per method: <method> (model-input frame, float64),
+                              <method>__stimulus (stimulus frame), <method>__record (JSON)
+    maps.parquet (+ .csv)     one row per (stimulus, method): target, logit, relevance sum,
+                              conservation check, parameters and steps (JSON)
+
+A whole stage that writes its items itself, so images are explained in batches (the network
+runs once per batch, not once per image) while resume stays per item: each item file is written
+atomically as soon as its batch is done, and a resumed run skips the batches already complete
+(batches are fixed chunks of the sorted stimulus ids, so resumed bytes equal uninterrupted ones). The
+model is the train stage's checkpoint.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from gazealign.errors import PipelineError
+from gazealign.explain.base import ExplainOptions
+from gazealign.explain.stimuli import explain_items, records_table, targets_for
+from gazealign.models.bundle import ModelBundle
+from gazealign.pipeline.stage import Stage, StageContext
+from gazealign.pipeline.store import read_arrays, write_arrays, write_table
+from gazealign.stimuli.artifacts import read_item, read_stimuli_table
+
+CHECKPOINT = "model.safetensors"
+
+
+def load_model(train_dir: Path) -> ModelBundle:
+    """The trained network: the train stage's ``load_trained`` if it has one, else its checkpoint."""
+    try:
+        train = importlib.import_module("gazealign.stages.train")
+    except ImportError:
+        train = None
+    loader = getattr(train, "load_trained", None)
+    if loader is not None:
+        bundle = loader(train_dir)
+        assert isinstance(bundle, ModelBundle)
+        return bundle
+    from gazealign.models.io import load_bundle
+
+    path = train_dir / CHECKPOINT
+    if not path.exists():
+        raise PipelineError(f"{path}: the train stage left no checkpoint")
+    return load_bundle(path)
+
+
+def options_from(ctx: StageContext) -> ExplainOptions:
+    cfg = ctx.config.explain
+    return ExplainOptions(
+        epsilon=cfg.epsilon,
+        gamma=cfg.gamma,
+        ig_steps=cfg.ig_steps,
+        ig_baseline=cfg.ig_baseline,
+        internal_batch_size=cfg.internal_batch_size,
+        occlusion_window_px=cfg.occlusion_window_px,
+        occlusion_stride_px=cfg.occlusion_stride_px,
+        occlusion_baseline=cfg.occlusion_baseline,
+        gradcam_layer=cfg.gradcam_layer,
+        conservation_tolerance=cfg.conservation_tolerance,
+    )
+
+
+def _batches(ids: Sequence[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(ids), size):
+        yield list(ids[start : start + size])
+
+
+def run(ctx: StageContext) -> None:
+    cfg = ctx.config.explain
+    stimuli_dir = ctx.input("stimuli")
+    table = read_stimuli_table(stimuli_dir)
+    selected = table[table["split"].isin(cfg.splits)].sort_values("stimulus_id")
+    ids = [str(i) for i in selected["stimulus_id"]]
+    labels = dict(zip(ids, (str(x) for x in selected["label"]), strict=True))
+    if not ids:
+        raise PipelineError(f"no stimuli in splits {cfg.splits} to explain")
+    bundle = load_model(ctx.input("train"))
+    options = options_from(ctx)
+    # Batches are fixed chunks of the full sorted id list, and a batch with any item missing is
+    # recomputed whole: float results can depend on the batch's make-up (kernel choice), so this
+    # keeps a resumed run byte-identical to an uninterrupted one.
+    batches = list(_batches(ids, cfg.batch_size))
+    todo = [b for b in batches if not all(ctx.item_path(i).exists() for i in b)]
+    missing = sum(not ctx.item_path(i).exists() for i in ids)
+    ctx.note("items", len(ids))
+    ctx.note("items_resumed", len(ids) - missing)
+    for batch in ctx.track(todo, total=len(todo), description=f"explain ({missing} images)"):
+        items = [read_item(stimuli_dir, i) for i in batch]
+        target = targets_for(bundle, [labels[i] for i in batch], cfg.target)
+        arrays = explain_items(
+            bundle,
+            items,
+            target,
+            methods=cfg.methods,
+            sign=cfg.sign,
+            options=options,
+            batch_size=cfg.batch_size,
+        )
+        for stimulus_id in batch:  # one atomic file per item: a kill loses at most a batch
+            if not ctx.item_path(stimulus_id).exists():
+                write_arrays(ctx.item_path(stimulus_id), arrays[stimulus_id])
+    maps = records_table({i: read_arrays(ctx.item_path(i)) for i in ids})
+    ctx.note("conservation_violated", int(maps["conservation_violated"].sum()))
+    write_table(ctx.out_dir / "maps.parquet", maps)
+
+
+STAGE = Stage(
+    name="explain",
+    description="network saliency maps (LRP, Captum methods) for the selected stimuli",
+    reads=("explain",),
+    needs=("stimuli", "train"),
+    run=run,
+)
