@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, PositiveFloat, PositiveInt
 
 from gazealign.config.base import Section
 
@@ -23,10 +23,35 @@ class PerturbationSection(Section):
     random_orders: PositiveInt = Field(10, description="Number of random orders (baseline).")
     batch_size: PositiveInt = Field(32, description="Perturbed images per network batch.")
     bf16: bool = Field(False, description="Run the network under bf16 autocast.")
+    blur_sigma_px: PositiveFloat = Field(
+        8.0, description="Gaussian sigma of the 'blur' fill, in model-input px."
+    )
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="Where the network runs ('auto': CUDA when available)."
+    )
+
+
+class MetricsSection(Section):
+    auc_splits: PositiveInt = Field(
+        100, description="Random negative sets of AUC-Borji and shuffled AUC."
+    )
+    emd_max_side_px: PositiveInt = Field(
+        32, description="Maps are area-downsized to this longer side before EMD."
+    )
+    ceiling_splits: PositiveInt = Field(
+        10, description="Random subject splits of the split-half noise ceiling."
+    )
+    centre_bias_sigma_fraction: PositiveFloat = Field(
+        0.25, description="Sigma of the centre-bias baseline, as a fraction of image height/width."
+    )
 
 
 class ComparisonSection(Section):
     perturbation: PerturbationSection = Field(default_factory=PerturbationSection)
+    metrics: MetricsSection = Field(default_factory=MetricsSection)
+    split: Literal["test", "val", "train", "all"] = Field(
+        "test", description="Which stimuli are compared (the seed study: the test split)."
+    )
     bootstrap_resamples: PositiveInt = Field(
         2000, description="Bootstrap resamples for confidence intervals."
     )

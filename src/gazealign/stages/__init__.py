@@ -14,6 +14,14 @@ def study_stages() -> list[Stage]:
     from gazealign.stages import stimuli
 
     stages: list[Stage] = [stimuli.STAGE]
+    from gazealign.stages import metrics, perturbation, regions
+
+    # Comparison stages (after human_maps) join once every stage they need is listed above.
+    stages += [
+        s
+        for s in (perturbation.STAGE, metrics.STAGE, regions.STAGE)
+        if set(s.needs) <= {x.name for x in stages}
+    ]
     from gazealign.stages import report
 
     stages.append(report.make_stage([s.name for s in stages]))  # last: it needs every stage

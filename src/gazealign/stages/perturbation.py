@@ -1,0 +1,325 @@
+"""The ``perturbation`` stage: occlude tiles in human, network and random order, per image.
+
+Per item (``items/<stimulus_id>.npz``, resumable), for the chosen split's stimuli that have a
+network map (explain) and a human map (human_maps):
+
+    true_class                       int, index of the true label in the network's labels
+    <ordering>__<morf|lerf>__order   (n_tiles,) tile numbers, ordering = human or a method
+    <ordering>__<morf|lerf>__prob    (n_steps + 1,) true-class probability; step 0 = intact
+    <ordering>__<morf|lerf>__logit   (n_steps + 1,) true-class logit
+    <ordering>__<morf|lerf>__correct (n_steps + 1,) bool, arg-max == true class
+    random__order / __prob / __logit / __correct   the same with a leading (K,) axis
+
+Afterwards (aggregate):
+
+    per_image_steps.parquet  one row per (image, ordering, order, measure, step): the value
+                             (random: mean over the K random orders)
+    per_image_areas.parquet  one row per (image, ordering, order, measure): AUC and AOPC
+    curves.parquet           mean curve per (label | all, ordering, order, measure, step) with a
+                             bootstrap interval over images
+    auc_differences.parquet  contrasts (human - <method>, human - random, <method> - random, and
+                             lerf - morf per ordering) per label and overall: mean difference,
+                             bootstrap CI, sign-flip permutation p, Cohen's d_z, rank-biserial
+
+Orders are computed in the model-input frame from ``density_model`` (human) and ``<method>``
+(explain). Fill and random-order seeds are derived per image from the stage seeds ``fill`` and
+``random_orders`` and the stimulus id, so an image's result does not depend on which others run.
+"""
+
+from __future__ import annotations
+
+import zlib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from gazealign.compare import perturbation as pt
+from gazealign.errors import DataError, PipelineError
+from gazealign.models.bundle import ModelBundle
+from gazealign.pipeline.stage import Stage, StageContext
+from gazealign.pipeline.store import read_arrays, write_table
+from gazealign.stats.inference import bootstrap_mean_ci
+from gazealign.stats.tables import ALL, summarise
+
+MEASURES = {"correct": "accuracy", "prob": "probability", "logit": "logit"}
+
+
+# --- shared helpers for the comparison stages -------------------------------------------------
+
+
+def selected_stimuli(ctx: StageContext, split: str) -> pd.DataFrame:
+    """Stimuli of ``split`` (or all) that have both an explain item and a human-maps item."""
+    from gazealign.stimuli.artifacts import read_stimuli_table
+
+    table = read_stimuli_table(ctx.input("stimuli"))
+    if split != "all":
+        table = table[table["split"].astype(str) == split]
+    have_net = {p.stem for p in (ctx.input("explain") / "items").glob("*.npz")}
+    have_human = {p.stem for p in (ctx.input("human_maps") / "items").glob("*.npz")}
+    ids = table["stimulus_id"].astype(str)
+    keep = ids.isin(have_net & have_human)
+    ctx.note(f"{ctx.stage}_images", int(keep.sum()))
+    ctx.note(f"{ctx.stage}_images_without_maps", int((~keep).sum()))
+    return table[keep].sort_values("stimulus_id").reset_index(drop=True)
+
+
+def network_methods(explain_item: dict[str, npt.NDArray[Any]]) -> list[str]:
+    """Methods of an explain item: every ``<method>`` that has a ``<method>__stimulus`` twin."""
+    return sorted(k for k in explain_item if f"{k}__stimulus" in explain_item)
+
+
+@lru_cache(maxsize=2)
+def _load_bundle(path: str, mtime_ns: int) -> ModelBundle:
+    from gazealign.models.io import load_bundle
+
+    bundle = load_bundle(Path(path))
+    bundle.model.eval()
+    return bundle
+
+
+def load_model(train_dir: Path, device: str = "cpu") -> ModelBundle:
+    """The train stage's network (cached per process: a study loads it once per worker)."""
+    import torch
+
+    path = train_dir / "model.safetensors"
+    if not path.exists():
+        raise PipelineError(f"{path}: the train stage left no model checkpoint")
+    bundle = _load_bundle(str(path), path.stat().st_mtime_ns)
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    bundle.model.to(device)
+    return bundle
+
+
+def item_seed(base: int, stimulus_id: str) -> int:
+    """A per-image seed from a stage seed and the stimulus id (independent of run order)."""
+    return (base + zlib.crc32(stimulus_id.encode())) % 2**32
+
+
+# --- per item ---------------------------------------------------------------------------------
+
+
+def _items(ctx: StageContext) -> list[str]:
+    split = ctx.config.comparison.split
+    return selected_stimuli(ctx, split)["stimulus_id"].astype(str).tolist()
+
+
+def perturb_item(ctx: StageContext, stimulus_id: str) -> dict[str, npt.NDArray[Any]]:
+    from gazealign.stimuli.artifacts import read_item, read_stimuli_table
+
+    cfg = ctx.config.comparison.perturbation
+    bundle = load_model(ctx.input("train"), cfg.device)
+    item = read_item(ctx.input("stimuli"), stimulus_id)
+    table = read_stimuli_table(ctx.input("stimuli"))
+    label = str(table.loc[table["stimulus_id"].astype(str) == stimulus_id, "label"].iloc[0])
+    if label not in bundle.labels:
+        raise DataError(f"stimulus {stimulus_id}: label {label!r} is not a network class")
+    true_class = bundle.labels.index(label)
+    image = item.model_image
+    grid = pt.TileGrid(image.shape[0], image.shape[1], cfg.tile_px)
+    explain = read_arrays(ctx.input("explain") / "items" / f"{stimulus_id}.npz")
+    human = read_arrays(ctx.input("human_maps") / "items" / f"{stimulus_id}.npz")
+    maps = {"human": human["density_model"]} | {m: explain[m] for m in network_methods(explain)}
+    fill = pt.fill_image(
+        image,
+        cfg.fill,
+        seed=item_seed(ctx.seed("fill"), stimulus_id),
+        blur_sigma_px=cfg.blur_sigma_px,
+    )
+    out: dict[str, npt.NDArray[Any]] = {"true_class": np.int64(true_class)}  # type: ignore[dict-item]
+    named: list[tuple[str, npt.NDArray[np.int64]]] = []
+    for name, values in maps.items():
+        for direction in cfg.orders:
+            order = pt.tile_order(values, grid, score=cfg.tile_score, direction=direction)
+            named.append((f"{name}__{direction}", order))
+    randoms = pt.random_tile_orders(
+        grid.n_tiles, cfg.random_orders, seed=item_seed(ctx.seed("random_orders"), stimulus_id)
+    )
+    # One pass through the network for every order of this image (step 0 shared).
+    all_orders = np.concatenate([np.stack([o for _, o in named]), randoms])
+    curves = pt.perturbation_curves(
+        bundle,
+        image,
+        true_class,
+        all_orders,
+        grid,
+        fill,
+        batch_size=cfg.batch_size,
+        bf16=cfg.bf16,
+    )
+    for i, (key, order) in enumerate(named):
+        out[f"{key}__order"] = order
+        out[f"{key}__prob"] = curves.probability[i]
+        out[f"{key}__logit"] = curves.logit[i]
+        out[f"{key}__correct"] = curves.correct[i]
+    k = len(named)
+    out["random__order"] = randoms
+    out["random__prob"] = curves.probability[k:]
+    out["random__logit"] = curves.logit[k:]
+    out["random__correct"] = curves.correct[k:]
+    return out
+
+
+# --- aggregate --------------------------------------------------------------------------------
+
+
+def item_rows(stimulus_id: str, label: str, arrays: dict[str, npt.NDArray[Any]]) -> pd.DataFrame:
+    """Long per-step rows of one item (random orders averaged)."""
+    rows: list[pd.DataFrame] = []
+    directions = sorted({k.split("__")[1] for k in arrays if k.count("__") == 2})
+    for key, values in arrays.items():
+        parts = key.split("__")
+        if parts[-1] not in MEASURES or parts[0] == "random":
+            continue
+        rows.append(_rows(stimulus_id, label, parts[0], [parts[1]], parts[-1], values))
+    for measure in MEASURES:
+        mean = np.asarray(arrays[f"random__{measure}"], dtype=np.float64).mean(axis=0)
+        rows.append(_rows(stimulus_id, label, "random", directions, measure, mean))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _rows(
+    sid: str, label: str, ordering: str, orders: list[str], measure: str, values: npt.ArrayLike
+) -> pd.DataFrame:
+    v = np.asarray(values, dtype=np.float64)
+    n = v.size - 1
+    return pd.DataFrame(
+        {
+            "stimulus_id": sid,
+            "label": label,
+            "ordering": ordering,
+            "order": np.repeat(orders, v.size),
+            "measure": MEASURES[measure],
+            "step": np.tile(np.arange(v.size), len(orders)),
+            "fraction_perturbed": np.tile(np.arange(v.size) / n, len(orders)),
+            "value": np.tile(v, len(orders)),
+        }
+    )
+
+
+def areas(steps: pd.DataFrame) -> pd.DataFrame:
+    """Per (image, ordering, order, measure): AUC (trapezoid / n_steps) and AOPC."""
+    keys = ["stimulus_id", "label", "ordering", "order", "measure"]
+    rows = []
+    for key, sub in steps.sort_values("step").groupby(keys, sort=True):
+        v = sub["value"].to_numpy()
+        rows.append((*key, float(pt.curve_auc(v)), float(pt.aopc(v))))
+    return pd.DataFrame(rows, columns=[*keys, "auc", "aopc"])
+
+
+def contrasts(per_image: pd.DataFrame) -> pd.DataFrame:
+    """Paired per-image differences of AUC and AOPC between orderings (long table)."""
+    wide = per_image.pivot_table(
+        index=["stimulus_id", "label", "order", "measure"],
+        columns="ordering",
+        values=["auc", "aopc"],
+    )
+    methods = sorted(o for o in per_image["ordering"].unique() if o not in ("human", "random"))
+    pairs = [("human", m) for m in methods] + [("human", "random")]
+    pairs += [(m, "random") for m in methods]
+    frames = []
+    for quantity in ("auc", "aopc"):
+        for a, b in pairs:
+            if (quantity, a) not in wide or (quantity, b) not in wide:
+                continue
+            d = (wide[(quantity, a)] - wide[(quantity, b)]).rename("difference").reset_index()
+            frames.append(d.assign(quantity=quantity, contrast=f"{a} - {b}"))
+    # LeRF - MoRF per ordering: larger = the ordering separates relevant from irrelevant tiles.
+    both = per_image.pivot_table(
+        index=["stimulus_id", "label", "ordering", "measure"], columns="order", values=["auc"]
+    )
+    if ("auc", "lerf") in both and ("auc", "morf") in both:
+        d = (both[("auc", "lerf")] - both[("auc", "morf")]).rename("difference").reset_index()
+        d = d.assign(quantity="auc", order="lerf - morf", contrast=d["ordering"] + ": lerf - morf")
+        frames.append(d.drop(columns="ordering"))
+    return pd.concat(frames, ignore_index=True).dropna(subset=["difference"])
+
+
+def mean_curves(
+    steps: pd.DataFrame, *, resamples: int, confidence: float, seed: int
+) -> pd.DataFrame:
+    """Mean curve with a bootstrap interval over images, per label and over all images."""
+    rows = []
+    keys = ["ordering", "order", "measure", "step"]
+    for (ordering, order, measure, step), sub in steps.groupby(keys, sort=True):
+        for label, part in [(ALL, sub), *sub.groupby("label", sort=True)]:
+            ci = bootstrap_mean_ci(
+                part["value"].to_numpy(), resamples=resamples, confidence=confidence, seed=seed
+            )
+            rows.append(
+                {
+                    "label": str(label),
+                    "ordering": ordering,
+                    "order": order,
+                    "measure": measure,
+                    "step": int(str(step)),
+                    "fraction_perturbed": float(part["fraction_perturbed"].iloc[0]),
+                    "value": ci.estimate,
+                    "ci_low": ci.ci_low,
+                    "ci_high": ci.ci_high,
+                    "n": ci.n,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _aggregate(ctx: StageContext) -> None:
+    cfg = ctx.config.comparison
+    table = selected_stimuli(ctx, cfg.split)
+    frames = []
+    for row in ctx.track(table.itertuples(index=False), total=len(table), description="curves"):
+        sid = str(row.stimulus_id)
+        frames.append(item_rows(sid, str(row.label), read_arrays(ctx.item_path(sid))))
+    if not frames:
+        raise PipelineError(
+            "perturbation: no stimulus has both a network map and a human map "
+            f"in split {cfg.split!r}"
+        )
+    steps = pd.concat(frames, ignore_index=True)
+    per_image = areas(steps)
+    settings = {
+        "tile_px": cfg.perturbation.tile_px,
+        "tile_score": cfg.perturbation.tile_score,
+        "fill": cfg.perturbation.fill,
+        "random_orders": cfg.perturbation.random_orders,
+        "bf16": cfg.perturbation.bf16,
+    }
+    write_table(ctx.out_dir / "per_image_steps.parquet", steps.assign(**settings))
+    write_table(ctx.out_dir / "per_image_areas.parquet", per_image.assign(**settings))
+    curves = mean_curves(
+        steps, resamples=cfg.bootstrap_resamples, confidence=cfg.confidence, seed=ctx.seed("curves")
+    )
+    write_table(ctx.out_dir / "curves.parquet", curves.assign(**settings))
+    diffs = contrasts(per_image)
+    write_table(ctx.out_dir / "per_image_differences.parquet", diffs.assign(**settings))
+    summary = summarise(
+        diffs,
+        value="difference",
+        keys=["quantity", "measure", "order", "contrast"],
+        resamples=cfg.bootstrap_resamples,
+        permutations=cfg.permutations,
+        confidence=cfg.confidence,
+        seed=ctx.seed("statistics"),
+    )
+    write_table(ctx.out_dir / "auc_differences.parquet", summary.assign(**settings))
+
+
+STAGE = Stage(
+    name="perturbation",
+    description="Occlude tiles in human, network and random order; accuracy curves, AUCs, tests.",
+    reads=(
+        "comparison.perturbation",
+        "comparison.split",
+        "comparison.bootstrap_resamples",
+        "comparison.permutations",
+        "comparison.confidence",
+    ),
+    needs=("stimuli", "train", "explain", "human_maps"),
+    items=_items,
+    run_item=perturb_item,
+    run=_aggregate,
+)

@@ -1,0 +1,110 @@
+"""The ``region_shares`` stage: share of network relevance and of human gaze per facial region.
+
+Per image (stimulus frame, AOI masks of the stimuli stage): the share of positive relevance of
+each network method, the share of fixations and the share of dwell time in eyes, brows, nose and
+mouth. Artifacts:
+
+    region_shares_per_image.parquet   stimulus_id, label, source, region, share
+                                      (source: "human" = fixation count, "human (dwell)",
+                                      or a network method)
+    region_shares.parquet             mean share per (source, region, label | all), bootstrap CI
+    region_shares_difference.parquet  per-image <method> - human share, mean, CI, permutation test
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from gazealign.compare.regions import FACE_REGIONS, fixation_shares, relevance_shares
+from gazealign.errors import PipelineError
+from gazealign.pipeline.stage import Stage, StageContext
+from gazealign.pipeline.store import read_arrays, write_table
+from gazealign.stages.metrics import read_fixations
+from gazealign.stages.perturbation import network_methods, selected_stimuli
+from gazealign.stats.tables import summarise
+
+HUMAN = "human"
+HUMAN_DWELL = "human (dwell)"
+
+
+def _run(ctx: StageContext) -> None:
+    from gazealign.stimuli.artifacts import read_item
+
+    cfg = ctx.config.comparison
+    table = selected_stimuli(ctx, cfg.split)
+    fixations = read_fixations(ctx)
+    rows: list[dict[str, Any]] = []
+    for row in ctx.track(table.itertuples(index=False), total=len(table), description="regions"):
+        sid, label = str(row.stimulus_id), str(row.label)
+        aois = read_item(ctx.input("stimuli"), sid).aois
+        explain = read_arrays(ctx.input("explain") / "items" / f"{sid}.npz")
+        shares: dict[str, dict[str, float]] = {
+            m: relevance_shares(explain[f"{m}__stimulus"], aois, regions=FACE_REGIONS)
+            for m in network_methods(explain)
+        }
+        fix = fixations[fixations["stimulus_id"].astype(str) == sid]
+        if len(fix):
+            shares[HUMAN], shares[HUMAN_DWELL] = fixation_shares(
+                fix["x_px"], fix["y_px"], fix["duration_ms"], aois, regions=FACE_REGIONS
+            )
+        for source, by_region in shares.items():
+            rows += [
+                {"stimulus_id": sid, "label": label, "source": source, "region": r, "share": v}
+                for r, v in by_region.items()
+            ]
+    if not rows:
+        raise PipelineError("region_shares: no image to measure")
+    per_image = pd.DataFrame(rows)
+    write_table(ctx.out_dir / "region_shares_per_image.parquet", per_image)
+    valid = per_image.dropna(subset=["share"])
+    ctx.note("region_shares_undefined", int(len(per_image) - len(valid)))
+    summary = summarise(
+        valid,
+        value="share",
+        keys=["source", "region"],
+        test=False,
+        resamples=cfg.bootstrap_resamples,
+        confidence=cfg.confidence,
+        seed=ctx.seed("shares"),
+    )
+    summary["share"] = summary["estimate"]
+    write_table(ctx.out_dir / "region_shares.parquet", summary)
+    wide = valid.pivot_table(
+        index=["stimulus_id", "label", "region"], columns="source", values="share"
+    )
+    frames = [
+        (wide[m] - wide[HUMAN]).rename("difference").reset_index().assign(contrast=f"{m} - human")
+        for m in wide.columns
+        if m not in (HUMAN, HUMAN_DWELL) and HUMAN in wide
+    ]
+    if frames:
+        diffs = pd.concat(frames, ignore_index=True).dropna(subset=["difference"])
+        write_table(
+            ctx.out_dir / "region_shares_difference.parquet",
+            summarise(
+                diffs,
+                value="difference",
+                keys=["contrast", "region"],
+                resamples=cfg.bootstrap_resamples,
+                permutations=cfg.permutations,
+                confidence=cfg.confidence,
+                seed=ctx.seed("differences"),
+            ),
+        )
+
+
+STAGE = Stage(
+    name="region_shares",
+    description="Share of network relevance, fixations and dwell time in eyes, brows, nose, mouth.",
+    reads=(
+        "comparison.split",
+        "comparison.bootstrap_resamples",
+        "comparison.permutations",
+        "comparison.confidence",
+        "gaze.correct_only",
+    ),
+    needs=("stimuli", "explain", "gaze", "human_maps"),
+    run=_run,
+)
