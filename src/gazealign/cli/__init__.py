@@ -58,5 +58,5 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="gazealign")
     except GazeAlignError as exc:
-        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)
