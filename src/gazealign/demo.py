@@ -16,7 +16,17 @@ SYNTHETIC_NOTICE = (
 )
 
 #: The stages a complete study has, in order; the demo says which of them exist yet.
-FULL_STUDY = ("stimuli", "train", "explain", "gaze", "human_maps", "compare", "report")
+FULL_STUDY = (
+    "stimuli",
+    "train",
+    "explain",
+    "gaze",
+    "human_maps",
+    "perturbation",
+    "saliency_metrics",
+    "region_shares",
+    "report",
+)
 
 
 def demo_config(out_dir: Path) -> StudyConfig:
