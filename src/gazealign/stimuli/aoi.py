@@ -79,7 +79,7 @@ def aois_from_landmarks(
 ) -> dict[str, BoolArray]:
     """AOIs from 68 landmarks (x, y) in image pixels: convex hulls grown by ``margin_px``.
 
-    The margin defaults to 4 % of the inter-ocular distance... of the face width (jaw points 0-16).
+    The margin defaults to 4 % of the face width (the span of jaw points 0-16).
     The face region is the jaw hull closed over the brows raised by a fifth of the face height.
     """
     pts = np.asarray(points_xy, dtype=np.float64)

@@ -285,15 +285,15 @@ def _geometry(ident: Identity, aus: Mapping[int, float]) -> _Geometry:
     brow_y = ey - ident.brow_height
     inner_x = ex - ident.eye_half_width * 0.95 - 0.02
     outer_x = ex + ident.eye_half_width * 1.45
-    inner_y = brow_y - 0.11 * a(1) + 0.07 * a(4) + 0.03 * a(9)
-    outer_y = brow_y - 0.015 - 0.11 * a(2) + 0.035 * a(4) - 0.02 * a(1)
+    inner_y = brow_y - 0.14 * a(1) + 0.09 * a(4) + 0.04 * a(9)
+    outer_y = brow_y - 0.015 - 0.14 * a(2) + 0.045 * a(4) - 0.02 * a(1)
     inner_x = inner_x - 0.07 * a(4) - 0.02 * a(9)
     upper = ident.eye_aperture * (
-        1 + 0.75 * a(5) - 0.30 * a(7) - 0.25 * a(4) * (1 - a(5)) - 0.2 * a(9)
+        1 + 0.9 * a(5) - 0.35 * a(7) - 0.25 * a(4) * (1 - a(5)) - 0.2 * a(9)
     )
     lower = ident.eye_aperture * (1 - 0.55 * a(6) - 0.55 * a(7) - 0.3 * a(9))
-    opening = 0.02 * a(25) + 0.24 * a(26) + 0.05 * a(10)
-    corner_y = -0.13 * a(12) + 0.10 * a(15) + 0.015 * a(20) - 0.02 * a(10)
+    opening = 0.03 * a(25) + 0.28 * a(26) + 0.06 * a(10)
+    corner_y = -0.16 * a(12) + 0.13 * a(15) + 0.015 * a(20) - 0.02 * a(10)
     corner_x = ident.mouth_half_width * (
         1 + 0.22 * a(12) + 0.30 * a(20) - 0.12 * a(23) - 0.05 * a(24)
     )
@@ -410,9 +410,23 @@ def _polyline_distance(
 
 
 def _stroke(canvas: _Canvas, pts: FloatArray, width0: float, width1: float) -> FloatArray:
-    """Coverage of a stroke along ``pts`` whose half-width tapers from ``width0`` to ``width1``."""
-    d, t = _polyline_distance(canvas.x, canvas.y, pts)
-    return canvas.alpha_from_distance(d - (width0 + (width1 - width0) * t))
+    """Coverage of a stroke along ``pts`` whose half-width tapers from ``width0`` to ``width1``.
+
+    Distances are computed only in the pixel rectangle around the stroke: outside it the
+    coverage is exactly 0, so the result equals the full-image computation.
+    """
+    pad = max(width0, width1) + 2.0 / canvas.px
+    lo, hi = pts.min(axis=0) - pad, pts.max(axis=0) + pad
+    x, y = canvas.x, canvas.y
+    near = (x >= lo[0]) & (x <= hi[0]) & (y >= lo[1]) & (y <= hi[1])
+    out = np.zeros(x.shape)
+    rows, cols = np.flatnonzero(near.any(axis=1)), np.flatnonzero(near.any(axis=0))
+    if rows.size == 0:
+        return out
+    box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+    d, t = _polyline_distance(x[box], y[box], pts)
+    out[box] = canvas.alpha_from_distance(d - (width0 + (width1 - width0) * t))
+    return out
 
 
 def _band(canvas: _Canvas, top: FloatArray, bottom: FloatArray, x0: float, x1: float) -> FloatArray:
