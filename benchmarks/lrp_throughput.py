@@ -1,0 +1,101 @@
+"""LRP (zennit) images per second next to a plain forward + backward pass on the same network.
+
+Usage::
+
+    python benchmarks/lrp_throughput.py                       # small VGG (width 0.25, 64 px)
+    python benchmarks/lrp_throughput.py --width 1 --size 224  # VGG16 at 224 px (slow on CPU)
+
+Each configuration is timed ``--repeats`` times, interleaved (so a busy machine slows all of
+them alike), after one warm-up; the median is reported. The plain pass is what any gradient
+method costs: forward, then backward of the target logit to the input. The LRP rows run
+zennit's Gradient attributor with each composite (rule hooks + modified backward).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+
+from gazealign.explain import ExplainOptions, explain
+from gazealign.explain.lrp import COMPOSITES, lrp_relevance, make_composite
+from gazealign.models.bundle import ModelBundle
+from gazealign.models.small import small_vgg
+from gazealign.types import LABELS
+
+
+def plain(model: torch.nn.Module, x: torch.Tensor, targets: torch.Tensor) -> None:
+    x = x.detach().requires_grad_(True)
+    out = model(x)
+    out.gather(1, targets.view(-1, 1)).sum().backward()
+
+
+def lrp(
+    name: str, bundle: ModelBundle
+) -> Callable[[torch.nn.Module, torch.Tensor, torch.Tensor], None]:
+    def run(model: torch.nn.Module, x: torch.Tensor, targets: torch.Tensor) -> None:
+        composite, _ = make_composite(name, ExplainOptions(), bundle.input_bounds(), model)
+        lrp_relevance(model, x, targets, composite)
+
+    return run
+
+
+def end_to_end(
+    bundle: ModelBundle,
+) -> Callable[[torch.nn.Module, torch.Tensor, torch.Tensor], None]:
+    """``explain()`` as the stage calls it: preprocessing, a no-grad forward for the logits and
+    targets, LRP, channel sum and sign policy (input: uint8 images)."""
+
+    def run(model: torch.nn.Module, x: torch.Tensor, targets: torch.Tensor) -> None:
+        images = x.clamp(-128, 127).add(128).to(torch.uint8).permute(0, 2, 3, 1).numpy()
+        explain(bundle, images, method="lrp_epsilon_plus_flat", target=targets.numpy(),
+                batch_size=len(images))  # fmt: skip
+
+    return run
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--width", type=float, default=0.25, help="width multiplier (1 = VGG16)")
+    ap.add_argument("--size", type=int, default=64, help="input size, px")
+    ap.add_argument("--batches", type=int, nargs="+", default=[1, 16])
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model = small_vgg(len(LABELS), width=args.width, input_size_px=args.size).eval()
+    bundle = ModelBundle(model, "vggface", args.size)
+    methods: dict[str, Callable[[torch.nn.Module, torch.Tensor, torch.Tensor], None]] = {
+        "forward+backward": plain
+    }
+    methods.update({f"lrp_{n}": lrp(n, bundle) for n in COMPOSITES})
+    methods["explain() lrp_epsilon_plus_flat, end to end"] = end_to_end(bundle)
+    print(
+        f"net: small_vgg width {args.width}, {args.size} px, float32, CPU threads {args.threads}, "
+        f"torch {torch.__version__}"
+    )
+    print("| batch | method | images/s | cost vs forward+backward |")
+    print("|---|---|---|---|")
+    for batch in args.batches:
+        x = torch.randn(batch, 3, args.size, args.size) * 60
+        targets = torch.arange(batch) % len(LABELS)
+        times: dict[str, list[float]] = {m: [] for m in methods}
+        for fn in methods.values():  # warm-up
+            fn(model, x, targets)
+        for _ in range(args.repeats):
+            for name, fn in methods.items():
+                t0 = time.perf_counter()
+                fn(model, x, targets)
+                times[name].append(time.perf_counter() - t0)
+        base = statistics.median(times["forward+backward"])
+        for name in methods:
+            t = statistics.median(times[name])
+            print(f"| {batch} | {name} | {batch / t:.1f} | {t / base:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()
