@@ -57,14 +57,25 @@ def _require(table: pd.DataFrame, columns: Sequence[str], what: str) -> None:
         raise DataError(f"{what}: table has no rows")
 
 
-def ordering_colour(ordering: str) -> str:
-    """The fixed colour of an ordering / map source (human, network or random)."""
+#: Further colours for a second, third ... network method.
+_EXTRA_COLOURS = ("#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf")
+
+
+def ordering_colour(ordering: str, index: int = 0) -> str:
+    """The fixed colour of an ordering / map source: human blue (dwell time light blue), random
+    and baselines grey, the ``index``-th network method orange, then other colours."""
     name = ordering.lower()
     if name.startswith("human"):
-        return HUMAN_COLOUR
+        return "#9ecae1" if "dwell" in name else HUMAN_COLOUR
     if name.startswith("random") or name in {"uniform", "centre bias", "center bias"}:
         return RANDOM_COLOUR
-    return NETWORK_COLOUR
+    return NETWORK_COLOUR if index == 0 else _EXTRA_COLOURS[(index - 1) % len(_EXTRA_COLOURS)]
+
+
+def _method_index(names: Iterable[str]) -> dict[str, int]:
+    """Position of each network method among ``names`` (for :func:`ordering_colour`)."""
+    methods = [n for n in dict.fromkeys(names) if ordering_colour(n) == NETWORK_COLOUR]
+    return {m: i for i, m in enumerate(sorted(methods))}
 
 
 def label_order(labels: Iterable[object]) -> list[str]:
@@ -206,10 +217,11 @@ CURVE_COLUMNS = ("label", "ordering", "step", "value")
 
 
 def _draw_curves(ax: Axes, table: pd.DataFrame, *, legend: bool = True) -> None:
+    index = _method_index(table["ordering"].astype(str))
     for ordering, sub in sorted(table.groupby("ordering", sort=False), key=lambda t: str(t[0])):
         sub = sub.sort_values("step")
         name = str(ordering)
-        colour = ordering_colour(name)
+        colour = ordering_colour(name, index.get(name, 0))
         x = sub["step"].to_numpy(dtype=np.float64)
         y = sub["value"].to_numpy(dtype=np.float64)
         has_band = {"ci_low", "ci_high"} <= set(sub.columns) and sub["ci_low"].notna().any()
@@ -328,6 +340,7 @@ def region_shares_figure(table: pd.DataFrame) -> Figure:
     nrows = math.ceil(len(labels) / ncols)
     fig = Figure(figsize=(3.0 * ncols, 2.4 * nrows + 0.4), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True)
+    index = _method_index(sources)
     width = 0.8 / max(1, len(sources))
     x = np.arange(len(regions), dtype=np.float64)
     for k, label in enumerate(labels):
@@ -348,7 +361,7 @@ def region_shares_figure(table: pd.DataFrame) -> Figure:
                 share,
                 width,
                 yerr=yerr,
-                color=ordering_colour(source),
+                color=ordering_colour(source, index.get(source, 0)),
                 label=source,
                 capsize=2,
             )
@@ -379,7 +392,7 @@ def metrics_figure(table: pd.DataFrame) -> Figure:
     ``"noise ceiling"``, ``"centre bias"``, ``"uniform"``, ...), ``value``, optionally ``ci_low``
     / ``ci_high``. One panel per metric. A map whose name contains ``ceiling`` (or starts with
     ``human``) is the noise ceiling: drawn as a blue line with its interval as a band, so the other
-    maps read against it.
+    maps read against it. An optional boolean ``higher_is_better`` column is shown in the titles.
     """
     _require(table, METRIC_COLUMNS, "metrics figure")
     metrics = list(dict.fromkeys(table["metric"].astype(str)))
@@ -400,6 +413,7 @@ def metrics_figure(table: pd.DataFrame) -> Figure:
                     float(row["ci_low"]), float(row["ci_high"]), color=HUMAN_COLOUR, alpha=0.15
                 )
         names = [str(m) for m in points["map"]]
+        index = _method_index(names)
         xs = np.arange(len(names), dtype=np.float64)
         values = points["value"].to_numpy(dtype=np.float64)
         for x, name, value, (_, row) in zip(xs, names, values, points.iterrows(), strict=True):
@@ -411,10 +425,22 @@ def metrics_figure(table: pd.DataFrame) -> Figure:
                     [max(0.0, value - float(row["ci_low"]))],
                     [max(0.0, float(row["ci_high"]) - value)],
                 ]
-            ax.errorbar([x], [value], yerr=err, fmt="o", color=ordering_colour(name), capsize=3)
+            ax.errorbar(
+                [x],
+                [value],
+                yerr=err,
+                fmt="o",
+                color=ordering_colour(name, index.get(name, 0)),
+                capsize=3,
+            )
         ax.set_xticks(xs, names, rotation=35, ha="right", fontsize=7)
         ax.set_xlim(-0.6, max(len(names), 1) - 0.4)
-        ax.set_title(metric, fontsize=10)
+        direction = ""
+        if "higher_is_better" in sub.columns and sub["higher_is_better"].notna().any():
+            direction = (
+                " (higher: better)" if bool(sub["higher_is_better"].iloc[0]) else " (lower: better)"
+            )
+        ax.set_title(metric + direction, fontsize=10)
         ax.tick_params(labelsize=7)
     for ax in axes.flat[len(metrics) :]:
         ax.set_visible(False)

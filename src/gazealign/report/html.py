@@ -239,7 +239,22 @@ def _section_auc(inputs: ReportInputs, maker: _FigureMaker) -> str:
         "per expression and over all images (diamond). Black: interval excludes zero; grey: it does not."
     )
     made = maker.make("auc_differences", lambda: figures.forest_figure(table), caption)
-    return _figure_or_note(made) + table_html(table)
+    shown = [
+        c
+        for c in (
+            "contrast",
+            "label",
+            "n",
+            "estimate",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "cohens_dz",
+            "rank_biserial",
+        )
+        if c in table.columns
+    ]
+    return _figure_or_note(made) + table_html(table[shown])
 
 
 def _section_regions(inputs: ReportInputs, maker: _FigureMaker) -> str:
@@ -252,7 +267,30 @@ def _section_regions(inputs: ReportInputs, maker: _FigureMaker) -> str:
         "where the table holds them)."
     )
     made = maker.make("region_shares", lambda: figures.region_shares_figure(table), caption)
-    return _figure_or_note(made) + table_html(region_table(table))
+    parts = [_figure_or_note(made), "<h3>Shares per expression and region</h3>"]
+    parts.append(f'<div class="scroll">{table_html(region_table(table))}</div>')
+    parts.append("<h3>Network minus human share, with confidence intervals</h3>")
+    diffs = inputs.region_differences
+    if diffs is None:
+        parts.append(absent(inputs.absent.get("region_differences", "no table of differences")))
+    else:
+        shown = [
+            c
+            for c in (
+                "contrast",
+                "label",
+                "region",
+                "n",
+                "estimate",
+                "ci_low",
+                "ci_high",
+                "p_value",
+                "cohens_dz",
+            )
+            if c in diffs.columns
+        ]
+        parts.append(f'<div class="scroll">{table_html(diffs[shown])}</div>')
+    return "\n".join(parts)
 
 
 def _section_metrics(inputs: ReportInputs, maker: _FigureMaker) -> str:
@@ -265,7 +303,12 @@ def _section_metrics(inputs: ReportInputs, maker: _FigureMaker) -> str:
         "baselines (centre bias, uniform); orange: the network. KLD and EMD: lower is better."
     )
     made = maker.make("saliency_metrics", lambda: figures.metrics_figure(table), caption)
-    return _figure_or_note(made) + table_html(table)
+    shown = [
+        c
+        for c in ("metric", "map", "n", "value", "ci_low", "ci_high", "higher_is_better")
+        if c in table.columns
+    ]
+    return _figure_or_note(made) + table_html(table[shown])
 
 
 def _section_recognition(inputs: ReportInputs, maker: _FigureMaker) -> str:
@@ -420,6 +463,7 @@ def build_report(inputs: ReportInputs, out_dir: Path, options: ReportOptions | N
         auc_differences=inputs.auc_differences,
         metrics=inputs.metrics,
         region_shares=inputs.region_shares,
+        region_differences=inputs.region_differences,
         train_metrics=inputs.train_metrics,
         confusions=inputs.confusions,
         confidence=options.confidence,

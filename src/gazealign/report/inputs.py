@@ -46,6 +46,7 @@ class ReportInputs:
     curves: pd.DataFrame | None = None
     auc_differences: pd.DataFrame | None = None
     region_shares: pd.DataFrame | None = None
+    region_differences: pd.DataFrame | None = None
     metrics: pd.DataFrame | None = None
     train_metrics: dict[str, Any] | None = None
     confusions: dict[str, pd.DataFrame] | None = None
@@ -112,7 +113,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "label": ("label", "expression", "class", "true_label"),
     "ordering": ("ordering", "order_by", "ranking", "source", "map"),
     "step": ("step", "steps", "tiles_removed", "k"),
-    "value": ("value", "mean", "accuracy", "score"),
+    "value": ("value", "mean", "estimate", "accuracy", "score"),
     "ci_low": ("ci_low", "ci_lower", "lower", "low", "lo"),
     "ci_high": ("ci_high", "ci_upper", "upper", "high", "hi"),
     "estimate": ("estimate", "difference", "diff", "mean_difference", "value", "mean"),
@@ -256,7 +257,8 @@ def load_network_confusion(train_dir: Path) -> pd.DataFrame | None:
             wide = table.set_index(table.columns[0])
         wide = wide.fillna(0)
         wide.index = wide.index.astype(str)
-        wide.columns = wide.columns.astype(str)
+        # the train stage names prediction columns pred_<label>
+        wide.columns = [str(c).removeprefix("pred_") for c in wide.columns]
         rows = label_order(list(wide.index))
         cols = label_order([*wide.columns, *rows])
         return wide.reindex(index=rows, columns=cols).fillna(0).astype(np.int64)
@@ -360,15 +362,23 @@ def _comparison_tables(stage_dirs: Mapping[str, Path]) -> list[tuple[str, pd.Dat
         if name in CORE_STAGES or name == "report":
             continue
         for path in sorted(folder.rglob("*.parquet")):
-            if "items" in path.relative_to(folder).parts:
-                continue
+            if "items" in path.relative_to(folder).parts or "per_image" in path.name:
+                continue  # per-image tables are the inputs of the summaries, not shown
             found.append((f"{name}/{path.relative_to(folder)}", read_table(path)))
     return found
 
 
 def _first(
-    tables: list[tuple[str, pd.DataFrame]], test: Callable[[str, pd.DataFrame], bool]
+    tables: list[tuple[str, pd.DataFrame]],
+    test: Callable[[str, pd.DataFrame], bool],
+    *,
+    preferred: tuple[str, ...] = (),
 ) -> pd.DataFrame | None:
+    """The table named ``preferred`` (first found), else the first that passes ``test``."""
+    for wanted in preferred:
+        for name, table in tables:
+            if Path(name).name == wanted:
+                return table
     for name, table in tables:
         if test(name, table):
             return table
@@ -383,19 +393,19 @@ def _name_has(name: str, *words: str) -> bool:
 def find_curves(tables: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame | None:
     """Perturbation curves in the columns of :func:`~gazealign.report.figures.perturbation_figure`.
 
-    Picks a table named like ``*curve*`` with a ``step`` column; keeps MoRF and the accuracy
-    measure when those columns exist.
+    ``curves.parquet`` (the perturbation stage), else a table named like ``*curve*`` with a step
+    column; keeps the MoRF order and the accuracy measure when those columns exist.
     """
     table = _first(
         tables,
         lambda n, t: _name_has(n, "curve") and "step" in normalise_columns(t, ("step",)).columns,
+        preferred=("curves.parquet",),
     )
     if table is None:
         return None
     table = normalise_columns(table, ("label", "ordering", "step", "value", "ci_low", "ci_high"))
-    table = _filter_if(table, "order", ("morf", "MoRF"))
+    table = _filter_if(table, "order", ("morf",))
     table = _filter_if(table, "measure", ("accuracy",))
-    table = _filter_if(table, "level", ("class", "label", "overall"))
     if "label" not in table.columns:
         table = table.assign(label="all")
     missing = [c for c in CURVE_COLUMNS if c not in table.columns]
@@ -407,22 +417,23 @@ def find_curves(tables: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame | None:
 
 
 def find_auc_differences(tables: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame | None:
-    """AUC differences with CIs: ``label``, ``contrast``, ``estimate``, ``ci_low``, ``ci_high``."""
+    """AUC differences with CIs: ``label``, ``contrast``, ``estimate``, ``ci_low``, ``ci_high``.
+
+    ``auc_differences.parquet`` (the perturbation stage), restricted to the AUC of MoRF accuracy
+    curves (the rows with ``quantity`` auc, ``measure`` accuracy, ``order`` morf).
+    """
     wanted = ("label", "contrast", "estimate", "ci_low", "ci_high")
     table = _first(
         tables,
-        lambda n, t: (
-            "contrast" in normalise_columns(t, ("contrast",)).columns
-            and not _name_has(n, "region", "metric")
-        ),
+        lambda n, t: _name_has(n, "auc") and "contrast" in t.columns,
+        preferred=("auc_differences.parquet",),
     )
     if table is None:
         return None
     table = normalise_columns(table, wanted)
-    table = _filter_if(table, "order", ("morf", "MoRF"))
-    table = _filter_if(table, "measure", ("accuracy",))
     table = _filter_if(table, "quantity", ("auc",))
-    table = _filter_if(table, "unit", ("image", "images"))
+    table = _filter_if(table, "measure", ("accuracy",))
+    table = _filter_if(table, "order", ("morf",))
     if "label" not in table.columns:
         table = table.assign(label="all")
     return table.reset_index(drop=True)
@@ -430,18 +441,44 @@ def find_auc_differences(tables: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame
 
 def find_region_shares(tables: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame | None:
     """Region shares: ``label``, ``region``, ``source``, ``share`` (+ ``ci_low``/``ci_high``)."""
-    table = _first(tables, lambda n, t: "region" in normalise_columns(t, ("region",)).columns)
+    table = _first(
+        tables,
+        lambda n, t: (
+            "region" in t.columns and "source" in t.columns and not _name_has(n, "per_image")
+        ),
+        preferred=("region_shares.parquet",),
+    )
     if table is None:
         return None
-    table = normalise_columns(table, ("label", "region", "source", "share", "ci_low", "ci_high"))
-    table = _filter_if(table, "quantity", ("share",))
-    table = _filter_if(table, "measure", ("fixations", "relevance", "share"))
-    return table.reset_index(drop=True)
+    return normalise_columns(table, ("label", "region", "source", "share", "ci_low", "ci_high"))
+
+
+def find_region_differences(tables: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame | None:
+    """Network minus human region shares with CIs: ``contrast``, ``region``, ``label``,
+    ``estimate``, ``ci_low``, ``ci_high`` (``region_shares_difference.parquet``)."""
+    table = _first(
+        tables,
+        lambda n, t: "region" in t.columns and "contrast" in t.columns,
+        preferred=("region_shares_difference.parquet",),
+    )
+    if table is None:
+        return None
+    return normalise_columns(
+        table, ("label", "contrast", "region", "estimate", "ci_low", "ci_high")
+    )
 
 
 def find_metrics(tables: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame | None:
-    """Saliency metrics: ``metric``, ``map``, ``value`` (+ ``ci_low``/``ci_high``), overall."""
-    table = _first(tables, lambda n, t: "metric" in t.columns)
+    """Saliency metrics over all images: ``metric``, ``map``, ``value`` (+ CI, direction).
+
+    ``metrics.parquet`` (the saliency_metrics stage), the rows of label ``all`` when per-class
+    rows are there too.
+    """
+    table = _first(
+        tables,
+        lambda n, t: "metric" in t.columns and "map" in t.columns and not _name_has(n, "per_image"),
+        preferred=("metrics.parquet",),
+    )
     if table is None:
         return None
     table = normalise_columns(table, ("metric", "map", "value", "ci_low", "ci_high"))
@@ -567,7 +604,13 @@ def gather_inputs(
     except GazeAlignError as exc:
         tables, reason = [], f"a comparison table is unreadable: {exc}"
     if not tables:
-        for piece in ("curves", "auc_differences", "region_shares", "metrics"):
+        for piece in (
+            "curves",
+            "auc_differences",
+            "region_shares",
+            "region_differences",
+            "metrics",
+        ):
             inputs.absent[piece] = reason
     else:
         inputs.curves = _attempt(
@@ -581,6 +624,12 @@ def gather_inputs(
         )
         inputs.region_shares = _attempt(
             inputs, "region_shares", lambda: find_region_shares(tables), "no region-share table"
+        )
+        inputs.region_differences = _attempt(
+            inputs,
+            "region_differences",
+            lambda: find_region_differences(tables),
+            "no table of region-share differences",
         )
         inputs.metrics = _attempt(
             inputs, "metrics", lambda: find_metrics(tables), "no saliency-metric table"

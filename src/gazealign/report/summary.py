@@ -41,7 +41,7 @@ def ci_text(low: float, high: float, *, confidence: float = 0.95) -> str:
 
 
 def _split_contrast(contrast: str) -> tuple[str, str] | None:
-    parts = re.split(r"\s*(?:\u2212|-|\bvs\.?\b|\bminus\b)\s*", contrast.strip())
+    parts = re.split(r"\s+(?:\u2212|-|vs\.?|minus)\s+", contrast.strip())
     return (parts[0], parts[1]) if len(parts) == 2 and all(parts) else None
 
 
@@ -133,13 +133,16 @@ def metric_sentences(table: pd.DataFrame) -> list[str]:
             .str.contains("centre|center|uniform|shuffl|random|chance")
         ]
         networks = others.drop(index=baselines.index)
-        direction = "lower is better" if metric.lower() in LOWER_IS_BETTER else "higher is better"
+        lower_better = metric.lower() in LOWER_IS_BETTER
+        if "higher_is_better" in sub.columns and sub["higher_is_better"].notna().any():
+            lower_better = not bool(sub["higher_is_better"].iloc[0])
+        direction = "lower is better" if lower_better else "higher is better"
         for _, row in networks.iterrows():
             text = f"{metric} ({direction}): {row['map']} scores {fmt(float(row['value']))}"
             if not ceiling.empty:
                 c = float(ceiling.iloc[0]["value"])
                 text += f" against a human noise ceiling of {fmt(c)}"
-                if metric.lower() not in LOWER_IS_BETTER and c > 0:
+                if not lower_better and c > 0:
                     text += f" ({float(row['value']) / c:.0%} of it)"
             if not baselines.empty:
                 text += "; baselines: " + ", ".join(
@@ -170,11 +173,12 @@ def region_sentences(table: pd.DataFrame) -> list[str]:
         network = next((v for k, v in top.items() if not k.lower().startswith("human")), None)
         if human is None or network is None:
             continue
+        name = "all images" if label == "all" else label
         if human[0] == network[0]:
-            agree.append(f"{label} ({human[0]})")
+            agree.append(f"{name} ({human[0]})")
         else:
             differ.append(
-                f"{label}: people {human[0]} ({human[1]:.0%}), network {network[0]} ({network[1]:.0%})"
+                f"{name}: people {human[0]} ({human[1]:.0%}), network {network[0]} ({network[1]:.0%})"
             )
     out: list[str] = []
     if differ:
@@ -185,6 +189,47 @@ def region_sentences(table: pd.DataFrame) -> list[str]:
         )
     if agree:
         out.append("It is the same region for " + ", ".join(agree) + ".")
+    return out
+
+
+def region_difference_sentences(table: pd.DataFrame, *, confidence: float = 0.95) -> list[str]:
+    """Over all images, the regions where the network's share differs from people's, with CIs.
+
+    ``table``: ``contrast`` (``"<method> - human"``), ``region``, ``label``, ``estimate``,
+    ``ci_low``, ``ci_high``; only rows of label ``all`` (or every row when there is no label).
+    """
+    if "label" in table.columns:
+        table = table[table["label"].astype(str) == "all"]
+    out: list[str] = []
+    for contrast in dict.fromkeys(table["contrast"].astype(str)):
+        sub = table[table["contrast"].astype(str) == contrast]
+        lo, hi = sub["ci_low"].astype(float), sub["ci_high"].astype(float)
+        more = sub[lo > 0].sort_values("estimate", ascending=False)
+        less = sub[hi < 0].sort_values("estimate")
+        sides = _split_contrast(contrast)
+        who = sides[0] if sides else contrast
+
+        def listed(rows: pd.DataFrame) -> str:
+            return ", ".join(
+                f"{r['region']} ({fmt(float(r['estimate']), signed=True)}, "
+                f"{ci_text(float(r['ci_low']), float(r['ci_high']), confidence=confidence)})"
+                for _, r in rows.iterrows()
+            )
+
+        if more.empty and less.empty:
+            out.append(
+                f"Over all images no region's share differs clearly between {who} and people ({contrast})."
+            )
+            continue
+        parts = []
+        if not more.empty:
+            parts.append(f"more on {listed(more)}")
+        if not less.empty:
+            parts.append(f"less on {listed(less)}")
+        out.append(
+            f"Compared with where people fixated, {who} puts its relevance (all images, "
+            f"{contrast}) " + " and ".join(parts) + "."
+        )
     return out
 
 
@@ -207,11 +252,19 @@ def _test_accuracy(metrics: Mapping[str, Any]) -> float | None:
     return None
 
 
+def _records(table: pd.DataFrame, columns: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [
+        {str(k): v for k, v in row.items()}
+        for row in table[[c for c in columns if c in table.columns]].to_dict(orient="records")
+    ]
+
+
 def summarise(
     *,
     auc_differences: pd.DataFrame | None = None,
     metrics: pd.DataFrame | None = None,
     region_shares: pd.DataFrame | None = None,
+    region_differences: pd.DataFrame | None = None,
     train_metrics: Mapping[str, Any] | None = None,
     confusions: Mapping[str, pd.DataFrame] | None = None,
     confidence: float = 0.95,
@@ -224,7 +277,7 @@ def summarise(
         got = _accuracy(net_counts)
         acc = got[0] if got else None
     if acc is not None:
-        n = f" of {int(net_counts.to_numpy().sum())}" if net_counts is not None else ""
+        n = f" of {int(net_counts.to_numpy().sum())}" if net_counts is not None else " of the"
         summary.sentences.append(f"The network recognised {acc:.1%}{n} test faces.")
         summary.numbers["test_accuracy"] = acc
     human_counts = next((c for k, c in (confusions or {}).items() if k.startswith("human")), None)
@@ -251,6 +304,17 @@ def summarise(
         ].to_dict(orient="records")
     if region_shares is not None and not region_shares.empty:
         summary.sentences.extend(region_sentences(region_shares))
+    if region_differences is not None and not region_differences.empty:
+        summary.sentences.extend(
+            region_difference_sentences(region_differences, confidence=confidence)
+        )
+        summary.numbers["region_differences"] = _records(
+            region_differences[region_differences["label"].astype(str) == "all"]
+            if "label" in region_differences.columns
+            else region_differences,
+            ("contrast", "region", "estimate", "ci_low", "ci_high", "p_value"),
+        )
+    if region_shares is not None and not region_shares.empty:
         planted = region_shares[region_shares["region"].astype(str) == "planted"]
         if not planted.empty:
             summary.numbers["planted_share"] = planted[

@@ -78,12 +78,12 @@ def _train(ctx: StageContext) -> None:
         ctx.out_dir / "metrics.json",
         {"test_accuracy": TEST_ACCURACY, "val_accuracy": 0.9, "epochs_run": 3},
     )
-    confusion = pd.DataFrame(
-        np.eye(7, dtype=np.int64) * 2, index=list(LABELS), columns=list(LABELS)
-    )
-    confusion.loc["afraid", "afraid"] = 1
-    confusion.loc["afraid", "surprised"] = 1
-    write_text(ctx.out_dir / "confusion.csv", confusion.rename_axis("true").to_csv())
+    # as the train stage writes it: a label column, then pred_<label> counts
+    counts = np.eye(7, dtype=np.int64) * 2
+    counts[0, 0], counts[0, 6] = 1, 1  # one afraid test face taken for surprised
+    confusion = pd.DataFrame(counts, columns=[f"pred_{lab}" for lab in LABELS])
+    confusion.insert(0, "label", list(LABELS))
+    write_text(ctx.out_dir / "confusion.csv", confusion.to_csv(index=False))
     write_text(ctx.out_dir / "history.csv", "epoch,loss\n0,1.0\n")
 
 
@@ -140,81 +140,151 @@ def _human_maps(ctx: StageContext) -> None:
         write_arrays(ctx.item_path(sid), {"density": m / m.sum(), "density_model": m / m.sum()})
 
 
-def comparison_tables() -> dict[str, pd.DataFrame]:
-    """Tidy long tables as a comparison stage writes them (the report's documented columns)."""
-    curves = []
+def _curves() -> pd.DataFrame:
+    rows = []
     for label in ["all", *LABELS]:
         for ordering, speed in (("human", 1.0), (METHOD, 1.6), ("random", 0.8)):
-            for step in range(17):
-                value = max(0.0, 1.0 - speed * step / 16)
-                curves.append(
+            for order in ("morf", "lerf"):
+                for measure in ("accuracy", "probability"):
+                    for step in range(17):
+                        # only the MoRF accuracy rows are plotted: the others are off the scale
+                        value = max(0.0, 1.0 - speed * step / 16)
+                        if (order, measure) != ("morf", "accuracy"):
+                            value = 5.0
+                        rows.append(
+                            {
+                                "label": label,
+                                "ordering": ordering,
+                                "order": order,
+                                "measure": measure,
+                                "step": step,
+                                "fraction_perturbed": step / 16,
+                                "value": value,
+                                "ci_low": max(0.0, value - 0.05),
+                                "ci_high": min(1.0, value + 0.05),
+                                "n": 7,
+                                "tile_px": 6,
+                            }
+                        )
+    return pd.DataFrame(rows)
+
+
+def _auc_differences() -> pd.DataFrame:
+    rows = []
+    for quantity, measure, order in (
+        ("auc", "accuracy", "morf"),
+        ("aopc", "accuracy", "morf"),
+        ("auc", "probability", "morf"),
+        ("auc", "accuracy", "lerf"),
+    ):
+        keep = (quantity, measure, order) == ("auc", "accuracy", "morf")
+        for label in ["all", *LABELS]:
+            est = {"all": OVERALL_HUMAN_MINUS_NETWORK, "happy": HAPPY_HUMAN_MINUS_NETWORK}.get(
+                label, 0.02
+            )
+            est = est if keep else 9.0  # rows the report must not pick
+            half = 0.05 if label in {"all", "happy"} else 0.04
+            for contrast, e, lo, hi in (
+                (f"human - {METHOD}", est, est - half, est + half),
+                (f"{METHOD} - random", -0.2, -0.3, -0.1),
+            ):
+                rows.append(
                     {
+                        "quantity": quantity,
+                        "measure": measure,
+                        "order": order,
+                        "contrast": contrast,
                         "label": label,
-                        "ordering": ordering,
-                        "order": "morf",
-                        "step": step,
-                        "value": value,
-                        "ci_low": max(0.0, value - 0.05),
-                        "ci_high": min(1.0, value + 0.05),
+                        "n": 2,
+                        "estimate": e,
+                        "ci_low": lo,
+                        "ci_high": hi,
+                        "p_value": 0.03,
+                        "cohens_dz": 1.1,
                     }
                 )
-    auc = []
+    return pd.DataFrame(rows)
+
+
+def _region_shares() -> tuple[pd.DataFrame, pd.DataFrame]:
+    shares, diffs = [], []
     for label in ["all", *LABELS]:
-        est = {"all": OVERALL_HUMAN_MINUS_NETWORK, "happy": HAPPY_HUMAN_MINUS_NETWORK}.get(
-            label, 0.02
-        )
-        half = 0.05 if label in {"all", "happy"} else 0.04
-        auc.append(
-            {
-                "label": label,
-                "contrast": "human - network",
-                "estimate": est,
-                "ci_low": est - half,
-                "ci_high": est + half,
-            }
-        )
-        auc.append(
-            {
-                "label": label,
-                "contrast": "network - random",
-                "estimate": -0.2,
-                "ci_low": -0.3,
-                "ci_high": -0.1,
-            }
-        )
-    regions = []
-    for label in LABELS:
         for region in ("eyes", "brows", "nose", "mouth"):
             human = {"eyes": 0.5, "mouth": 0.2}.get(region, 0.1)
             network = {"eyes": 0.1, "mouth": 0.6}.get(region, 0.1)
-            regions.append({"label": label, "region": region, "source": "human", "share": human})
-            regions.append(
-                {"label": label, "region": region, "source": "network", "share": network}
+            for source, share in (("human", human), ("human (dwell)", human), (METHOD, network)):
+                shares.append(
+                    {
+                        "source": source,
+                        "region": region,
+                        "label": label,
+                        "estimate": share,
+                        "ci_low": share - 0.05,
+                        "ci_high": share + 0.05,
+                        "share": share,
+                    }
+                )
+            d = network - human
+            half = 0.1 if d != 0 else 0.05
+            diffs.append(
+                {
+                    "contrast": f"{METHOD} - human",
+                    "region": region,
+                    "label": label,
+                    "estimate": d,
+                    "ci_low": d - half,
+                    "ci_high": d + half,
+                    "p_value": 0.01,
+                }
             )
-    metrics = [
-        {"metric": "NSS", "map": METHOD, "value": NSS_NETWORK, "ci_low": 1.1, "ci_high": 1.4},
-        {
-            "metric": "NSS",
-            "map": "noise ceiling",
-            "value": NSS_CEILING,
-            "ci_low": 2.2,
-            "ci_high": 2.5,
-        },
-        {"metric": "NSS", "map": "centre bias", "value": 0.8, "ci_low": 0.7, "ci_high": 0.9},
-        {"metric": "KLD", "map": METHOD, "value": 1.5, "ci_low": 1.4, "ci_high": 1.6},
-        {"metric": "KLD", "map": "noise ceiling", "value": 0.5, "ci_low": 0.4, "ci_high": 0.6},
-    ]
-    return {
-        "curves": pd.DataFrame(curves),
-        "auc_differences": pd.DataFrame(auc),
-        "region_shares": pd.DataFrame(regions),
-        "metrics": pd.DataFrame(metrics),
-    }
+    return pd.DataFrame(shares), pd.DataFrame(diffs)
 
 
-def _compare(ctx: StageContext) -> None:
-    for name, table in comparison_tables().items():
-        write_table(ctx.out_dir / f"{name}.parquet", table)
+def _metrics() -> pd.DataFrame:
+    rows = []
+    for label in ["all", "happy"]:
+        bump = 0.0 if label == "all" else 7.0  # per-class rows: not the ones shown
+        for metric, mapname, value, higher in (
+            ("nss", METHOD, NSS_NETWORK, True),
+            ("nss", "human (split-half ceiling)", NSS_CEILING, True),
+            ("nss", "centre bias", 0.8, True),
+            ("nss", "uniform", 0.0, True),
+            ("kld", METHOD, 1.5, False),
+            ("kld", "human (split-half ceiling)", 0.5, False),
+        ):
+            v = value + bump
+            rows.append(
+                {
+                    "map": mapname,
+                    "metric": metric,
+                    "label": label,
+                    "n": 7,
+                    "estimate": v,
+                    "ci_low": v - 0.1,
+                    "ci_high": v + 0.1,
+                    "value": v,
+                    "higher_is_better": higher,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _perturbation(ctx: StageContext) -> None:
+    write_table(ctx.out_dir / "curves.parquet", _curves())
+    write_table(ctx.out_dir / "auc_differences.parquet", _auc_differences())
+    write_table(ctx.out_dir / "per_image_areas.parquet", pd.DataFrame({"auc": [1.0]}))
+
+
+def _saliency_metrics(ctx: StageContext) -> None:
+    write_table(ctx.out_dir / "metrics.parquet", _metrics())
+    write_table(ctx.out_dir / "per_image_metrics.parquet", _metrics().assign(stimulus_id="x"))
+
+
+def _regions(ctx: StageContext) -> None:
+    shares, diffs = _region_shares()
+    write_table(ctx.out_dir / "region_shares.parquet", shares)
+    write_table(ctx.out_dir / "region_shares_difference.parquet", diffs)
+    write_table(ctx.out_dir / "region_shares_per_image.parquet", shares.assign(stimulus_id="x"))
 
 
 def _stage(name: str, run: Callable[[StageContext], None], needs: tuple[str, ...]) -> Stage:
@@ -232,7 +302,13 @@ def fake_stages(*, with_compare: bool = True) -> list[Stage]:
         _stage("human_maps", _human_maps, ("stimuli", "gaze")),
     ]
     if with_compare:
-        stages.append(_stage("compare", _compare, tuple(s.name for s in stages)))
+        stages += [
+            _stage("perturbation", _perturbation, ("stimuli", "train", "explain", "human_maps")),
+            _stage(
+                "saliency_metrics", _saliency_metrics, ("stimuli", "explain", "gaze", "human_maps")
+            ),
+            _stage("region_shares", _regions, ("stimuli", "explain", "gaze", "human_maps")),
+        ]
     stages.append(make_stage(tuple(s.name for s in stages)))
     return stages
 

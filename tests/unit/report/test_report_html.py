@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from report_fakes import (
     HAPPY_HUMAN_MINUS_NETWORK,
+    METHOD,
     NSS_CEILING,
     NSS_NETWORK,
     OVERALL_HUMAN_MINUS_NETWORK,
@@ -20,8 +21,8 @@ from report_fakes import (
 
 from gazealign.cli import main
 from gazealign.report.build import report_from_run
-from gazealign.report.html import SECTIONS, SYNTHETIC_BANNER
-from gazealign.report.inputs import find_stage_dirs
+from gazealign.report.html import SECTIONS, SYNTHETIC_BANNER, render_page
+from gazealign.report.inputs import ReportInputs, find_stage_dirs
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -71,8 +72,10 @@ def test_every_section_is_there_with_its_numbers(fake_run: FakeRun) -> None:
         in summary
     )
     assert "people eyes (50%), network mouth (60%)" in summary
+    assert "more on mouth (+0.400, 95% CI +0.300 to +0.500)" in summary
+    assert "9.000" not in fake_run.html  # rows of other quantities / measures / orders left out
     assert (
-        "Accuracy fell faster when tiles were removed in the network order than in the human order"
+        f"Accuracy fell faster when tiles were removed in the {METHOD} order than in the human order"
         in summary
     )
     # tables carry the planted numbers
@@ -96,10 +99,11 @@ def test_synthetic_study_says_so_at_the_top(fake_run: FakeRun) -> None:
     assert "not a finding about people" in head
 
 
-def test_real_study_has_no_synthetic_banner(tmp_path: Path) -> None:
-    run = run_fake(tmp_path / "run", synthetic=False)
-    assert SYNTHETIC_BANNER not in run.html
-    assert "not a finding about people" not in run.html
+def test_real_study_has_no_synthetic_banner() -> None:
+    page = render_page(ReportInputs(synthetic=False), {})
+    assert SYNTHETIC_BANNER not in page
+    assert "not a finding about people" not in page
+    assert SYNTHETIC_BANNER in render_page(ReportInputs(synthetic=True), {})
 
 
 def test_report_is_self_contained(fake_run: FakeRun) -> None:
@@ -158,20 +162,49 @@ def test_rebuild_from_run_folder_gives_the_same_page(fake_run: FakeRun, tmp_path
     ).read_bytes()
 
 
-def test_rebuild_without_manifest_finds_finished_stage_folders(
+def test_without_manifest_the_finished_stage_folders_are_found(
     fake_run: FakeRun, tmp_path: Path
 ) -> None:
+    with_manifest = find_stage_dirs(fake_run.run_dir)
+    assert set(with_manifest) == {
+        "stimuli",
+        "train",
+        "explain",
+        "gaze",
+        "human_maps",
+        "perturbation",
+        "saliency_metrics",
+        "region_shares",
+        "report",
+    }
     run_dir = tmp_path / "copy"
     shutil.copytree(fake_run.run_dir, run_dir)
     (run_dir / "manifest.json").unlink()
-    # an unfinished folder of a newer run must be ignored
-    (run_dir / "stages" / "compare" / "ffff.partial").mkdir()
+    # unfinished or discarded folders of another run are never used
+    (run_dir / "stages" / "perturbation" / "ffff.partial").mkdir()
+    (run_dir / "stages" / "perturbation" / "eeee").mkdir()
     dirs = find_stage_dirs(run_dir)
-    assert set(dirs) == {"stimuli", "train", "explain", "gaze", "human_maps", "compare", "report"}
+    assert {n: p.relative_to(run_dir) for n, p in dirs.items()} == {
+        n: p.relative_to(fake_run.run_dir) for n, p in with_manifest.items()
+    }
+
+
+def test_rebuild_into_the_default_folder_notes_absent_pieces(
+    fake_run: FakeRun, tmp_path: Path
+) -> None:
+    run_dir = tmp_path / "copy"
+    shutil.copytree(fake_run.run_dir, run_dir, ignore=shutil.ignore_patterns("saliency_metrics"))
+    study = run_dir / "study.toml"  # the report's options come from the run's study file
+    study.write_text(
+        study.read_text().replace('figure_formats = ["png", "pdf"]', 'figure_formats = ["png"]')
+    )
     page, absent = report_from_run(run_dir)
     assert page == run_dir / "report" / "report.html"
-    assert absent == {}
-    assert f"{OVERALL_HUMAN_MINUS_NETWORK:+.3f}" in page.read_text(encoding="utf-8")
+    assert set(absent) == {"metrics"}
+    assert not list((run_dir / "report" / "figures").glob("*.pdf"))
+    sections = parse(page.read_text(encoding="utf-8")).sections
+    assert "Not available: no saliency-metric table" in sections["metrics"]
+    assert f"{OVERALL_HUMAN_MINUS_NETWORK:+.3f}" in sections["summary"]
 
 
 def test_report_of_a_folder_that_is_no_run_is_a_clear_error(tmp_path: Path) -> None:

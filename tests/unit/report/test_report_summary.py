@@ -1,0 +1,103 @@
+"""Plain-language findings: each sentence states what the numbers hold, with intervals."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from gazealign.report.figures import confusion_counts
+from gazealign.report.summary import (
+    auc_sentences,
+    fmt,
+    metric_sentences,
+    region_sentences,
+    summarise,
+)
+
+
+def _auc(
+    rows: list[tuple[str, float, float, float]], contrast: str = "human - network"
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"label": lab, "contrast": contrast, "estimate": e, "ci_low": lo, "ci_high": hi}
+            for lab, e, lo, hi in rows
+        ]
+    )
+
+
+def test_fmt_uses_a_true_minus_and_optional_plus() -> None:
+    assert fmt(-0.25, signed=True) == "\u22120.250"
+    assert fmt(0.25, signed=True) == "+0.250"
+    assert fmt(float("nan")) == "n/a"
+
+
+def test_drivers_are_the_classes_whose_interval_excludes_zero_largest_first() -> None:
+    table = _auc(
+        [
+            ("all", 0.10, 0.04, 0.16),
+            ("happy", 0.30, 0.20, 0.40),
+            ("afraid", -0.40, -0.50, -0.30),
+            ("sad", 0.05, -0.02, 0.12),
+        ]
+    )
+    (text,) = auc_sentences(table, confidence=0.9)
+    assert "human - network is +0.100 (90% CI +0.040 to +0.160)" in text
+    assert "afraid \u22120.400 [\u22120.500, \u22120.300]; happy +0.300 [+0.200, +0.400]" in text
+    assert "For sad the interval includes zero." in text
+    # positive overall: the network's order removes the evidence sooner
+    assert (
+        "Accuracy fell faster when tiles were removed in the network order than in the human order"
+        in text
+    )
+
+
+def test_negative_and_unclear_overall_differences_read_correctly() -> None:
+    (neg,) = auc_sentences(_auc([("all", -0.1, -0.2, -0.05)], contrast="network - random"))
+    assert "removed in the network order than in the random order" in neg
+    (unclear,) = auc_sentences(_auc([("all", 0.01, -0.02, 0.04), ("happy", 0.01, -0.01, 0.03)]))
+    assert "do not show whether the human or the network order" in unclear
+    assert "No single expression's human - network interval excludes zero." in unclear
+
+
+def test_metric_sentences_read_the_network_against_ceiling_and_baselines() -> None:
+    table = pd.DataFrame(
+        {
+            "metric": ["NSS", "NSS", "NSS", "KLD", "KLD"],
+            "map": ["lrp", "noise ceiling", "centre bias", "lrp", "noise ceiling"],
+            "value": [1.0, 2.0, 0.5, 1.5, 0.5],
+        }
+    )
+    nss, kld = metric_sentences(table)
+    assert nss == (
+        "NSS (higher is better): lrp scores 1.000 against a human noise ceiling of 2.000 (50% of it); "
+        "baselines: centre bias 0.500."
+    )
+    assert kld == "KLD (lower is better): lrp scores 1.500 against a human noise ceiling of 0.500."
+
+
+def test_region_sentences_compare_the_top_region_of_each_source() -> None:
+    table = pd.DataFrame(
+        {
+            "label": ["happy"] * 4 + ["sad"] * 4,
+            "region": ["eyes", "mouth", "eyes", "face"] * 2,
+            "source": ["human", "human", "network", "network"] * 2,
+            "share": [0.3, 0.6, 0.2, 0.9, 0.7, 0.1, 0.8, 0.95],
+        }
+    )
+    differ, agree = region_sentences(table)
+    # 'face' is the whole face: left out, so the network's top part for happy is eyes
+    assert differ.endswith("happy: people mouth (60%), network eyes (20%).")
+    assert agree == "It is the same region for sad (eyes)."
+
+
+def test_summarise_collects_numbers_and_says_when_nothing_is_there() -> None:
+    counts = confusion_counts(["happy", "sad", "sad", "sad"], ["happy", "sad", "happy", "sad"])
+    summary = summarise(
+        confusions={"human responses": counts}, train_metrics={"test": {"accuracy": 0.5}}
+    )
+    assert summary.sentences == [
+        "The network recognised 50.0% of the test faces.",
+        "The observers named the expression correctly on 75.0% of 4 trials.",
+    ]
+    assert summary.numbers == {"test_accuracy": 0.5, "human_accuracy": 0.75}
+    assert summarise().sentences == ["No results were found in this run to summarise."]
