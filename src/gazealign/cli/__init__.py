@@ -49,6 +49,9 @@ def build_app() -> typer.Typer:
     from gazealign.cli import explain
 
     explain.register(app)
+    from gazealign.cli import gaze
+
+    gaze.register(app)
     return app
 
 

@@ -14,6 +14,9 @@ def study_stages() -> list[Stage]:
     from gazealign.stages import stimuli
 
     stages: list[Stage] = [stimuli.STAGE]
+    from gazealign.stages import gaze, human_maps
+
+    stages += [gaze.STAGE, human_maps.STAGE]
     from gazealign.stages import metrics, perturbation, regions
 
     # Comparison stages (after human_maps) join once every stage they need is listed above.

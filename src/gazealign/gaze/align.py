@@ -1,0 +1,347 @@
+"""From a recording to analysed fixations: trials, placement, stimulus frame, correct-trial filter.
+
+For each trial of a recording (:func:`~gazealign.gaze.trials.segment_trials`):
+
+1. the stimulus must be known (in the stimulus table) and have a placement on screen: centred
+   at the study's scale, or from the trial's ``!V IMGLOAD`` message;
+2. fixations that *start* inside the viewing window ``[onset, offset)`` are the trial's; one
+   running past the offset is cut at it; those that started before onset (usually the fixation
+   on the cross, which is at the face centre) are counted and left out;
+3. positions go from screen px to stimulus px through the placement; fixations off the image
+   are counted and dropped;
+4. the response (mapped through ``response_labels``) is compared with the true label; with
+   ``correct_only`` the incorrect trials are dropped (counted per subject and class).
+
+Every drop is counted in the trials table (``drop_reason``) and the per-subject quality table.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from gazealign.coords import Placement, ScreenGeometry
+from gazealign.errors import DataError
+from gazealign.gaze.events import detect_fixations
+from gazealign.gaze.recording import Recording
+from gazealign.gaze.trials import ImageLoad, Trial, TrialRules, segment_trials
+from gazealign.types import LABELS, validate_fixations
+
+#: Why a trial is not analysed, in the order the checks run.
+DROP_REASONS: tuple[str, ...] = (
+    "no_stimulus",
+    "unknown_stimulus",
+    "no_onset",
+    "no_placement",
+    "no_response",
+    "unknown_response",
+    "incorrect",
+    "no_fixations",
+)
+
+
+@dataclass(frozen=True)
+class StimulusInfo:
+    """What mapping needs to know of a stimulus: its label and size (stimulus frame)."""
+
+    stimulus_id: str
+    label: str
+    rows: int
+    cols: int
+
+
+@dataclass(frozen=True)
+class AlignOptions:
+    """How a recording's trials become analysed fixations."""
+
+    screen: ScreenGeometry
+    stimulus_scale: float = 1.0
+    placement: Literal["centred", "messages"] = "centred"
+    fixations: Literal["events", "ivt", "idt"] = "events"
+    eye: Literal["auto", "L", "R"] = "auto"
+    correct_only: bool = True
+    response_labels: Mapping[str, str] = field(default_factory=dict)
+    rules: TrialRules = field(default_factory=TrialRules)
+    velocity_threshold_deg_s: float = 30.0
+    dispersion_threshold_deg: float = 1.0
+    min_duration_ms: float | None = None
+    velocity_window_ms: float = 20.0
+
+
+@dataclass(frozen=True)
+class Aligned:
+    """Fixations (stimulus frame, kept trials only), every trial with its fate, and counts."""
+
+    fixations: pd.DataFrame
+    trials: pd.DataFrame
+    quality: dict[str, Any]
+
+
+def placement_from_message(image: ImageLoad, info: StimulusInfo, source: str) -> Placement:
+    """The placement an ``!V IMGLOAD`` message describes (size given: scale = width / cols)."""
+    if image.width_px is not None and image.height_px is not None:
+        scale = image.width_px / info.cols
+        scale_y = image.height_px / info.rows
+        if not np.isclose(scale, scale_y, rtol=0.01):
+            raise DataError(
+                f"{source}: IMGLOAD draws {info.stimulus_id!r} at {image.width_px:g}x"
+                f"{image.height_px:g} px, which does not keep its {info.cols}x{info.rows} aspect"
+            )
+    else:
+        scale = 1.0
+    w, h = info.cols * scale, info.rows * scale
+    if image.anchor == "CENTER":
+        left, top = image.x_px - w / 2, image.y_px - h / 2
+    else:
+        left, top = image.x_px, image.y_px
+    return Placement(left, top, scale, info.cols, info.rows)
+
+
+def normalise_response(response: str | None, mapping: Mapping[str, str]) -> str | None:
+    if response is None or response == "":
+        return None
+    mapped = mapping.get(response, response)
+    return mapped.strip().lower()
+
+
+def align_recording(
+    recording: Recording,
+    stimuli: Mapping[str, StimulusInfo],
+    options: AlignOptions,
+) -> Aligned:
+    """Trials, placement and stimulus-frame fixations of one recording (see module docstring)."""
+    screen = options.screen
+    if recording.display_px is not None and recording.display_px != (
+        screen.width_px,
+        screen.height_px,
+    ):
+        raise DataError(
+            f"{recording.source}: DISPLAY_COORDS say the screen was {recording.display_px[0]}x"
+            f"{recording.display_px[1]} px, but the study's [gaze.screen] says "
+            f"{screen.width_px}x{screen.height_px}"
+        )
+    trials = segment_trials(recording, options.rules)
+    fix = detect_fixations(
+        recording,
+        screen,
+        method=options.fixations,
+        eye=options.eye,
+        velocity_threshold_deg_s=options.velocity_threshold_deg_s,
+        dispersion_threshold_deg=options.dispersion_threshold_deg,
+        min_duration_ms=options.min_duration_ms,
+        velocity_window_ms=options.velocity_window_ms,
+    )
+    eye = recording.pick_eye(options.eye)
+    gaze = recording.gaze(eye)
+    interval = recording.sample_interval_ms() if recording.n_samples > 1 else 1.0
+    f_start = fix["start_ms"].to_numpy(dtype=np.float64)
+    f_end = fix["end_ms"].to_numpy(dtype=np.float64)
+    rows: list[dict[str, Any]] = []
+    kept: list[pd.DataFrame] = []
+    for trial in trials:
+        row, table = _align_trial(
+            recording, trial, stimuli, options, fix, f_start, f_end, gaze, interval
+        )
+        rows.append(row)
+        if table is not None:
+            kept.append(table)
+    trials_table = pd.DataFrame(rows, columns=list(TRIAL_COLUMNS))
+    trials_table = trials_table.astype(TRIAL_COLUMNS)
+    fixations = pd.concat(kept, ignore_index=True) if kept else _empty_stimulus_fixations()
+    fixations = validate_fixations(fixations, source=recording.source)
+    return Aligned(fixations, trials_table, _quality(recording, trials_table, options, eye))
+
+
+TRIAL_COLUMNS: dict[str, str] = {
+    "subject": "string",
+    "trial": "int64",
+    "trial_id": "string",
+    "stimulus_id": "string",
+    "label": "string",
+    "response": "string",
+    "correct": "boolean",
+    "onset_ms": "float64",
+    "offset_ms": "float64",
+    "samples": "int64",
+    "samples_lost": "int64",
+    "fixations_in_window": "int64",
+    "fixations_before_onset": "int64",
+    "fixations_off_stimulus": "int64",
+    "fixations_kept": "int64",
+    "kept": "bool",
+    "drop_reason": "string",
+}
+
+
+def _empty_stimulus_fixations() -> pd.DataFrame:
+    cols = {
+        "subject": "string",
+        "trial": "int64",
+        "stimulus_id": "string",
+        "x_px": "float64",
+        "y_px": "float64",
+        "onset_ms": "float64",
+        "duration_ms": "float64",
+        "frame": "string",
+        "eye": "string",
+        "label": "string",
+        "response": "string",
+        "correct": "boolean",
+        "screen_x_px": "float64",
+        "screen_y_px": "float64",
+        "scale": "float64",
+    }
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in cols.items()})
+
+
+def _align_trial(
+    recording: Recording,
+    trial: Trial,
+    stimuli: Mapping[str, StimulusInfo],
+    options: AlignOptions,
+    fix: pd.DataFrame,
+    f_start: np.ndarray,
+    f_end: np.ndarray,
+    gaze: np.ndarray,
+    interval: float,
+) -> tuple[dict[str, Any], pd.DataFrame | None]:
+    info = stimuli.get(trial.stimulus_id) if trial.stimulus_id else None
+    response = normalise_response(trial.response, options.response_labels)
+    row: dict[str, Any] = {
+        "subject": recording.subject,
+        "trial": trial.index + 1,
+        "trial_id": trial.trial_id,
+        "stimulus_id": trial.stimulus_id or pd.NA,
+        "label": info.label if info else pd.NA,
+        "response": response if response is not None else pd.NA,
+        "correct": (response == info.label) if (info and response in LABELS) else pd.NA,
+        "onset_ms": trial.onset_ms if trial.onset_ms is not None else np.nan,
+        "offset_ms": trial.offset_ms if trial.offset_ms is not None else np.nan,
+        "samples": 0,
+        "samples_lost": 0,
+        "fixations_in_window": 0,
+        "fixations_before_onset": 0,
+        "fixations_off_stimulus": 0,
+        "fixations_kept": 0,
+        "kept": False,
+        "drop_reason": pd.NA,
+    }
+
+    def drop(reason: str) -> tuple[dict[str, Any], None]:
+        row["drop_reason"] = reason
+        return row, None
+
+    if not trial.stimulus_id:
+        return drop("no_stimulus")
+    if info is None:
+        return drop("unknown_stimulus")
+    if trial.onset_ms is None or trial.offset_ms is None:
+        return drop("no_onset")
+    onset, offset = trial.onset_ms, trial.offset_ms
+    in_win = (recording.time_ms >= onset) & (recording.time_ms < offset)
+    row["samples"] = int(in_win.sum())
+    row["samples_lost"] = int((~np.isfinite(gaze[in_win, 0])).sum())
+    if options.placement == "messages":
+        if trial.image is None:
+            return drop("no_placement")
+        place = placement_from_message(trial.image, info, recording.source)
+    else:
+        place = Placement.centred(options.screen, info.cols, info.rows, options.stimulus_scale)
+    # fixations that overlap the window: counted as before-onset or in-window
+    overlap = (f_end + interval > onset) & (f_start < offset)
+    before = overlap & (f_start < onset)
+    inside = overlap & (f_start >= onset)
+    row["fixations_before_onset"] = int(before.sum())
+    row["fixations_in_window"] = int(inside.sum())
+    sel = fix[inside]
+    sx, sy = place.screen_to_stimulus(
+        sel["x_px"].to_numpy(dtype=np.float64), sel["y_px"].to_numpy(dtype=np.float64)
+    )
+    on = place.contains(sx, sy)
+    row["fixations_off_stimulus"] = int((~on).sum())
+    row["fixations_kept"] = int(on.sum())
+    if response is None:
+        if options.correct_only:
+            return drop("no_response")
+    elif response not in LABELS:
+        if options.correct_only:
+            return drop("unknown_response")
+    elif options.correct_only and response != info.label:
+        return drop("incorrect")
+    if not on.any():
+        return drop("no_fixations")
+    start = sel["start_ms"].to_numpy(dtype=np.float64)[on]
+    end = np.minimum(sel["end_ms"].to_numpy(dtype=np.float64)[on] + interval, offset)
+    n = int(on.sum())
+    table = pd.DataFrame(
+        {
+            "subject": [recording.subject] * n,
+            "trial": [trial.index + 1] * n,
+            "stimulus_id": [info.stimulus_id] * n,
+            "x_px": sx[on],
+            "y_px": sy[on],
+            "onset_ms": start - onset,
+            "duration_ms": end - start,
+            "frame": ["stimulus"] * n,
+            "eye": sel["eye"].to_numpy(dtype=object)[on],
+            "label": [info.label] * n,
+            "response": pd.array([response] * n, dtype="string"),
+            "correct": [row["correct"]] * n,
+            "screen_x_px": sel["x_px"].to_numpy(dtype=np.float64)[on],
+            "screen_y_px": sel["y_px"].to_numpy(dtype=np.float64)[on],
+            "scale": [place.scale] * n,
+        }
+    )
+    row["kept"] = True
+    return row, table
+
+
+def _quality(
+    recording: Recording, trials: pd.DataFrame, options: AlignOptions, eye: str
+) -> dict[str, Any]:
+    reasons = Counter(trials.loc[~trials["kept"], "drop_reason"].tolist())
+    samples = int(trials["samples"].sum())
+    lost = int(trials["samples_lost"].sum())
+    out: dict[str, Any] = {
+        "subject": recording.subject,
+        "source": Path(recording.source).name,
+        "eye": eye,
+        "sampling_rate_hz": recording.sampling_rate_hz or np.nan,
+        "fixation_method": options.fixations,
+        "validation_error_deg": (
+            recording.validation_error_deg[-1] if recording.validation_error_deg else np.nan
+        ),
+        "trials": len(trials),
+        "trials_kept": int(trials["kept"].sum()),
+        "samples_in_windows": samples,
+        "samples_lost": lost,
+        "samples_lost_share": lost / samples if samples else np.nan,
+        "fixations_kept": int(trials.loc[trials["kept"], "fixations_kept"].sum()),
+        "fixations_off_stimulus": int(trials["fixations_off_stimulus"].sum()),
+        "fixations_before_onset": int(trials["fixations_before_onset"].sum()),
+        "reader_warnings": "; ".join(f"{k}={v}" for k, v in sorted(recording.warnings.items())),
+    }
+    for reason in DROP_REASONS:
+        out[f"dropped_{reason}"] = int(reasons.get(reason, 0))
+    return out
+
+
+def trial_counts(trials: pd.DataFrame) -> pd.DataFrame:
+    """Per subject and class: trials, correct, kept (the correct-trial filter's counts)."""
+    known = trials[trials["label"].notna()]
+    if known.empty:
+        return pd.DataFrame(columns=["subject", "label", "trials", "correct", "kept"])
+    grouped = known.groupby(["subject", "label"], sort=True)
+    return pd.DataFrame(
+        {
+            "trials": grouped.size(),
+            "correct": grouped["correct"].apply(lambda s: int(s.fillna(False).sum())),
+            "kept": grouped["kept"].sum().astype("int64"),
+        }
+    ).reset_index()

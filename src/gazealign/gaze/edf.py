@@ -1,0 +1,162 @@
+"""Read binary EyeLink EDF files with ``eyelinkio`` (the ``edf`` extra).
+
+``eyelinkio`` gives times in seconds from the first sample; they become milliseconds on that
+clock here (messages and events alike, so trials segment as in an ASC file). Recording blocks
+are found from time gaps. Its fixation/saccade/blink events become :attr:`Recording.events`
+with EyeLink's duration convention (end - start + one sample).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gazealign.errors import DataError
+from gazealign.gaze.events import segments
+from gazealign.gaze.recording import Recording, events_frame, messages_frame
+
+_EYES = {0: "L", 1: "R"}
+
+
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Silence file descriptor 1: eyelinkio's C reader prints progress there."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def read_edf(path: Path | str, *, subject: str | None = None) -> Recording:
+    """Read an EDF file into a :class:`Recording` (requires ``pip install gazealign[edf]``)."""
+    path = Path(path)
+    try:
+        import eyelinkio
+    except ImportError:  # pragma: no cover - the extra is installed in development
+        raise DataError(
+            "reading EDF files needs the 'edf' extra: pip install 'gazealign[edf]'"
+        ) from None
+    if not path.exists():
+        raise DataError(f"{path}: no such file")
+    with path.open("rb") as fh:
+        if not fh.read(11).startswith(b"SR_RESEARCH"):
+            raise DataError(f"{path}: not an EyeLink EDF file (no SR_RESEARCH signature)")
+    try:
+        with _quiet_stdout():
+            edf = eyelinkio.read_edf(str(path))
+    except Exception as exc:  # the C reader raises assorted types for damaged files
+        raise DataError(f"{path}: eyelinkio could not read it ({exc})") from None
+    info: dict[str, Any] = edf["info"]
+    fields: list[str] = list(info["sample_fields"])
+    samples = np.asarray(edf["samples"], dtype=np.float64)
+    time_ms = np.asarray(edf["times"], dtype=np.float64) * 1000.0
+    n = time_ms.shape[0]
+    left = np.full((n, 3), np.nan)
+    right = np.full((n, 3), np.nan)
+    eye_info = str(info.get("eye", ""))
+    for k, name in enumerate(fields):
+        base, _, side = name.partition("_")
+        col = {"xpos": 0, "ypos": 1, "ps": 2}.get(base)
+        if col is None:
+            continue
+        if side == "right" or (not side and eye_info.startswith("RIGHT")):
+            right[:, col] = samples[k]
+        else:
+            left[:, col] = samples[k]
+    rate = float(info["sfreq"]) if info.get("sfreq") else None
+    interval = 1000.0 / rate if rate else 1.0
+    discrete = edf["discrete"]
+    rows: list[dict[str, Any]] = []
+    for ev in discrete.get("fixations", []):
+        start, end = float(ev["stime"]) * 1000, float(ev["etime"]) * 1000
+        rows.append(
+            {
+                "kind": "fixation",
+                "eye": _EYES.get(int(ev["eye"]), "L"),
+                "start_ms": start,
+                "end_ms": end,
+                "duration_ms": end - start + interval,
+                "x_px": float(ev["axp"]),
+                "y_px": float(ev["ayp"]),
+            }
+        )
+    for ev in discrete.get("saccades", []):
+        start, end = float(ev["stime"]) * 1000, float(ev["etime"]) * 1000
+        rows.append(
+            {
+                "kind": "saccade",
+                "eye": _EYES.get(int(ev["eye"]), "L"),
+                "start_ms": start,
+                "end_ms": end,
+                "duration_ms": end - start + interval,
+                "x_px": float(ev["sxp"]),
+                "y_px": float(ev["syp"]),
+                "end_x_px": float(ev["exp"]),
+                "end_y_px": float(ev["eyp"]),
+                "peak_velocity_deg_s": float(ev["pv"]),
+            }
+        )
+    for ev in discrete.get("blinks", []):
+        start, end = float(ev["stime"]) * 1000, float(ev["etime"]) * 1000
+        rows.append(
+            {
+                "kind": "blink",
+                "eye": _EYES.get(int(ev["eye"]), "L"),
+                "start_ms": start,
+                "end_ms": end,
+                "duration_ms": end - start + interval,
+            }
+        )
+    warnings: Counter[str] = Counter()
+    messages: list[tuple[float, str, int]] = []
+    validation: list[float] = []
+    display: tuple[int, int] | None = None
+    for k, msg in enumerate(discrete.get("messages", [])):
+        raw = bytes(msg["msg"])
+        text = raw.decode("utf-8", errors="replace").strip().rstrip("\x00")
+        if "\ufffd" in text:
+            warnings["undecodable_text"] += 1
+        messages.append((float(msg["stime"]) * 1000.0, text, k + 1))
+        words = text.split()
+        if words and words[0] in ("DISPLAY_COORDS", "GAZE_COORDS") and len(words) >= 5:
+            with contextlib.suppress(ValueError):
+                x0, y0, x1, y1 = (float(w) for w in words[1:5])
+                if words[0] == "DISPLAY_COORDS" or display is None:
+                    display = (round(x1 - x0 + 1), round(y1 - y0 + 1))
+        if "VALIDATION" in text and "ERROR" in text:
+            parts = text.split()
+            with contextlib.suppress(ValueError, IndexError):
+                validation.append(float(parts[parts.index("ERROR") + 1]))
+    if display is None and info.get("screen_coords") is not None:
+        sc = np.asarray(info["screen_coords"]).ravel()
+        if sc.size == 2:
+            display = (int(sc[0]), int(sc[1]))
+    if display is None:
+        warnings["no_display_coords"] += 1
+    return Recording(
+        source=str(path),
+        subject=subject if subject is not None else path.stem,
+        time_ms=time_ms,
+        block=segments(time_ms, interval),
+        left=left,
+        right=right,
+        events=events_frame(rows),
+        messages=messages_frame(messages),
+        sampling_rate_hz=rate,
+        display_px=display,
+        header={k: str(v) for k, v in info.items() if isinstance(v, str)},
+        validation_error_deg=tuple(validation),
+        warnings=warnings,
+    )

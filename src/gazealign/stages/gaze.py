@@ -1,0 +1,169 @@
+"""The ``gaze`` stage: recordings (or simulated observers) -> fixations in the stimulus frame.
+
+Writes ``fixations.parquet`` (kept trials only: every fixation in the stimulus frame with
+subject, trial, stimulus_id, label, response, correct), ``trials.parquet`` (every trial with its
+counts and ``drop_reason``), ``quality.parquet`` (per subject), ``trial_counts.parquet`` (per
+subject and class: trials, correct, kept) and ``screen.json``. With ``gaze.source = "simulated"``
+it first writes one EyeLink ASC file per simulated observer into ``recordings/`` (plus the
+simulator's ground truth) and reads them back through the same ASC reader as real data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from gazealign.coords import Placement, ScreenGeometry
+from gazealign.errors import StudyFileError
+from gazealign.gaze.align import AlignOptions, StimulusInfo, trial_counts
+from gazealign.gaze.simulate import (
+    DEFAULT_AOI_PREFERENCES,
+    ObserverModel,
+    SimStimulus,
+    simulate_observers,
+)
+from gazealign.gaze.study import align_all, find_recordings, read_recordings
+from gazealign.gaze.trials import TrialRules
+from gazealign.pipeline.stage import Stage, StageContext
+from gazealign.pipeline.store import write_json, write_table
+from gazealign.stimuli.artifacts import read_item, read_stimuli_table
+
+
+def screen_of(ctx: StageContext) -> ScreenGeometry:
+    s = ctx.config.gaze.screen
+    return ScreenGeometry(s.width_px, s.height_px, s.width_cm, s.height_cm, s.distance_cm)
+
+
+def align_options(ctx: StageContext) -> AlignOptions:
+    g = ctx.config.gaze
+    t = g.trials
+    d = g.detection
+    return AlignOptions(
+        screen=screen_of(ctx),
+        stimulus_scale=g.stimulus_scale,
+        placement=g.placement,
+        fixations=g.fixations,
+        eye=g.eye,
+        correct_only=g.correct_only,
+        response_labels=dict(g.response_labels),
+        rules=TrialRules(
+            start=t.start,
+            onset=t.onset,
+            offset=t.offset,
+            stimulus_variable=t.stimulus_variable,
+            response_variable=t.response_variable,
+            response_message=t.response_message,
+        ),
+        velocity_threshold_deg_s=d.velocity_threshold_deg_s,
+        dispersion_threshold_deg=d.dispersion_threshold_deg,
+        min_duration_ms=d.min_duration_ms,
+        velocity_window_ms=d.velocity_window_ms,
+    )
+
+
+def observer_model(ctx: StageContext) -> ObserverModel:
+    sim = ctx.config.gaze.simulation
+    prefs = {**DEFAULT_AOI_PREFERENCES, **sim.aoi_preferences}
+    return ObserverModel(
+        aoi_preferences=prefs,
+        participant_bias_sd=sim.participant_bias_sd,
+        viewing_ms=(float(sim.viewing_ms[0]), float(sim.viewing_ms[1])),
+        blink_probability=sim.blink_probability,
+        sampling_rate_hz=float(sim.sampling_rate_hz),
+    )
+
+
+def simulate(
+    ctx: StageContext, stim_dir: Path, test_ids: list[str], labels: dict[str, str]
+) -> list[Path]:
+    """Simulated observers for the test stimuli; ASC files in ``recordings/``."""
+    g = ctx.config.gaze
+    stimuli = []
+    for sid in ctx.track(test_ids, total=len(test_ids), description="gaze: load AOIs"):
+        item = read_item(stim_dir, sid)
+        stimuli.append(SimStimulus(sid, labels[sid], item.aois))
+    study = simulate_observers(
+        stimuli,
+        participants=g.simulation.participants,
+        out_dir=ctx.out_dir / "recordings",
+        screen=screen_of(ctx),
+        stimulus_scale=g.stimulus_scale,
+        seed=ctx.seed("observers"),
+        model=observer_model(ctx),
+    )
+    write_table(ctx.out_dir / "recordings" / "truth.parquet", study.truth)
+    write_table(ctx.out_dir / "recordings" / "truth_trials.parquet", study.trials)
+    write_table(ctx.out_dir / "recordings" / "truth_preferences.parquet", study.preferences)
+    ctx.note("gaze_simulated_participants", g.simulation.participants)
+    return list(study.recordings)
+
+
+def run(ctx: StageContext) -> None:
+    g = ctx.config.gaze
+    stim_dir = ctx.input("stimuli")
+    table = read_stimuli_table(stim_dir)
+    infos = {
+        str(sid): StimulusInfo(str(sid), str(label), int(rows), int(cols))
+        for sid, label, rows, cols in zip(
+            table["stimulus_id"].tolist(),
+            table["label"].tolist(),
+            table["rows"].to_numpy(dtype=np.int64).tolist(),
+            table["cols"].to_numpy(dtype=np.int64).tolist(),
+            strict=True,
+        )
+    }
+    labels = {sid: info.label for sid, info in infos.items()}
+    test_ids = [str(s) for s in table.loc[table["split"] == "test", "stimulus_id"]]
+    options = align_options(ctx)
+    if g.source == "simulated":
+        paths = simulate(ctx, stim_dir, test_ids, labels)
+        source = "asc"
+    else:
+        if g.path is None:
+            raise StudyFileError(f"gaze.path is required for gaze.source = {g.source!r}")
+        paths = find_recordings(ctx.config.resolve(g.path), g.source)
+        source = g.source
+    placements = {
+        sid: Placement.centred(options.screen, info.cols, info.rows, g.stimulus_scale)
+        for sid, info in infos.items()
+    }
+    recordings = read_recordings(
+        ctx.track(paths, total=len(paths), description="gaze: read recordings"),
+        source,
+        placements=placements,
+        options=options,
+    )
+    fixations, trials, quality = align_all(recordings, infos, options)
+    write_table(ctx.out_dir / "fixations.parquet", fixations)
+    write_table(ctx.out_dir / "trials.parquet", trials)
+    write_table(ctx.out_dir / "quality.parquet", quality)
+    write_table(ctx.out_dir / "trial_counts.parquet", trial_counts(trials))
+    write_json(
+        ctx.out_dir / "screen.json",
+        {
+            "screen": options.screen.as_dict(),
+            "px_per_deg": options.screen.px_per_deg,
+            "stimulus_scale": g.stimulus_scale,
+            "placement": g.placement,
+            "source": g.source,
+            "fixations": g.fixations,
+            "synthetic": g.source == "simulated",
+        },
+    )
+    ctx.note("gaze_subjects", len(recordings))
+    ctx.note("gaze_trials", len(trials))
+    ctx.note("gaze_trials_kept", int(trials["kept"].sum()))
+    reasons = trials.loc[~trials["kept"], "drop_reason"].value_counts()
+    ctx.note("gaze_trials_dropped", {str(k): int(v) for k, v in reasons.items()})
+    ctx.note("gaze_fixations_kept", len(fixations))
+    ctx.note("gaze_fixations_off_stimulus", int(trials["fixations_off_stimulus"].sum()))
+
+
+STAGE = Stage(
+    name="gaze",
+    description="Read eye-tracking recordings (or simulate observers) into stimulus-frame fixations.",
+    reads=("gaze",),
+    needs=("stimuli",),
+    run=run,
+)

@@ -1,0 +1,129 @@
+"""The ``human_maps`` stage: one fixation density map per test stimulus, in both frames.
+
+Per item ``items/<stimulus_id>.npz``:
+
+* ``density``: (rows, cols) float64, stimulus frame, sums to 1 (Gaussian of ``heatmap.sigma_deg``
+  around each fixation of every kept subject; duration-weighted if so configured);
+* ``density_model``: the same map resampled into the model-input frame through the stimulus'
+  recorded crop/resize, renormalised to sum 1;
+* ``fixations``, ``subjects``: counts; ``sigma_px``: kernel sigma in stimulus px;
+* ``steps``: JSON text of the steps that made ``density_model``.
+
+Afterwards ``maps.parquet`` lists the maps and ``class_maps.npz`` holds, per expression, the mean
+of the model-input maps of its stimuli (all model inputs share one size).
+Test stimuli without any kept fixation get no map; they are counted in the manifest.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gazealign.errors import PipelineError
+from gazealign.heatmaps.density import fixation_density, to_model_input
+from gazealign.pipeline.stage import ItemResult, Stage, StageContext
+from gazealign.pipeline.store import read_arrays, read_table, write_arrays, write_table
+from gazealign.stages.gaze import screen_of
+from gazealign.stimuli.artifacts import read_item, read_stimuli_table
+
+
+@lru_cache(maxsize=2)
+def _fixations(path: Path, mtime_ns: int) -> pd.DataFrame:
+    del mtime_ns  # part of the cache key only
+    return read_table(path)
+
+
+def fixations_of(ctx: StageContext) -> pd.DataFrame:
+    path = ctx.input("gaze") / "fixations.parquet"
+    if not path.exists():
+        raise PipelineError(f"{path}: missing; run the gaze stage first")
+    table = _fixations(path, path.stat().st_mtime_ns)
+    if ctx.config.gaze.correct_only and "correct" in table:
+        table = table[table["correct"].fillna(False).astype(bool)]
+    return table
+
+
+def items(ctx: StageContext) -> Sequence[str]:
+    table = read_stimuli_table(ctx.input("stimuli"))
+    test = sorted(str(s) for s in table.loc[table["split"] == "test", "stimulus_id"])
+    have = set(fixations_of(ctx)["stimulus_id"].astype(str))
+    out = [s for s in test if s in have]
+    ctx.note("human_maps_test_stimuli", len(test))
+    ctx.note("human_maps_without_fixations", len(test) - len(out))
+    return out
+
+
+def run_item(ctx: StageContext, stimulus_id: str) -> ItemResult:
+    item = read_item(ctx.input("stimuli"), stimulus_id)
+    fix = fixations_of(ctx)
+    fix = fix[fix["stimulus_id"].astype(str) == stimulus_id]
+    scales = fix["scale"].to_numpy(dtype=np.float64) if "scale" in fix else np.array([])
+    scale = float(np.median(scales)) if scales.size else float(ctx.config.gaze.stimulus_scale)
+    hm = ctx.config.heatmap
+    density = fixation_density(
+        fix["x_px"].to_numpy(dtype=np.float64),
+        fix["y_px"].to_numpy(dtype=np.float64),
+        (int(item.image.shape[0]), int(item.image.shape[1])),
+        stimulus_id=stimulus_id,
+        sigma_deg=hm.sigma_deg,
+        screen=screen_of(ctx),
+        scale=scale,
+        durations_ms=fix["duration_ms"].to_numpy(dtype=np.float64)
+        if hm.duration_weighted
+        else None,
+    )
+    model = to_model_input(density, item.crop)
+    return {
+        "density": density.values,
+        "density_model": model.values,
+        "fixations": np.int64(len(fix)),
+        "subjects": np.int64(fix["subject"].nunique()),
+        "sigma_px": np.float64(density.steps[0].params["sigma_px"]),
+        "steps": np.str_(json.dumps(model.provenance(), sort_keys=True, default=str)),
+    }
+
+
+def run(ctx: StageContext) -> None:
+    table = read_stimuli_table(ctx.input("stimuli"))
+    labels = {str(r.stimulus_id): str(r.label) for r in table.itertuples()}
+    rows = []
+    sums: dict[str, np.ndarray] = {}
+    counts: dict[str, int] = {}
+    for path in sorted((ctx.out_dir / "items").glob("*.npz")):
+        sid = path.stem
+        arrays = read_arrays(path)
+        label = labels.get(sid, "")
+        rows.append(
+            {
+                "stimulus_id": sid,
+                "label": label,
+                "fixations": int(arrays["fixations"]),
+                "subjects": int(arrays["subjects"]),
+                "sigma_px": float(arrays["sigma_px"]),
+            }
+        )
+        model = np.asarray(arrays["density_model"], dtype=np.float64)
+        sums[label] = sums.get(label, np.zeros_like(model)) + model
+        counts[label] = counts.get(label, 0) + 1
+    write_table(
+        ctx.out_dir / "maps.parquet",
+        pd.DataFrame(rows, columns=["stimulus_id", "label", "fixations", "subjects", "sigma_px"]),
+    )
+    if sums:
+        write_arrays(ctx.out_dir / "class_maps.npz", {k: v / counts[k] for k, v in sums.items()})
+
+
+STAGE = Stage(
+    name="human_maps",
+    description="Fixation density maps per test stimulus (stimulus and model-input frames).",
+    reads=("gaze", "heatmap"),
+    needs=("stimuli", "gaze"),
+    run=run,
+    items=items,
+    run_item=run_item,
+)
