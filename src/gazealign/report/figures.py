@@ -517,7 +517,7 @@ def quality_figure(table: pd.DataFrame) -> Figure:
     """Trials kept (and dropped, by reason) per subject, as stacked horizontal bars.
 
     ``table`` columns: ``subject``, ``trials_kept``, and any number of ``dropped_<reason>``
-    columns (counts of trials dropped for that reason).
+    columns (counts of trials dropped for that reason; reasons with no trial are not drawn).
     """
     _require(table, ("subject", "trials_kept"), "quality figure")
     table = table.sort_values("subject")
@@ -528,7 +528,12 @@ def quality_figure(table: pd.DataFrame) -> Figure:
     left = table["trials_kept"].to_numpy(dtype=np.float64)
     ax.barh(y, left, color=HUMAN_COLOUR, label="kept")
     reds = ["#d62728", "#e377c2", "#8c564b", "#bcbd22", "#17becf", "#9467bd"]
-    dropped = [c for c in table.columns if c.startswith("dropped_")]
+    # reasons no trial was dropped for stay in the table, not in the legend
+    dropped = [
+        c
+        for c in table.columns
+        if c.startswith("dropped_") and table[c].fillna(0).to_numpy(dtype=np.float64).sum() > 0
+    ]
     for k, column in enumerate(dropped):
         values = table[column].fillna(0).to_numpy(dtype=np.float64)
         ax.barh(
@@ -542,7 +547,9 @@ def quality_figure(table: pd.DataFrame) -> Figure:
     ax.set_yticks(y, subjects, fontsize=7)
     ax.invert_yaxis()
     ax.set_xlabel("trials", fontsize=8)
-    ax.legend(fontsize=7, frameon=False, loc="lower right")
+    fig.legend(
+        loc="outside lower center", ncols=min(4, 1 + len(dropped)), fontsize=7, frameon=False
+    )
     return fig
 
 
