@@ -17,6 +17,10 @@ def study_stages() -> list[Stage]:
     from gazealign.stages import gaze, human_maps
 
     stages += [gaze.STAGE, human_maps.STAGE]
+    from gazealign.stages import explain  # right after train, once train is listed
+
+    if "train" in (names := [s.name for s in stages]):
+        stages.insert(names.index("train") + 1, explain.STAGE)
     from gazealign.stages import metrics, perturbation, regions
 
     # Comparison stages (after human_maps) join once every stage they need is listed above.
