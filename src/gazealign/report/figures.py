@@ -130,7 +130,7 @@ def _overlay(
                 f"map of shape {scaled.shape} does not match its image of shape {(rows, cols)}"
             )
         rgba = _cmap(MAP_CMAP)(scaled)
-        rgba[..., 3] = 0.85 * scaled
+        rgba[..., 3] = 0.7 * scaled  # the face stays visible under the strongest values
         ax.imshow(rgba, interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([])

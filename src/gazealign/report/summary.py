@@ -97,9 +97,15 @@ def auc_sentences(table: pd.DataFrame, *, confidence: float = 0.95) -> list[str]
                     f"[{fmt(float(r['ci_low']), signed=True)}, {fmt(float(r['ci_high']), signed=True)}]"
                     for _, r in clear.iterrows()
                 )
-                parts.append(
-                    f"The expressions that drive it (interval excludes zero, largest first): {listed}."
+                overall_clear = not overall.empty and (
+                    float(overall.iloc[0]["ci_low"]) > 0 or float(overall.iloc[0]["ci_high"]) < 0
                 )
+                lead = (
+                    "The expressions that drive it"
+                    if overall_clear
+                    else "Expressions whose own interval excludes zero"
+                )
+                parts.append(f"{lead} (largest first): {listed}.")
                 if unclear:
                     parts.append(f"For {', '.join(unclear)} the interval includes zero.")
         sides = _split_contrast(contrast)

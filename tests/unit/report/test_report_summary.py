@@ -42,7 +42,10 @@ def test_drivers_are_the_classes_whose_interval_excludes_zero_largest_first() ->
     )
     (text,) = auc_sentences(table, confidence=0.9)
     assert "human - network is +0.100 (90% CI +0.040 to +0.160)" in text
-    assert "afraid \u22120.400 [\u22120.500, \u22120.300]; happy +0.300 [+0.200, +0.400]" in text
+    assert (
+        "The expressions that drive it (largest first): "
+        "afraid \u22120.400 [\u22120.500, \u22120.300]; happy +0.300 [+0.200, +0.400]."
+    ) in text
     assert "For sad the interval includes zero." in text
     # positive overall: the network's order removes the evidence sooner
     assert (
@@ -57,6 +60,8 @@ def test_negative_and_unclear_overall_differences_read_correctly() -> None:
     (unclear,) = auc_sentences(_auc([("all", 0.01, -0.02, 0.04), ("happy", 0.01, -0.01, 0.03)]))
     assert "do not show whether the human or the network order" in unclear
     assert "No single expression's human - network interval excludes zero." in unclear
+    (mixed,) = auc_sentences(_auc([("all", 0.01, -0.02, 0.04), ("happy", 0.2, 0.1, 0.3)]))
+    assert "Expressions whose own interval excludes zero (largest first): happy" in mixed
 
 
 def test_metric_sentences_read_the_network_against_ceiling_and_baselines() -> None:
