@@ -120,6 +120,16 @@ def paired_permutation_test(
     d = _values(differences, "differences")
     if d.size < 1:
         raise ValueError("no differences to test")
+    if d.size == 1:
+        # scipy needs two observations; the exact null of one difference is {+d, -d}.
+        null = np.array([d[0], -d[0]])
+        if alternative == "two-sided":
+            p = float(np.mean(np.abs(null) >= abs(d[0])))
+        elif alternative == "greater":
+            p = float(np.mean(null >= d[0]))
+        else:
+            p = float(np.mean(null <= d[0]))
+        return PermutationTest(float(d[0]), p, 2, True, alternative, seed)
     res = stats.permutation_test(
         (d,),
         np.mean,

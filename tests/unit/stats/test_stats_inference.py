@@ -117,3 +117,12 @@ def test_summarise_gives_one_row_per_key_and_class_with_settings() -> None:
     sub = table[(table.comparison == "a") & (table.label == "sad")]["diff"]
     assert out.iloc[2]["estimate"] == pytest.approx(sub.mean())
     assert out.iloc[2]["cohens_dz"] == pytest.approx(cohens_dz(sub))
+
+
+def test_permutation_test_of_one_difference_is_exact() -> None:
+    from gazealign.stats.inference import paired_permutation_test
+
+    two = paired_permutation_test([0.4], seed=1)
+    assert (two.p_value, two.permutations, two.exact) == (1.0, 2, True)
+    assert paired_permutation_test([0.4], seed=1, alternative="greater").p_value == 0.5
+    assert paired_permutation_test([0.4], seed=1, alternative="less").p_value == 1.0
