@@ -143,7 +143,7 @@ def align_recording(
     f_start = fix["start_ms"].to_numpy(dtype=np.float64)
     f_end = fix["end_ms"].to_numpy(dtype=np.float64)
     rows: list[dict[str, Any]] = []
-    kept: list[pd.DataFrame] = []
+    kept: list[dict[str, Any]] = []
     for trial in trials:
         row, table = _align_trial(
             recording, trial, stimuli, options, fix, f_start, f_end, gaze, interval
@@ -153,7 +153,7 @@ def align_recording(
             kept.append(table)
     trials_table = pd.DataFrame(rows, columns=list(TRIAL_COLUMNS))
     trials_table = trials_table.astype(TRIAL_COLUMNS)
-    fixations = pd.concat(kept, ignore_index=True) if kept else _empty_stimulus_fixations()
+    fixations = _fixation_table(kept)
     fixations = validate_fixations(fixations, source=recording.source)
     return Aligned(fixations, trials_table, _quality(recording, trials_table, options, eye))
 
@@ -200,6 +200,21 @@ def _empty_stimulus_fixations() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=t) for c, t in cols.items()})
 
 
+def _fixation_table(parts: list[dict[str, Any]]) -> pd.DataFrame:
+    """One table from per-trial column dicts (built once: a DataFrame per trial is slow)."""
+    empty = _empty_stimulus_fixations()
+    if not parts:
+        return empty
+    columns: dict[str, Any] = {}
+    for name in empty.columns:
+        chunks = [p[name] for p in parts]
+        if isinstance(chunks[0], np.ndarray):
+            columns[name] = np.concatenate(chunks)
+        else:
+            columns[name] = [v for chunk in chunks for v in chunk]
+    return pd.DataFrame(columns).astype(empty.dtypes.to_dict())
+
+
 def _align_trial(
     recording: Recording,
     trial: Trial,
@@ -210,7 +225,7 @@ def _align_trial(
     f_end: np.ndarray,
     gaze: np.ndarray,
     interval: float,
-) -> tuple[dict[str, Any], pd.DataFrame | None]:
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
     info = stimuli.get(trial.stimulus_id) if trial.stimulus_id else None
     response = normalise_response(trial.response, options.response_labels)
     row: dict[str, Any] = {
@@ -244,9 +259,9 @@ def _align_trial(
     if trial.onset_ms is None or trial.offset_ms is None:
         return drop("no_onset")
     onset, offset = trial.onset_ms, trial.offset_ms
-    in_win = (recording.time_ms >= onset) & (recording.time_ms < offset)
-    row["samples"] = int(in_win.sum())
-    row["samples_lost"] = int((~np.isfinite(gaze[in_win, 0])).sum())
+    lo, hi = _window(recording.time_ms, onset, offset)
+    row["samples"] = hi - lo
+    row["samples_lost"] = int((~np.isfinite(gaze[lo:hi, 0])).sum())
     if options.placement == "messages":
         if trial.image is None:
             return drop("no_placement")
@@ -279,27 +294,32 @@ def _align_trial(
     start = sel["start_ms"].to_numpy(dtype=np.float64)[on]
     end = np.minimum(sel["end_ms"].to_numpy(dtype=np.float64)[on] + interval, offset)
     n = int(on.sum())
-    table = pd.DataFrame(
-        {
-            "subject": [recording.subject] * n,
-            "trial": [trial.index + 1] * n,
-            "stimulus_id": [info.stimulus_id] * n,
-            "x_px": sx[on],
-            "y_px": sy[on],
-            "onset_ms": start - onset,
-            "duration_ms": end - start,
-            "frame": ["stimulus"] * n,
-            "eye": sel["eye"].to_numpy(dtype=object)[on],
-            "label": [info.label] * n,
-            "response": pd.array([response] * n, dtype="string"),
-            "correct": [row["correct"]] * n,
-            "screen_x_px": sel["x_px"].to_numpy(dtype=np.float64)[on],
-            "screen_y_px": sel["y_px"].to_numpy(dtype=np.float64)[on],
-            "scale": [place.scale] * n,
-        }
-    )
+    table: dict[str, Any] = {
+        "subject": [recording.subject] * n,
+        "trial": np.full(n, trial.index + 1, dtype=np.int64),
+        "stimulus_id": [info.stimulus_id] * n,
+        "x_px": sx[on],
+        "y_px": sy[on],
+        "onset_ms": start - onset,
+        "duration_ms": end - start,
+        "frame": ["stimulus"] * n,
+        "eye": sel["eye"].to_numpy(dtype=object)[on].tolist(),
+        "label": [info.label] * n,
+        "response": [response] * n,
+        "correct": [row["correct"]] * n,
+        "screen_x_px": sel["x_px"].to_numpy(dtype=np.float64)[on],
+        "screen_y_px": sel["y_px"].to_numpy(dtype=np.float64)[on],
+        "scale": np.full(n, place.scale),
+    }
     row["kept"] = True
     return row, table
+
+
+def _window(time_ms: np.ndarray, onset: float, offset: float) -> tuple[int, int]:
+    """Sample index range [lo, hi) of the window [onset, offset); times increase in ASC/EDF."""
+    lo = int(np.searchsorted(time_ms, onset, side="left"))
+    hi = int(np.searchsorted(time_ms, offset, side="left"))
+    return lo, max(lo, hi)
 
 
 def _quality(

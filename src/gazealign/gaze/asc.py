@@ -22,7 +22,7 @@ What is an error and what is a counted skip (``Recording.warnings``):
   renamed ``.asc``, NUL bytes), a sample line whose fields are not numbers or ``.``, or that has
   fewer fields than its block's layout, an event or message line whose times or values are not
   numbers, a file with no samples, events or messages at all, samples going back in time
-  inside a block.
+  (inside a block or from one block to the next).
 * **Counted skips** (safe: they carry no data we use): an incomplete last line of a truncated
   file (``truncated_last_line``), an unknown line type (``unknown_line``), a continuation line
   with no message before it (``orphan_continuation``), samples before any ``START``
@@ -277,13 +277,36 @@ class _Parser:
 
     # -- samples --------------------------------------------------------------------------------
     def samples(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        times, blocks, lefts, rights = [], [], [], []
+        # Consecutive blocks with one layout (usually all of them: a block per trial) are
+        # parsed in one go; the time check across them also catches a block that starts
+        # before the previous one ended.
+        groups: list[tuple[tuple[tuple[str, ...], bool, bool], list[tuple[int, list[int]]]]] = []
         for b, block in enumerate(self.blocks):
             if not block.sample_lines:
                 continue
-            t, left, right = self.block_samples(block)
+            if not block.eyes:
+                block.eyes = self.infer_eyes(block.sample_lines[0])
+            key = (block.eyes, block.vel, block.res)
+            if groups and groups[-1][0] == key:
+                groups[-1][1].append((b, block.sample_lines))
+            else:
+                groups.append((key, [(b, block.sample_lines)]))
+        times, blocks, lefts, rights = [], [], [], []
+        last = -np.inf
+        for (eyes, vel, res), members in groups:
+            numbers = [n for _, nums in members for n in nums]
+            starts = frozenset(nums[0] for _, nums in members)
+            t, left, right = self.parse_samples(eyes, vel, res, numbers, starts)
+            if t[0] <= last:
+                self.fail(numbers[0], "recording block starts before the previous one ends")
+            last = float(t[-1])
             times.append(t)
-            blocks.append(np.full(t.shape[0], b, dtype=np.int64))
+            blocks.append(
+                np.repeat(
+                    np.array([b for b, _ in members], dtype=np.int64),
+                    [len(nums) for _, nums in members],
+                )
+            )
             lefts.append(left)
             rights.append(right)
         if not times:
@@ -296,14 +319,17 @@ class _Parser:
             np.concatenate(rights),
         )
 
-    def block_samples(self, block: _Block) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        numbers = block.sample_lines
-        eyes = block.eyes
-        if not eyes:
-            eyes = self.infer_eyes(numbers[0])
-            block.eyes = eyes
+    def parse_samples(
+        self,
+        eyes: tuple[str, ...],
+        vel: bool,
+        res: bool,
+        numbers: list[int],
+        block_starts: frozenset[int] = frozenset(),
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Samples on lines ``numbers`` (1-based) laid out as ``eyes`` (+ velocity, resolution)."""
         n_eyes = len(eyes)
-        n_num = 1 + 3 * n_eyes + (2 * n_eyes if block.vel else 0) + (2 if block.res else 0)
+        n_num = 1 + 3 * n_eyes + (2 * n_eyes if vel else 0) + (2 if res else 0)
         text = "\n".join(self.lines[k - 1] for k in numbers)
         n_pos = 1 + 3 * n_eyes  # time, then x, y, pupil per eye: the fields we use
         try:
@@ -339,7 +365,10 @@ class _Parser:
         t = values[:, 0]
         back = np.flatnonzero(np.diff(t) <= 0)
         if back.size:
-            self.fail(numbers[int(back[0]) + 1], "sample time does not increase")
+            k = int(back[0]) + 1
+            if numbers[k] in block_starts:
+                self.fail(numbers[k], "recording block starts before the previous one ends")
+            self.fail(numbers[k], "sample time does not increase")
         nan = np.full((t.shape[0], 3), np.nan)
         left, right = nan, nan.copy()
         for e, eye in enumerate(eyes):
