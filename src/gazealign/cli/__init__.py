@@ -42,6 +42,9 @@ def build_app() -> typer.Typer:
         """gazealign: human gaze vs network saliency on faces."""
 
     study.register(app)
+    from gazealign.cli import train
+
+    train.register(app)
     from gazealign.cli import report
 
     report.register(app)

@@ -10,19 +10,44 @@ from pydantic import Field, PositiveFloat, PositiveInt
 from gazealign.config.base import Section
 
 
+class AugmentSection(Section):
+    shift_fraction: float = Field(
+        0.2, ge=0, lt=1, description="Largest random shift, as a fraction of the image side."
+    )
+    zoom_fraction: float = Field(
+        0.2, ge=0, lt=1, description="Random zoom factor range [1 - z, 1 + z], drawn per axis."
+    )
+    shear_deg: float = Field(
+        0.2,
+        ge=0,
+        lt=45,
+        description="Largest random shear angle in degrees (Keras' shear_range; the seed study used 0.2).",
+    )
+    flip: bool = Field(True, description="Random left-right flips.")
+    brightness_min: PositiveFloat = Field(0.5, description="Lowest random brightness factor.")
+    brightness_max: PositiveFloat = Field(1.5, description="Highest random brightness factor.")
+
+
 class TrainSection(Section):
     epochs: PositiveInt = Field(20, description="Maximum number of training epochs.")
     batch_size: PositiveInt = Field(32, description="Training batch size.")
     learning_rate: PositiveFloat = Field(1e-4, description="Adam learning rate.")
+    weight_decay: float = Field(0.0, ge=0, description="Adam L2 weight decay.")
     patience: PositiveInt = Field(
         5, description="Early stopping: epochs without validation improvement."
     )
     freeze: Literal["none", "conv", "all_but_last_block"] = Field(
-        "none", description="Which layers stay frozen during fine-tuning."
+        "none",
+        description=(
+            "Which layers stay frozen: none (all trainable), conv (every conv layer frozen), "
+            "all_but_last_block (only conv5_* and the head train)."
+        ),
     )
     augment: bool = Field(
         True, description="Use the thesis augmentation (flip, shift, zoom, shear, brightness)."
     )
+    augmentation: AugmentSection = Field(default_factory=AugmentSection)
+    eval_batch_size: PositiveInt = Field(64, description="Batch size for evaluation passes.")
 
 
 class ModelSection(Section):
@@ -30,14 +55,36 @@ class ModelSection(Section):
         "small_vgg", description="Network architecture."
     )
     head: Literal["original", "thesis"] = Field(
-        "thesis", description="VGG-Face head: original 4096-4096, or the thesis' 512-512."
+        "thesis",
+        description=(
+            "fc6/fc7 units: original 4096-4096 (VGG-Face), or the thesis' 512-512 "
+            "(times `width` for small_vgg)."
+        ),
     )
     width: PositiveFloat = Field(
         0.25, description="Width multiplier of `small_vgg` (1.0 = VGG16 channels)."
     )
+    dropout: float = Field(0.5, ge=0, lt=1, description="Dropout after fc6 and fc7.")
     weights: Path | None = Field(
         None,
-        description="Pretrained weights (.pth state dict, Keras .h5, or a gazealign .safetensors checkpoint).",
+        description=(
+            "Pretrained weights to start from (.pth state dict, Keras .h5, or a gazealign "
+            ".safetensors checkpoint), relative to the study file."
+        ),
+    )
+    weights_layers: Literal["backbone", "all"] = Field(
+        "backbone",
+        description=(
+            "Which tensors `weights` provides: backbone (conv layers, plus fc6/fc7 when their "
+            "shapes match; fc8 is new) or all (every tensor, shapes exact)."
+        ),
+    )
+    keras_bgr_to_rgb: bool = Field(
+        True,
+        description=(
+            "Keras VGG-Face files expect BGR input: reverse conv1_1's input channels so the "
+            "network takes RGB like every other model here."
+        ),
     )
     preprocessing: Literal["vggface", "thesis"] = Field(
         "thesis", description="Input preprocessing preset: VGG-Face mean subtraction, or x/255."

@@ -14,6 +14,9 @@ def study_stages() -> list[Stage]:
     from gazealign.stages import stimuli
 
     stages: list[Stage] = [stimuli.STAGE]
+    from gazealign.stages import train
+
+    stages.append(train.STAGE)
     from gazealign.stages import gaze, human_maps
 
     stages += [gaze.STAGE, human_maps.STAGE]

@@ -1,0 +1,225 @@
+"""Training and evaluation: Adam, freezing, augmentation, early stopping, metrics.
+
+Deterministic for a seed: network init, dropout, shuffling and augmentation draw from torch
+RNGs seeded inside :func:`torch.random.fork_rng`, so the caller's global RNG state is untouched
+and two runs with the same seed, data and thread count give the same weights.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from gazealign.models.augment import Augmentation, augment_batch
+from gazealign.models.bundle import ModelBundle
+from gazealign.models.predict import predict
+from gazealign.models.vggface import VGG
+
+T = TypeVar("T")
+Track = Callable[..., Iterator[Any]]
+Freeze = Literal["none", "conv", "all_but_last_block"]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 20
+    batch_size: int = 32
+    learning_rate: float = 1e-4
+    weight_decay: float = 0.0
+    patience: int = 5
+    freeze: Freeze = "none"
+    augmentation: Augmentation | None = field(default_factory=Augmentation)
+    eval_batch_size: int = 64
+
+
+@dataclass
+class TrainResult:
+    """Per-epoch history (one row per epoch) and the epoch whose weights were kept (1-based)."""
+
+    history: pd.DataFrame
+    best_epoch: int
+    stopped_early: bool
+
+
+def _no_track(iterable: Iterable[T], **_: Any) -> Iterator[T]:
+    yield from iterable
+
+
+def set_trainable(model: VGG, freeze: Freeze) -> list[str]:
+    """Freeze layers per ``freeze``; returns the names of the trainable parameters."""
+    frozen_layers: set[str] = set()
+    if freeze == "conv":
+        frozen_layers = set(model.conv_layers)
+    elif freeze == "all_but_last_block":
+        last_block = model.last_conv.split("_")[0]  # "conv5"
+        frozen_layers = {c for c in model.conv_layers if not c.startswith(last_block + "_")}
+    elif freeze != "none":
+        raise ValueError(f"unknown freeze option {freeze!r}")
+    trainable = []
+    for name, param in model.named_parameters():
+        param.requires_grad_(name.split(".")[0] not in frozen_layers)
+        if param.requires_grad:
+            trainable.append(name)
+    return trainable
+
+
+def _labels_tensor(labels: npt.ArrayLike, n_classes: int) -> torch.Tensor:
+    y = torch.as_tensor(np.asarray(labels, dtype=np.int64))
+    if y.numel() and (int(y.min()) < 0 or int(y.max()) >= n_classes):
+        raise ValueError(
+            f"labels must be class indices in [0, {n_classes}), got {y.unique().tolist()}"
+        )
+    return y
+
+
+def _eval_loss_acc(
+    bundle: ModelBundle, images: npt.NDArray[np.uint8], y: torch.Tensor, batch_size: int
+) -> tuple[float, float]:
+    logits = torch.from_numpy(predict(bundle, images, batch_size=batch_size))
+    loss = float(F.cross_entropy(logits, y)) if len(y) else float("nan")
+    acc = float((logits.argmax(1) == y).float().mean()) if len(y) else float("nan")
+    return loss, acc
+
+
+def fit(
+    bundle: ModelBundle,
+    train_images: npt.NDArray[np.uint8],
+    train_labels: npt.ArrayLike,
+    val_images: npt.NDArray[np.uint8] | None = None,
+    val_labels: npt.ArrayLike | None = None,
+    *,
+    config: TrainConfig,
+    seed: int,
+    track: Track = _no_track,
+) -> TrainResult:
+    """Train ``bundle.model`` in place on (N, S, S, 3) uint8 images and class indices.
+
+    Each epoch: shuffle, augment (if configured), Adam steps on cross-entropy; then the loss and
+    accuracy on the validation images. The kept weights are those of the best validation epoch
+    (highest accuracy, then lowest loss); training stops after ``patience`` epochs without a
+    better one. Without validation images every epoch is trained and the last one kept.
+    """
+    model = bundle.model
+    if not isinstance(model, VGG):
+        raise TypeError("fit expects a gazealign VGG network")
+    n_classes = len(bundle.labels)
+    y_train = _labels_tensor(train_labels, n_classes)
+    if len(y_train) != len(train_images) or len(y_train) == 0:
+        raise ValueError(f"{len(train_images)} training images but {len(y_train)} labels")
+    has_val = val_images is not None and val_labels is not None and len(val_images) > 0
+    y_val = _labels_tensor(val_labels if has_val and val_labels is not None else [], n_classes)
+    trainable = set_trainable(model, config.freeze)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimiser = torch.optim.Adam(params, lr=config.learning_rate, weight_decay=config.weight_decay)
+    x_all = torch.from_numpy(np.ascontiguousarray(train_images)).permute(0, 3, 1, 2)
+    rows: list[dict[str, Any]] = []
+    best: tuple[float, float] | None = None  # (accuracy, -loss), larger is better
+    best_state: dict[str, torch.Tensor] | None = None
+    best_epoch, since_best, stopped_early = config.epochs, 0, False
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        generator = torch.Generator().manual_seed(seed)
+        for epoch in track(range(1, config.epochs + 1), total=config.epochs, description="train"):
+            model.train()
+            order = torch.randperm(len(y_train), generator=generator)
+            total_loss, correct = 0.0, 0
+            for start in range(0, len(order), config.batch_size):
+                idx = order[start : start + config.batch_size]
+                x = x_all[idx].float()
+                if config.augmentation is not None:
+                    x = augment_batch(x, config.augmentation, generator)
+                x = _preprocess_float(bundle, x)
+                logits = model(x)
+                loss = F.cross_entropy(logits, y_train[idx])
+                optimiser.zero_grad(set_to_none=True)
+                loss.backward()
+                optimiser.step()
+                total_loss += float(loss.detach()) * len(idx)
+                correct += int((logits.detach().argmax(1) == y_train[idx]).sum())
+            row: dict[str, Any] = {
+                "epoch": epoch,
+                "train_loss": total_loss / len(y_train),
+                "train_accuracy": correct / len(y_train),
+            }
+            if has_val:
+                assert val_images is not None
+                val_loss, val_acc = _eval_loss_acc(
+                    bundle, val_images, y_val, config.eval_batch_size
+                )
+                row |= {"val_loss": val_loss, "val_accuracy": val_acc}
+                score = (val_acc, -val_loss)
+                if best is None or score > best:
+                    best, best_epoch, since_best = score, epoch, 0
+                    best_state = copy.deepcopy(model.state_dict())
+                else:
+                    since_best += 1
+            rows.append(row)
+            if has_val and since_best >= config.patience:
+                stopped_early = True
+                break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    if not has_val:
+        best_epoch = len(rows)
+    model.eval()
+    history = pd.DataFrame(rows)
+    history["trainable_parameters"] = sum(
+        p.numel() for n, p in model.named_parameters() if n in trainable
+    )
+    return TrainResult(history, best_epoch, stopped_early)
+
+
+def _preprocess_float(bundle: ModelBundle, x_255: torch.Tensor) -> torch.Tensor:
+    """The bundle's preprocessing on (N, 3, H, W) float images in [0, 255]."""
+    from gazealign.models.bundle import PREPROCESSING
+
+    offset, scale = PREPROCESSING[bundle.preprocessing]
+    return (x_255 - torch.tensor(offset).view(1, 3, 1, 1)) * scale
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Accuracy, per-class accuracy and the confusion matrix (rows true, columns predicted)."""
+
+    accuracy: float
+    per_class_accuracy: dict[str, float]
+    confusion: npt.NDArray[np.int64]
+    probabilities: npt.NDArray[np.float32]
+    predicted: npt.NDArray[np.int64]
+
+    def confusion_table(self, labels: Sequence[str]) -> pd.DataFrame:
+        table = pd.DataFrame(self.confusion, columns=[f"pred_{lab}" for lab in labels])
+        table.insert(0, "label", list(labels))
+        return table
+
+
+def evaluate(
+    bundle: ModelBundle,
+    images: npt.NDArray[np.uint8],
+    labels: npt.ArrayLike,
+    *,
+    batch_size: int = 64,
+    bf16: bool = False,
+) -> Evaluation:
+    """Accuracy, per-class accuracy (NaN for a class without images) and confusion matrix."""
+    n_classes = len(bundle.labels)
+    y = np.asarray(labels, dtype=np.int64)
+    logits = predict(bundle, images, batch_size=batch_size, bf16=bf16)
+    probs = torch.softmax(torch.from_numpy(logits), dim=1).numpy()
+    pred = logits.argmax(1).astype(np.int64) if len(logits) else np.zeros(0, np.int64)
+    confusion = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(confusion, (y, pred), 1)
+    per_class = {
+        lab: float(confusion[i, i] / confusion[i].sum()) if confusion[i].sum() else float("nan")
+        for i, lab in enumerate(bundle.labels)
+    }
+    accuracy = float((pred == y).mean()) if len(y) else float("nan")
+    return Evaluation(accuracy, per_class, confusion, probs.astype(np.float32), pred)

@@ -1,0 +1,208 @@
+"""The ``train`` stage: fine-tune (or train) the network on the stimuli's identity-disjoint split.
+
+Reads the ``stimuli`` stage (model-input images, labels, ``split``), builds the network of
+``[model]``, loads ``model.weights`` if set, trains on ``train``, early-stops on ``val``, and
+evaluates on ``test``. Writes::
+
+    model.safetensors + model.json   the checkpoint (gazealign.models.io.load_bundle reads it)
+    history.csv                      one row per epoch: losses and accuracies
+    metrics.json                     test accuracy, per-class accuracy, counts, best epoch
+    confusion.csv                    test confusion matrix (rows: true label, columns: predicted)
+    predictions.parquet (+ .csv)     every stimulus: stimulus_id, split, label, predicted, p_<label>
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from gazealign.config.model import ModelSection
+from gazealign.errors import DataError
+from gazealign.models.architecture import ArchitectureSpec
+from gazealign.models.augment import Augmentation
+from gazealign.models.bundle import ModelBundle
+from gazealign.models.io import load_bundle, load_weights, make_bundle, save_bundle
+from gazealign.models.train import TrainConfig, evaluate, fit
+from gazealign.models.vggface import VGG
+from gazealign.pipeline.stage import Stage, StageContext
+from gazealign.pipeline.store import write_json, write_table, write_text
+from gazealign.stimuli.artifacts import read_item, read_stimuli_table
+from gazealign.types import LABELS
+
+CHECKPOINT = "model.safetensors"
+
+
+def train_config(cfg: ModelSection) -> TrainConfig:
+    """The :class:`TrainConfig` of a study's ``[model.train]`` table."""
+    t = cfg.train
+    a = t.augmentation
+    aug = (
+        Augmentation(
+            shift_fraction=a.shift_fraction,
+            zoom_fraction=a.zoom_fraction,
+            shear_deg=a.shear_deg,
+            flip=a.flip,
+            brightness=(a.brightness_min, a.brightness_max),
+        )
+        if t.augment
+        else None
+    )
+    return TrainConfig(
+        epochs=t.epochs,
+        batch_size=t.batch_size,
+        learning_rate=t.learning_rate,
+        weight_decay=t.weight_decay,
+        patience=t.patience,
+        freeze=t.freeze,
+        augmentation=aug,
+        eval_batch_size=t.eval_batch_size,
+    )
+
+
+def build_bundle(cfg: ModelSection, input_size_px: int, *, seed: int) -> ModelBundle:
+    """A freshly initialised network for ``[model]`` (init drawn from ``seed``)."""
+    spec = ArchitectureSpec(
+        architecture=cfg.architecture,
+        num_classes=len(LABELS),
+        input_size_px=input_size_px,
+        head=cfg.head,
+        width=cfg.width if cfg.architecture == "small_vgg" else 1.0,
+        dropout=cfg.dropout,
+    )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return make_bundle(spec, preprocessing=cfg.preprocessing, labels=LABELS)
+
+
+def load_trained(stage_dir: Path) -> ModelBundle:
+    """The network a finished ``train`` stage wrote (eval mode)."""
+    return load_bundle(Path(stage_dir) / CHECKPOINT)
+
+
+def run(ctx: StageContext) -> None:
+    cfg = ctx.config.model
+    size = ctx.config.stimuli.input_size_px
+    stim_dir = ctx.input("stimuli")
+    table = read_stimuli_table(stim_dir)
+    table = table[table["split"].isin(["train", "val", "test"])].reset_index(drop=True)
+    ctx.note("not_in_a_split", int(len(read_stimuli_table(stim_dir)) - len(table)))
+    ids = table["stimulus_id"].astype(str).tolist()
+    images = (
+        np.stack(
+            [
+                read_item(stim_dir, i).model_image
+                for i in ctx.track(ids, total=len(ids), description="load images")
+            ]
+        )
+        if ids
+        else np.zeros((0, size, size, 3), np.uint8)
+    )
+    if images.shape[1:] != (size, size, 3):
+        raise DataError(
+            f"{stim_dir}: model images are {images.shape[1:]}, expected ({size}, {size}, 3) "
+            "(stimuli.input_size_px)"
+        )
+    labels = np.array([LABELS.index(lab) for lab in table["label"]], dtype=np.int64)
+    split = table["split"].to_numpy()
+    counts = {s: int((split == s).sum()) for s in ("train", "val", "test")}
+    if counts["train"] == 0:
+        raise DataError(f"{stim_dir / 'stimuli.parquet'}: no stimulus in the 'train' split")
+    ctx.note("images", counts)
+
+    bundle = build_bundle(cfg, size, seed=ctx.seed("init"))
+    weights_record: dict[str, Any] | None = None
+    if cfg.weights is not None:
+        assert isinstance(bundle.model, VGG)
+        path = ctx.config.resolve(cfg.weights)
+        report = load_weights(
+            bundle.model, path, layers=cfg.weights_layers, bgr_to_rgb=cfg.keras_bgr_to_rgb
+        )
+        weights_record = {
+            "file": path.name,
+            "loaded": len(report.loaded),
+            "skipped": report.skipped,
+        }
+        ctx.note("pretrained", weights_record)
+
+    tconf = train_config(cfg)
+    is_ = {s: split == s for s in ("train", "val", "test")}
+    result = fit(
+        bundle,
+        images[is_["train"]],
+        labels[is_["train"]],
+        images[is_["val"]],
+        labels[is_["val"]],
+        config=tconf,
+        seed=ctx.seed("train"),
+        track=ctx.track,
+    )
+    ev_all = evaluate(bundle, images, labels, batch_size=tconf.eval_batch_size)
+    test = is_["test"]
+    ev_test = evaluate(bundle, images[test], labels[test], batch_size=tconf.eval_batch_size)
+
+    metrics: dict[str, Any] = {
+        "test_accuracy": None if np.isnan(ev_test.accuracy) else ev_test.accuracy,
+        # JSON has no NaN: a class without test images has accuracy null
+        "test_per_class_accuracy": {
+            k: (None if np.isnan(v) else v) for k, v in ev_test.per_class_accuracy.items()
+        },
+        "train_accuracy": float((ev_all.predicted[is_["train"]] == labels[is_["train"]]).mean()),
+        "val_accuracy": (
+            float((ev_all.predicted[is_["val"]] == labels[is_["val"]]).mean())
+            if counts["val"]
+            else None
+        ),
+        "images": counts,
+        "identities": {
+            s: int(table.loc[is_[s], "subject"].nunique()) for s in ("train", "val", "test")
+        },
+        "best_epoch": result.best_epoch,
+        "epochs_run": len(result.history),
+        "stopped_early": result.stopped_early,
+        "synthetic": ctx.config.study.synthetic,
+    }
+    bundle = ModelBundle(
+        bundle.model,
+        bundle.preprocessing,
+        bundle.input_size_px,
+        bundle.labels,
+        {
+            **bundle.metadata,
+            "training": ctx.config.get("model"),
+            "pretrained": weights_record,
+            "metrics": metrics,
+            "seeds": dict(ctx.seeds),
+        },
+    )
+    save_bundle(bundle, ctx.out_dir / CHECKPOINT)
+    write_text(ctx.out_dir / "history.csv", result.history.to_csv(index=False, lineterminator="\n"))
+    write_json(ctx.out_dir / "metrics.json", metrics)
+    write_text(
+        ctx.out_dir / "confusion.csv",
+        ev_test.confusion_table(LABELS).to_csv(index=False, lineterminator="\n"),
+    )
+    predictions = pd.DataFrame(
+        {
+            "stimulus_id": pd.array(ids, dtype="string"),
+            "split": pd.array(split, dtype="string"),
+            "label": pd.array(table["label"].astype(str).tolist(), dtype="string"),
+            "predicted": pd.array([LABELS[i] for i in ev_all.predicted], dtype="string"),
+        }
+    )
+    for j, lab in enumerate(LABELS):
+        predictions[f"p_{lab}"] = ev_all.probabilities[:, j].astype(np.float64)
+    write_table(ctx.out_dir / "predictions.parquet", predictions)
+    ctx.note("test_accuracy", ev_test.accuracy)
+
+
+STAGE = Stage(
+    name="train",
+    description="train the network on the identity-disjoint split",
+    reads=("study.seed", "study.synthetic", "model", "stimuli.input_size_px"),
+    needs=("stimuli",),
+    run=run,
+)

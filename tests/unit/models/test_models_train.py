@@ -1,0 +1,245 @@
+"""Training, evaluation, augmentation, batched prediction and the ``train`` stage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pytest
+import torch
+
+from gazealign.config import study_from_dict
+from gazealign.coords import CropResize
+from gazealign.models.architecture import ArchitectureSpec
+from gazealign.models.augment import Augmentation, augment_batch
+from gazealign.models.io import make_bundle
+from gazealign.models.predict import predict
+from gazealign.models.train import TrainConfig, evaluate, fit, set_trainable
+from gazealign.pipeline.stage import StageContext
+from gazealign.pipeline.store import read_json, read_table, write_arrays, write_table
+from gazealign.stages.train import STAGE, load_trained
+from gazealign.stimuli.artifacts import AOI_REGIONS, item_arrays
+from gazealign.types import LABELS
+
+SIZE = 32
+
+
+def toy_images(n_per_class: int, seed: int) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+    """Class k: a bright square at one of 7 positions on a noisy background (easy to learn)."""
+    rng = np.random.default_rng(seed)
+    images, labels = [], []
+    for k in range(7):
+        for _ in range(n_per_class):
+            im = rng.integers(0, 60, (SIZE, SIZE, 3)).astype(np.uint8)
+            r, c = 4 + 8 * (k // 3), 4 + 8 * (k % 3)
+            im[r : r + 8, c : c + 8] = 230
+            images.append(im)
+            labels.append(k)
+    return np.stack(images), np.array(labels, dtype=np.int64)
+
+
+def tiny_bundle(seed: int = 0) -> object:
+    torch.manual_seed(seed)
+    spec = ArchitectureSpec("small_vgg", 7, SIZE, head="thesis", width=1 / 8, dropout=0.0)
+    return make_bundle(spec, preprocessing="thesis", labels=LABELS)
+
+
+def test_augment_is_seeded_and_identity_when_off() -> None:
+    x = torch.from_numpy(toy_images(1, 0)[0]).permute(0, 3, 1, 2).float()
+    aug = Augmentation()
+    a = augment_batch(x, aug, torch.Generator().manual_seed(3))
+    b = augment_batch(x, aug, torch.Generator().manual_seed(3))
+    c = augment_batch(x, aug, torch.Generator().manual_seed(4))
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    assert a.shape == x.shape and float(a.min()) >= 0 and float(a.max()) <= 255
+    none = Augmentation(
+        shift_fraction=0, zoom_fraction=0, shear_deg=0, flip=False, brightness=(1, 1)
+    )
+    assert torch.allclose(augment_batch(x, none, torch.Generator()), x, atol=1e-3)
+    flip_only = Augmentation(
+        shift_fraction=0, zoom_fraction=0, shear_deg=0, flip=True, brightness=(1, 1)
+    )
+    out = augment_batch(x, flip_only, torch.Generator().manual_seed(0))
+    for i in range(len(x)):  # each image is either itself or its mirror image
+        same, mirrored = (
+            torch.allclose(out[i], x[i], atol=1e-3),
+            torch.allclose(out[i], x[i].flip(-1), atol=1e-3),
+        )
+        assert same or mirrored
+
+
+def test_augment_brightness_scales_pixels() -> None:
+    x = torch.full((4, 3, 8, 8), 100.0)
+    aug = Augmentation(
+        shift_fraction=0, zoom_fraction=0, shear_deg=0, flip=False, brightness=(0.5, 0.5)
+    )
+    assert torch.allclose(
+        augment_batch(x, aug, torch.Generator()), torch.full_like(x, 50.0), atol=1e-3
+    )
+
+
+def test_predict_batched_equals_one_pass_and_bf16_agrees() -> None:
+    bundle = tiny_bundle()
+    images, _ = toy_images(3, 1)
+    whole = predict(bundle, images, batch_size=len(images))  # type: ignore[arg-type]
+    for bs in (1, 5):
+        np.testing.assert_allclose(
+            predict(bundle, images, batch_size=bs), whole, rtol=1e-5, atol=1e-6
+        )  # type: ignore[arg-type]
+    with torch.no_grad():
+        direct = bundle.model.eval()(bundle.preprocess(images)).numpy()  # type: ignore[attr-defined]
+    np.testing.assert_allclose(whole, direct, rtol=1e-5, atol=1e-6)
+    fast = predict(bundle, images, batch_size=8, bf16=True, channels_last=True)  # type: ignore[arg-type]
+    assert fast.dtype == np.float32 and fast.shape == whole.shape
+    np.testing.assert_allclose(fast, whole, atol=0.05 * np.abs(whole).max())
+
+
+def test_freeze_options() -> None:
+    model = tiny_bundle().model  # type: ignore[attr-defined]
+    assert all(n.startswith("fc") for n in set_trainable(model, "conv"))
+    trainable = {n.split(".")[0] for n in set_trainable(model, "all_but_last_block")}
+    assert trainable == {"conv5_1", "conv5_2", "conv5_3", "fc6", "fc7", "fc8"}
+    assert len(set_trainable(model, "none")) == len(list(model.parameters()))
+
+
+def test_fit_is_deterministic_for_a_seed() -> None:
+    x, y = toy_images(4, 2)
+    conf = TrainConfig(epochs=2, batch_size=8, learning_rate=3e-3, augmentation=Augmentation())
+    runs = []
+    for _ in range(2):
+        bundle = tiny_bundle()
+        result = fit(bundle, x, y, x[:7], y[:7], config=conf, seed=5)  # type: ignore[arg-type]
+        runs.append((bundle, result))
+    (b1, r1), (b2, r2) = runs
+    for k, v in b1.model.state_dict().items():  # type: ignore[attr-defined]
+        assert torch.equal(v, b2.model.state_dict()[k])  # type: ignore[attr-defined]
+    pd.testing.assert_frame_equal(r1.history, r2.history)
+    cols = ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy"]
+    assert list(r1.history.columns[:5]) == cols
+
+
+@pytest.mark.slow
+def test_fit_learns_and_keeps_the_best_validation_epoch() -> None:
+    x, y = toy_images(8, 2)
+    xv, yv = toy_images(3, 3)
+    xt, yt = toy_images(3, 4)
+    conf = TrainConfig(epochs=8, batch_size=16, learning_rate=3e-3, patience=8, augmentation=None)
+    bundle = tiny_bundle()
+    result = fit(bundle, x, y, xv, yv, config=conf, seed=5)  # type: ignore[arg-type]
+    history = result.history
+    assert history["val_accuracy"].iloc[result.best_epoch - 1] == history["val_accuracy"].max()
+    ev = evaluate(bundle, xt, yt)  # type: ignore[arg-type]
+    assert ev.accuracy >= 0.9, history
+    assert ev.confusion.sum() == len(yt) and np.trace(ev.confusion) == round(ev.accuracy * len(yt))
+
+
+def test_frozen_layers_do_not_move() -> None:
+    x, y = toy_images(2, 2)
+    bundle = tiny_bundle()
+    before = {k: v.clone() for k, v in bundle.model.state_dict().items()}  # type: ignore[attr-defined]
+    fit(bundle, x, y, config=TrainConfig(epochs=1, freeze="conv", augmentation=None), seed=1)  # type: ignore[arg-type]
+    after = bundle.model.state_dict()  # type: ignore[attr-defined]
+    assert all(torch.equal(before[k], after[k]) for k in before if k.startswith("conv"))
+    assert not torch.equal(before["fc8.weight"], after["fc8.weight"])
+
+
+def test_evaluate_confusion_and_per_class() -> None:
+    bundle = tiny_bundle()
+    images, labels = toy_images(2, 6)
+    ev = evaluate(bundle, images, labels)  # type: ignore[arg-type]
+    logits = predict(bundle, images)  # type: ignore[arg-type]
+    expected = np.zeros((7, 7), np.int64)
+    for t, p in zip(labels, logits.argmax(1), strict=True):
+        expected[t, p] += 1
+    np.testing.assert_array_equal(ev.confusion, expected)
+    for i, lab in enumerate(LABELS):
+        assert ev.per_class_accuracy[lab] == expected[i, i] / 2
+    np.testing.assert_allclose(ev.probabilities.sum(1), 1.0, rtol=1e-5)
+
+
+# --- the stage --------------------------------------------------------------------------------
+
+
+def write_toy_stimuli(stage_dir: Path) -> pd.DataFrame:
+    """A finished ``stimuli`` stage folder with toy images: 6 identities, 3 splits."""
+    rows = []
+    split_of = {0: "train", 1: "train", 2: "train", 3: "val", 4: "test", 5: "held_out"}
+    for subject, split in split_of.items():
+        images, labels = toy_images(2, 10 + subject)
+        for j, (im, lab) in enumerate(zip(images, labels, strict=True)):
+            sid = f"S{subject}_{LABELS[lab]}_{j % 2}"
+            aois = {r: np.zeros((SIZE, SIZE), bool) for r in AOI_REGIONS}
+            write_arrays(
+                stage_dir / "items" / f"{sid}.npz",
+                item_arrays(im, im, CropResize.identity(SIZE, SIZE), aois),
+            )
+            rows.append(
+                {"stimulus_id": sid, "label": LABELS[lab], "subject": f"S{subject}", "session": "A",
+                 "split": split, "source_path": "", "rows": SIZE, "cols": SIZE}
+            )  # fmt: skip
+    table = pd.DataFrame(rows).astype({"rows": "int64", "cols": "int64"})
+    write_table(stage_dir / "stimuli.parquet", table)
+    return table
+
+
+def run_stage(tmp_path: Path, name: str, stim_dir: Path) -> Path:
+    config = study_from_dict(
+        {
+            "study": {"seed": 3, "run_dir": "run"},
+            "stimuli": {"input_size_px": SIZE},
+            "model": {
+                "architecture": "small_vgg",
+                "width": 0.125,
+                "dropout": 0.0,
+                "train": {"epochs": 3, "batch_size": 8, "learning_rate": 3e-3, "augment": False},
+            },
+        },
+        base_dir=tmp_path,
+    )
+    out = tmp_path / name
+    out.mkdir()
+    STAGE.run(StageContext(config, "train", out, {"stimuli": stim_dir}))  # type: ignore[misc]
+    return out
+
+
+def test_train_stage_writes_its_artifacts_deterministically(tmp_path: Path) -> None:
+    stim_dir = tmp_path / "stimuli"
+    table = write_toy_stimuli(stim_dir)
+    out = run_stage(tmp_path, "a", stim_dir)
+    metrics = read_json(out / "metrics.json")
+    assert metrics["images"] == {"train": 42, "val": 14, "test": 14}
+    assert metrics["identities"] == {"train": 3, "val": 1, "test": 1}
+    history = pd.read_csv(out / "history.csv")
+    assert 1 <= len(history) <= 3 and metrics["epochs_run"] == len(history)
+    confusion = pd.read_csv(out / "confusion.csv")
+    assert list(confusion["label"]) == list(LABELS) and confusion.iloc[:, 1:].to_numpy().sum() == 14
+    preds = read_table(out / "predictions.parquet")
+    assert list(preds.columns) == ["stimulus_id", "split", "label", "predicted"] + [
+        f"p_{lab}" for lab in LABELS
+    ]
+    assert len(preds) == len(table) - 14  # held_out identities are not predicted
+    test = preds[preds["split"] == "test"]
+    assert metrics["test_accuracy"] == pytest.approx((test["label"] == test["predicted"]).mean())
+    # the checkpoint reproduces the predictions
+    bundle = load_trained(out)
+    ids = preds["stimulus_id"].tolist()
+    from gazealign.stimuli.artifacts import read_item
+
+    images = np.stack([read_item(stim_dir, i).model_image for i in ids])
+    probs = torch.softmax(torch.from_numpy(predict(bundle, images)), 1).numpy()
+    np.testing.assert_allclose(
+        probs, preds[[f"p_{lab}" for lab in LABELS]].to_numpy(), rtol=1e-5, atol=1e-7
+    )
+    assert bundle.metadata["metrics"]["test_accuracy"] == metrics["test_accuracy"]
+    # same seed, same bytes
+    again = run_stage(tmp_path, "b", stim_dir)
+    for name in (
+        "model.safetensors",
+        "model.json",
+        "history.csv",
+        "metrics.json",
+        "predictions.parquet",
+    ):
+        assert (out / name).read_bytes() == (again / name).read_bytes(), name
