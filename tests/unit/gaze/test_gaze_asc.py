@@ -221,3 +221,11 @@ def test_undecodable_bytes_in_a_message_are_counted(tmp_path: Path) -> None:
     data = MONO.encode().replace(b"TRIAL_RESULT 1", b"TRIAL_RESULT \xff\xfe")
     rec = read_asc(_write(tmp_path, data))
     assert rec.warnings["undecodable_text"] == 1
+
+
+def test_windows_line_endings(tmp_path: Path) -> None:
+    crlf = read_asc(_write(tmp_path, MONO.replace("\n", "\r\n").encode(), "crlf.asc"))
+    lf = read_asc(_write(tmp_path, MONO, "lf.asc"))
+    np.testing.assert_array_equal(crlf.left, lf.left)
+    assert crlf.messages["text"].tolist() == lf.messages["text"].tolist()
+    assert crlf.events.equals(lf.events) and dict(crlf.warnings) == dict(lf.warnings)
