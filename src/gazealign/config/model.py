@@ -64,6 +64,21 @@ class ModelSection(Section):
     width: PositiveFloat = Field(
         0.25, description="Width multiplier of `small_vgg` (1.0 = VGG16 channels)."
     )
+    depth: Literal[11, 16] = Field(
+        16,
+        description=(
+            "Layout of `small_vgg`: 16 (VGG16, conv1_1..conv5_3) or 11 (VGG11, conv1_1..conv5_2; "
+            "trains faster from scratch). `vggface` is always 16."
+        ),
+    )
+    batchnorm: bool = Field(
+        False,
+        description=(
+            "`small_vgg` only: batch norm after each conv while training (trains from scratch in "
+            "far fewer epochs); folded into the convs before the model is saved, so the saved "
+            "network is plain conv/ReLU/pool."
+        ),
+    )
     dropout: float = Field(0.5, ge=0, lt=1, description="Dropout after fc6 and fc7.")
     weights: Path | None = Field(
         None,

@@ -23,6 +23,8 @@ class ArchitectureSpec:
     head: str = "thesis"
     width: float = 1.0
     dropout: float = 0.5
+    depth: int = 16
+    batchnorm: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -38,6 +40,10 @@ class ArchitectureSpec:
 def build_model(spec: ArchitectureSpec) -> VGG:
     """The network described by ``spec``, freshly initialised."""
     if spec.architecture == "vggface":
+        if spec.depth != 16 or spec.batchnorm:
+            raise DataError(f"vggface is a plain VGG16: depth 16, no batch norm (got {spec})")
+        if spec.depth != 16:
+            raise DataError(f"vggface is a VGG16: depth must be 16, got {spec.depth}")
         return vggface(
             spec.num_classes,
             head=spec.head,
@@ -51,5 +57,7 @@ def build_model(spec: ArchitectureSpec) -> VGG:
             input_size_px=spec.input_size_px,
             head=spec.head,
             dropout=spec.dropout,
+            depth=spec.depth,
+            batchnorm=spec.batchnorm,
         )
     raise DataError(f"unknown architecture {spec.architecture!r}; known: {ARCHITECTURES}")

@@ -30,6 +30,10 @@ from torch import nn
 
 #: Output channels of each conv block of VGG16 (configuration D) and its number of convs.
 VGG16_BLOCKS: tuple[tuple[int, int], ...] = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
+#: VGG11 (configuration A): same channels, one conv in blocks 1-2 and two in blocks 3-5.
+VGG11_BLOCKS: tuple[tuple[int, int], ...] = ((64, 1), (128, 1), (256, 2), (512, 2), (512, 2))
+#: Block layouts by depth (number of weight layers, convs + 3 fc).
+DEPTHS: dict[int, tuple[tuple[int, int], ...]] = {16: VGG16_BLOCKS, 11: VGG11_BLOCKS}
 
 #: Hidden units of fc6 and fc7 per head preset.
 HEADS: dict[str, int] = {"original": 4096, "thesis": 512}
@@ -79,6 +83,7 @@ class VGG(nn.Module):
         blocks: Sequence[tuple[int, int]] = VGG16_BLOCKS,
         hidden: int = HEADS["original"],
         dropout: float = 0.5,
+        batchnorm: bool = False,
     ) -> None:
         super().__init__()
         side = pooled_size_px(input_size_px, len(blocks))
@@ -97,8 +102,12 @@ class VGG(nn.Module):
         for b, (channels, n_convs) in enumerate(self.blocks, start=1):
             for i in range(1, n_convs + 1):
                 self.add_module(f"conv{b}_{i}", nn.Conv2d(in_ch, channels, 3, padding=1))
+                names.append(f"conv{b}_{i}")
+                if batchnorm:
+                    self.add_module(f"bn{b}_{i}", nn.BatchNorm2d(channels))
+                    names.append(f"bn{b}_{i}")
                 self.add_module(f"relu{b}_{i}", nn.ReLU(inplace=False))
-                names += [f"conv{b}_{i}", f"relu{b}_{i}"]
+                names.append(f"relu{b}_{i}")
                 in_ch = channels
             self.add_module(f"pool{b}", nn.MaxPool2d(2, 2))
             names.append(f"pool{b}")
@@ -134,11 +143,42 @@ class VGG(nn.Module):
             if isinstance(module, nn.Conv2d | nn.Linear):
                 nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
                 nn.init.zeros_(module.bias)  # type: ignore[arg-type]
+        self._init_classifier()
+
+    def _init_classifier(self) -> None:
+        # Small logits at the start (VGG's original N(0, 0.01)): a He-scaled fc8 starts with
+        # confident random predictions, and the first Adam steps then silence whole ReLU layers.
+        nn.init.normal_(self.fc8.weight, std=0.01)
+        nn.init.zeros_(self.fc8.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for name in self.layer_names:
             x = getattr(self, name)(x)
         return x
+
+    @property
+    def has_batchnorm(self) -> bool:
+        return any(n.startswith("bn") for n in self.layer_names)
+
+    def fold_batchnorm(self) -> None:
+        """Merge every ``bn*`` into the conv before it and remove it (exact in eval mode).
+
+        Batch norm makes a small VGG train from scratch in a few epochs instead of stalling on a
+        plateau; folding it afterwards leaves a plain conv/ReLU/pool network, which LRP rules
+        handle without a canonizer. conv(x) -> gamma * (conv(x) - mean) / sqrt(var + eps) + beta
+        equals a conv with weight w * s and bias (b - mean) * s + beta, s = gamma / sqrt(var + eps).
+        """
+        names = list(self.layer_names)
+        for name in [n for n in names if n.startswith("bn")]:
+            bn = getattr(self, name)
+            conv = getattr(self, "conv" + name[2:])
+            with torch.no_grad():
+                scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+                conv.weight.mul_(scale.view(-1, 1, 1, 1))
+                conv.bias.copy_((conv.bias - bn.running_mean) * scale + bn.bias)
+            delattr(self, name)
+            names.remove(name)
+        self.layer_names = tuple(names)
 
     def feature_map(self, x: torch.Tensor) -> torch.Tensor:
         """Output of the last pool (N, C, S, S): the conv stack alone (a Keras ``notop`` model)."""
@@ -156,8 +196,7 @@ class VGG(nn.Module):
                 nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
                 nn.init.zeros_(layer.bias)
         self.fc8 = nn.Linear(self.hidden, num_classes)
-        nn.init.kaiming_normal_(self.fc8.weight, nonlinearity="relu")
-        nn.init.zeros_(self.fc8.bias)
+        self._init_classifier()
         self.num_classes = num_classes
 
 

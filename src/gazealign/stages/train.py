@@ -72,10 +72,24 @@ def build_bundle(cfg: ModelSection, input_size_px: int, *, seed: int) -> ModelBu
         head=cfg.head,
         width=cfg.width if cfg.architecture == "small_vgg" else 1.0,
         dropout=cfg.dropout,
+        depth=cfg.depth if cfg.architecture == "small_vgg" else 16,
+        batchnorm=cfg.batchnorm and cfg.architecture == "small_vgg",
     )
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return make_bundle(spec, preprocessing=cfg.preprocessing, labels=LABELS)
+
+
+def fold_batchnorm(bundle: ModelBundle) -> ModelBundle:
+    """The bundle with its batch norms folded into the convs (spec updated); others unchanged."""
+    model = bundle.model
+    if not isinstance(model, VGG) or not model.has_batchnorm:
+        return bundle
+    model.eval()
+    model.fold_batchnorm()
+    spec = dict(bundle.metadata["architecture"]) | {"batchnorm": False}
+    meta = {**bundle.metadata, "architecture": spec, "trained_with_batchnorm": True}
+    return ModelBundle(model, bundle.preprocessing, bundle.input_size_px, bundle.labels, meta)
 
 
 def load_trained(stage_dir: Path) -> ModelBundle:
@@ -140,6 +154,7 @@ def run(ctx: StageContext) -> None:
         seed=ctx.seed("train"),
         track=ctx.track,
     )
+    bundle = fold_batchnorm(bundle)
     ev_all = evaluate(bundle, images, labels, batch_size=tconf.eval_batch_size)
     test = is_["test"]
     ev_test = evaluate(bundle, images[test], labels[test], batch_size=tconf.eval_batch_size)
