@@ -1,0 +1,99 @@
+"""The whole study end to end on a tiny demo configuration, through the CLI.
+
+Every stage runs for real (synthetic faces -> small network -> LRP -> simulated observers' ASC
+files -> fixations -> density maps -> perturbation, metrics, regions, statistics -> report), on
+sizes small enough for a test. The numbers are not meaningful at this size; the test checks that
+every report section is built from real numbers and that a second run reuses the cache.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from gazealign.cli import main
+from gazealign.config import dump_study, study_from_dict
+from gazealign.demo import DEMO_STUDY
+from gazealign.report.html import SECTIONS
+
+pytestmark = pytest.mark.slow
+
+
+def tiny_study() -> dict[str, object]:
+    study = copy.deepcopy(DEMO_STUDY)
+    study["stimuli"]["synthetic"] = {
+        "identities": 8,
+        "sessions": 1,
+        "image_rows": 96,
+        "image_cols": 80,
+    }  # type: ignore[index]
+    study["stimuli"]["input_size_px"] = 32  # type: ignore[index]
+    study["stimuli"]["split"] = {"test_fraction": 0.5, "val_fraction": 0.25}  # type: ignore[index]
+    study["model"]["train"]["epochs"] = 2  # type: ignore[index]
+    study["gaze"]["simulation"] = {"participants": 3}  # type: ignore[index]
+    study["gaze"]["stimulus_scale"] = 6.0  # type: ignore[index]
+    study["comparison"]["perturbation"] = {"tile_px": 8, "random_orders": 3, "batch_size": 64}  # type: ignore[index]
+    study["comparison"]["metrics"] = {"auc_splits": 5, "ceiling_splits": 2, "emd_max_side_px": 8}  # type: ignore[index]
+    study["comparison"]["bootstrap_resamples"] = 200  # type: ignore[index]
+    study["comparison"]["permutations"] = 200  # type: ignore[index]
+    study["report"] = {"figure_formats": ["png"], "dpi": 50}
+    return study
+
+
+def run_cli(args: list[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    assert exc.value.code in (0, None)
+
+
+def test_tiny_demo_study_end_to_end(tmp_path: Path) -> None:
+    config = study_from_dict(tiny_study(), base_dir=tmp_path)
+    study_file = tmp_path / "tiny.toml"
+    study_file.write_text(dump_study(config))
+
+    run_cli(["run", str(study_file), "--no-progress"])
+    run_dir = tmp_path / "run"
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert sorted(manifest["stages"]) == sorted(
+        [
+            "stimuli",
+            "train",
+            "explain",
+            "gaze",
+            "human_maps",
+            "perturbation",
+            "saliency_metrics",
+            "region_shares",
+            "report",
+        ]
+    )
+    report_dir = next((run_dir / "stages" / "report").glob("*[!l]"))
+    html = (report_dir / "report.html").read_text()
+
+    assert "synthetic-notice" in html and "not a finding about people" in html
+    for section_id, title in SECTIONS:
+        match = re.search(rf'<section id="{section_id}">(.*?)</section>', html, re.S)
+        assert match, f"section {section_id} missing"
+        body = match.group(1)
+        assert "not built" not in body, f"section {title!r} was not built"
+        assert "Not available" not in body, f"section {title!r} lacks its inputs"
+        if section_id in {"overview", "perturbation"}:  # figure sections
+            assert "<img" in body
+        else:
+            assert re.search(r"\d\.\d", body), f"section {title!r} has no numbers"
+    assert html.count("<img") >= 6
+    assert "http://" not in html and "https://" not in html
+
+    summary = json.loads((report_dir / "summary.json").read_text())
+    assert 0.0 <= summary["test_accuracy"] <= 1.0
+
+    # A second run finds every stage cached and only prints the run folder.
+    t0 = time.perf_counter()
+    run_cli(["run", str(study_file), "--no-progress"])
+    assert time.perf_counter() - t0 < 60  # generous: it must not rerun the study (minutes)
+    run_cli(["status", str(study_file)])
