@@ -104,9 +104,11 @@ class Stage:
     def key(
         self, config: StudyConfig, upstream_keys: Mapping[str, str], versions: Mapping[str, str]
     ) -> str:
-        """Hash of (stage, the config it reads, upstream keys, package versions)."""
+        """Hash of (stage, study seed, the config it reads, upstream keys, package versions)."""
         payload = {
             "stage": self.name,
+            # Every stage may derive seeds from the study seed (ctx.seed), so it is always keyed.
+            "seed": config.study.seed,
             "config": {k: config.get(k) for k in sorted(self.reads)},
             "upstream": {n: upstream_keys[n] for n in sorted(self.needs)},
             "versions": dict(sorted(versions.items())),

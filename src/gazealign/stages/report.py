@@ -8,8 +8,20 @@ from gazealign.config import dump_study
 from gazealign.pipeline.stage import Stage, StageContext
 from gazealign.pipeline.store import read_json
 
-#: The report shows the whole study file, so it reads every table of it.
-READS = ("study", "stimuli", "model", "explain", "gaze", "heatmap", "comparison", "report")
+#: The report shows the whole study file, so it reads every table of it (but not where the run
+#: folder lives: moving a run must not invalidate its report).
+READS = (
+    "study.name",
+    "study.seed",
+    "study.synthetic",
+    "stimuli",
+    "model",
+    "explain",
+    "gaze",
+    "heatmap",
+    "comparison",
+    "report",
+)
 
 
 def _run(ctx: StageContext) -> None:
