@@ -110,7 +110,10 @@ def fixations() -> pd.DataFrame:
 
 
 def density(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return metrics_stage.gaussian_density(3.0, (S, S))(x, y, np.ones_like(x)) + 1e-9
+    return (
+        metrics_stage.gaussian_density(3.0, (S, S), duration_weighted=False)(x, y, np.ones_like(x))
+        + 1e-9
+    )
 
 
 def write_stimuli(ctx: StageContext) -> None:

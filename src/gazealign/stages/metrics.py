@@ -29,6 +29,7 @@ from gazealign.compare.scoring import score_map
 from gazealign.coords import ScreenGeometry
 from gazealign.errors import DataError, PipelineError
 from gazealign.heatmaps.baselines import centre_bias_map, uniform_map
+from gazealign.heatmaps.density import density_values, sigma_stimulus_px
 from gazealign.pipeline.stage import Stage, StageContext
 from gazealign.pipeline.store import read_arrays, read_table, write_table
 from gazealign.stages.perturbation import network_methods, selected_stimuli
@@ -57,17 +58,17 @@ def read_fixations(ctx: StageContext) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
-def gaussian_density(sigma_px: float, shape: tuple[int, int]) -> DensityFn:
-    """Fixation density as a sum of isotropic Gaussians (sigma in stimulus px), exactly and
-    separably: G = A_rows^T W A_cols with one Gaussian profile per fixation and axis."""
+def gaussian_density(
+    sigma_px: float, shape: tuple[int, int], *, duration_weighted: bool
+) -> DensityFn:
+    """The human-map density (:func:`gazealign.heatmaps.density.density_values`) for the
+    split-half ceiling, so ceiling halves are built exactly like the human maps."""
 
     def density(
         x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], duration_ms: npt.NDArray[np.float64]
     ) -> npt.NDArray[np.float64]:
-        rows, cols = shape
-        gy = np.exp(-0.5 * ((np.arange(rows)[None, :] + 0.5 - y[:, None]) / sigma_px) ** 2)
-        gx = np.exp(-0.5 * ((np.arange(cols)[None, :] + 0.5 - x[:, None]) / sigma_px) ** 2)
-        return np.asarray(gy.T @ gx, dtype=np.float64)
+        weights = duration_ms if duration_weighted else None
+        return density_values(x, y, shape, sigma_px=sigma_px, weights=weights)
 
     return density
 
@@ -78,9 +79,7 @@ def stimulus_sigma_px(ctx: StageContext) -> float:
     geometry = ScreenGeometry(
         screen.width_px, screen.height_px, screen.width_cm, screen.height_cm, screen.distance_cm
     )
-    return float(
-        ctx.config.heatmap.sigma_deg * geometry.px_per_deg / ctx.config.gaze.stimulus_scale
-    )
+    return sigma_stimulus_px(ctx.config.heatmap.sigma_deg, geometry, ctx.config.gaze.stimulus_scale)
 
 
 def _other_fixations(
@@ -156,7 +155,9 @@ def _run(ctx: StageContext) -> None:
         ceiling = split_half_ceiling(
             fix,
             shape,
-            gaussian_density(sigma_px, shape),
+            gaussian_density(
+                sigma_px, shape, duration_weighted=ctx.config.heatmap.duration_weighted
+            ),
             baseline_map=centre,
             other_fixations=other,
             n_splits=mcfg.ceiling_splits,
@@ -239,6 +240,7 @@ STAGE = Stage(
         "gaze.screen",
         "gaze.stimulus_scale",
         "heatmap.sigma_deg",
+        "heatmap.duration_weighted",
     ),
     needs=("stimuli", "explain", "gaze", "human_maps"),
     run=_run,
