@@ -1,7 +1,8 @@
 """Train the small network on the synthetic faces, as the demo does; print accuracy and time.
 
-Usage: python benchmarks/train_small.py [--identities 40] [--size 64] [--width 0.25] [--depth 11]
-       [--epochs 30] [--lr 1e-3] [--batchnorm/--no-batchnorm] [--out DIR]
+Usage: python benchmarks/train_small.py [--identities 70] [--sessions 2] [--intensity-min 0.8]
+       [--size 64] [--width 0.25] [--depth 11] [--epochs 50] [--lr 1e-3]
+       [--batchnorm/--no-batchnorm] [--out DIR]
 
 Runs the real ``stimuli`` and ``train`` stages (synthetic faces, identity-disjoint split) in a
 temporary run folder and prints the test accuracy on held-out identities and each stage's time.
@@ -22,13 +23,14 @@ from gazealign.stages import study_stages
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--identities", type=int, default=40)
-    p.add_argument("--sessions", type=int, default=1)
+    p.add_argument("--identities", type=int, default=70)
+    p.add_argument("--sessions", type=int, default=2)
+    p.add_argument("--intensity-min", type=float, default=0.8)
     p.add_argument("--size", type=int, default=64)
     p.add_argument("--width", type=float, default=0.25)
     p.add_argument("--depth", type=int, default=11)
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--patience", type=int, default=10)
+    p.add_argument("--epochs", type=int, default=50)
+    p.add_argument("--patience", type=int, default=15)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--batchnorm", action=argparse.BooleanOptionalAction, default=True)
@@ -43,7 +45,11 @@ def main() -> None:
                 "source": "synthetic",
                 "crop": "none",
                 "input_size_px": args.size,
-                "synthetic": {"identities": args.identities, "sessions": args.sessions},
+                "synthetic": {
+                    "identities": args.identities,
+                    "sessions": args.sessions,
+                    "intensity_min": args.intensity_min,
+                },
             },
             "model": {
                 "architecture": "small_vgg",
@@ -55,12 +61,13 @@ def main() -> None:
                     "epochs": args.epochs,
                     "patience": args.patience,
                     "learning_rate": args.lr,
+                    "lr_schedule": "cosine",
                     "batch_size": args.batch,
                     "augmentation": {
-                        "shift_fraction": 0.1,
-                        "zoom_fraction": 0.1,
-                        "brightness_min": 0.7,
-                        "brightness_max": 1.3,
+                        "shift_fraction": 0.05,
+                        "zoom_fraction": 0.05,
+                        "brightness_min": 0.85,
+                        "brightness_max": 1.15,
                     },
                 },
             },
@@ -75,7 +82,8 @@ def main() -> None:
     t_stim = read_json(runner.stage_dir("stimuli") / "_stage.json")["duration_s"]
     t_train = read_json(runner.stage_dir("train") / "_stage.json")["duration_s"]
     print(
-        f"identities={args.identities} sessions={args.sessions} size={args.size} width={args.width} "
+        f"identities={args.identities} sessions={args.sessions} intensity>={args.intensity_min} "
+        f"size={args.size} width={args.width} "
         f"depth={args.depth} batchnorm={args.batchnorm} epochs<={args.epochs} lr={args.lr}"
     )
     print(

@@ -32,6 +32,10 @@ class TrainSection(Section):
     epochs: PositiveInt = Field(20, description="Maximum number of training epochs.")
     batch_size: PositiveInt = Field(32, description="Training batch size.")
     learning_rate: PositiveFloat = Field(1e-4, description="Adam learning rate.")
+    lr_schedule: Literal["constant", "cosine"] = Field(
+        "constant",
+        description="Learning rate: constant, or cosine-annealed to 0 over `epochs` (per step).",
+    )
     weight_decay: float = Field(0.0, ge=0, description="Adam L2 weight decay.")
     patience: PositiveInt = Field(
         5, description="Early stopping: epochs without validation improvement."

@@ -38,6 +38,7 @@ class TrainConfig:
     freeze: Freeze = "none"
     augmentation: Augmentation | None = field(default_factory=Augmentation)
     eval_batch_size: int = 64
+    lr_schedule: Literal["constant", "cosine"] = "constant"
 
 
 @dataclass
@@ -102,7 +103,8 @@ def fit(
 ) -> TrainResult:
     """Train ``bundle.model`` in place on (N, S, S, 3) uint8 images and class indices.
 
-    Each epoch: shuffle, augment (if configured), Adam steps on cross-entropy; then the loss and
+    Each epoch: shuffle, augment (if configured), Adam steps on cross-entropy (learning rate
+    constant, or cosine-annealed to 0 over all ``epochs``); then the loss and
     accuracy on the validation images. The kept weights are those of the best validation epoch
     (highest accuracy, then lowest loss); training stops after ``patience`` epochs without a
     better one. Without validation images every epoch is trained and the last one kept.
@@ -119,6 +121,12 @@ def fit(
     trainable = set_trainable(model, config.freeze)
     params = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.Adam(params, lr=config.learning_rate, weight_decay=config.weight_decay)
+    steps_per_epoch = -(-len(y_train) // config.batch_size)
+    schedule = (
+        torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=config.epochs * steps_per_epoch)
+        if config.lr_schedule == "cosine"
+        else None
+    )
     x_all = torch.from_numpy(np.ascontiguousarray(train_images)).permute(0, 3, 1, 2)
     rows: list[dict[str, Any]] = []
     best: tuple[float, float] | None = None  # (accuracy, -loss), larger is better
@@ -142,6 +150,8 @@ def fit(
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()
                 optimiser.step()
+                if schedule is not None:
+                    schedule.step()
                 total_loss += float(loss.detach()) * len(idx)
                 correct += int((logits.detach().argmax(1) == y_train[idx]).sum())
             row: dict[str, Any] = {

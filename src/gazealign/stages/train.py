@@ -60,6 +60,7 @@ def train_config(cfg: ModelSection) -> TrainConfig:
         freeze=t.freeze,
         augmentation=aug,
         eval_batch_size=t.eval_batch_size,
+        lr_schedule=t.lr_schedule,
     )
 
 

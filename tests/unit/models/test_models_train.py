@@ -106,7 +106,13 @@ def test_freeze_options() -> None:
 
 def test_fit_is_deterministic_for_a_seed() -> None:
     x, y = toy_images(4, 2)
-    conf = TrainConfig(epochs=2, batch_size=8, learning_rate=3e-3, augmentation=Augmentation())
+    conf = TrainConfig(
+        epochs=2,
+        batch_size=8,
+        learning_rate=3e-3,
+        augmentation=Augmentation(),
+        lr_schedule="cosine",
+    )
     runs = []
     for _ in range(2):
         bundle = tiny_bundle()
