@@ -14,6 +14,7 @@ import re
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from gazealign.cli import main
@@ -89,7 +90,12 @@ def test_tiny_demo_study_end_to_end(tmp_path: Path) -> None:
     assert html.count("<img") >= 6
     assert "http://" not in html and "https://" not in html
 
+    regions_dir = next((run_dir / "stages" / "region_shares").glob("*[!l]"))
+    shares = pd.read_parquet(regions_dir / "region_shares.parquet")
+    assert "planted" in set(shares["region"]) and "image area" in set(shares["source"])
+
     summary = json.loads((report_dir / "summary.json").read_text())
+    assert summary["planted_share"], "synthetic faces: the planted-region share is reported"
     assert 0.0 <= summary["test_accuracy"] <= 1.0
 
     # A second run finds every stage cached and only prints the run folder.

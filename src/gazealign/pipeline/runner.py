@@ -14,6 +14,7 @@ changing one key reruns exactly the stages that read it and those after them.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -55,13 +56,29 @@ StageState = Literal["done", "stale", "missing"]
 
 
 def package_versions(packages: Iterable[str] = KEYED_PACKAGES) -> dict[str, str]:
+    """Versions of the keyed packages, plus a hash of gazealign's own source files.
+
+    The source hash makes a development install (whose version number does not move) rerun
+    stages after its code changes, instead of reusing results made by older code.
+    """
     out = {}
     for name in packages:
         try:
             out[name] = version(name)
         except PackageNotFoundError:
             out[name] = "absent"
+    out["gazealign-source"] = source_hash()
     return out
+
+
+def source_hash() -> str:
+    """SHA-256 (first 16 hex digits) over gazealign's Python files, in sorted path order."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ mouth. Artifacts:
 
     region_shares_per_image.parquet   stimulus_id, label, source, region, share
                                       (source: "human" = fixation count, "human (dwell)",
-                                      or a network method)
+                                      "image area" = the region's share of the image, or a
+                                      network method; region "planted" on synthetic faces)
     region_shares.parquet             mean share per (source, region, label | all), bootstrap CI
     region_shares_difference.parquet  per-image <method> - human share, mean, CI, permutation test
 """
@@ -27,6 +28,10 @@ from gazealign.stats.tables import summarise
 
 HUMAN = "human"
 HUMAN_DWELL = "human (dwell)"
+#: The share of the image a region covers: what a map that ignored the face would score.
+AREA = "image area"
+#: Synthetic faces only: the pixels that differ from the identity's neutral face.
+PLANTED = "planted"
 
 
 def _run(ctx: StageContext) -> None:
@@ -38,16 +43,23 @@ def _run(ctx: StageContext) -> None:
     rows: list[dict[str, Any]] = []
     for row in ctx.track(table.itertuples(index=False), total=len(table), description="regions"):
         sid, label = str(row.stimulus_id), str(row.label)
-        aois = read_item(ctx.input("stimuli"), sid).aois
+        item = read_item(ctx.input("stimuli"), sid)
+        aois = dict(item.aois)
+        regions: tuple[str, ...] = FACE_REGIONS
+        if item.planted is not None and item.planted.any():
+            # Synthetic faces: the planted diagnostic region is measured like an AOI.
+            aois[PLANTED] = item.planted
+            regions = (*FACE_REGIONS, PLANTED)
         explain = read_arrays(ctx.input("explain") / "items" / f"{sid}.npz")
         shares: dict[str, dict[str, float]] = {
-            m: relevance_shares(explain[f"{m}__stimulus"], aois, regions=FACE_REGIONS)
+            m: relevance_shares(explain[f"{m}__stimulus"], aois, regions=regions)
             for m in network_methods(explain)
         }
+        shares[AREA] = {r: float(aois[r].mean()) for r in regions}
         fix = fixations[fixations["stimulus_id"].astype(str) == sid]
         if len(fix):
             shares[HUMAN], shares[HUMAN_DWELL] = fixation_shares(
-                fix["x_px"], fix["y_px"], fix["duration_ms"], aois, regions=FACE_REGIONS
+                fix["x_px"], fix["y_px"], fix["duration_ms"], aois, regions=regions
             )
         for source, by_region in shares.items():
             rows += [
@@ -77,7 +89,7 @@ def _run(ctx: StageContext) -> None:
     frames = [
         (wide[m] - wide[HUMAN]).rename("difference").reset_index().assign(contrast=f"{m} - human")
         for m in wide.columns
-        if m not in (HUMAN, HUMAN_DWELL) and HUMAN in wide
+        if m not in (HUMAN, HUMAN_DWELL, AREA) and HUMAN in wide
     ]
     if frames:
         diffs = pd.concat(frames, ignore_index=True).dropna(subset=["difference"])
