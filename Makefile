@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TORCH_STAMP := $(VENV)/.torch-installed
 STAMP := $(VENV)/.gazealign-installed
 
-.PHONY: demo test lint typecheck pytest install clean
+.PHONY: demo test lint typecheck pytest install docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ pytest: $(STAMP)
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
+
+# Regenerate the study-file reference from the config models (a test checks it is current).
+docs: $(STAMP)
+	$(BIN)/gazealign keys > docs/study-file.md
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache
