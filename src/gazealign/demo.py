@@ -105,6 +105,8 @@ def run_demo(out_dir: Path, *, progress: bool = True, console: Console | None = 
             f"not yet available: {', '.join(missing)}.[/yellow]"
         )
     runner = Runner(config, stages, show_progress=progress, console=console)
-    runner.run()
+    folders = runner.run()
     console.print(f"demo study: {study_file}\nrun folder: {runner.run_dir}")
+    if "report" in folders:
+        console.print(f"[bold]report: {folders['report'] / 'report.html'}[/bold]", soft_wrap=True)
     return runner.run_dir

@@ -52,13 +52,15 @@ def run_cli(args: list[str]) -> None:
     assert exc.value.code in (0, None)
 
 
-def test_tiny_demo_study_end_to_end(tmp_path: Path) -> None:
+def test_tiny_demo_study_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = study_from_dict(tiny_study(), base_dir=tmp_path)
     study_file = tmp_path / "tiny.toml"
     study_file.write_text(dump_study(config))
 
     run_cli(["run", str(study_file), "--no-progress"])
     run_dir = tmp_path / "run"
+    printed = "".join(capsys.readouterr().out.split())
+    assert "report.html" in printed  # the run says where its report is
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert sorted(manifest["stages"]) == sorted(
         [

@@ -39,8 +39,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run a study: every stage in order, reusing cached results."""
         runner = _runner(study_file, progress=not no_progress, scheduler=scheduler)
-        runner.run(until=until, force=force)
-        console.print(f"run folder: {runner.run_dir}")
+        folders = runner.run(until=until, force=force)
+        console.print(f"run folder: {runner.run_dir}", soft_wrap=True)
+        if "report" in folders:
+            console.print(f"report: {folders['report'] / 'report.html'}", soft_wrap=True)
 
     @app.command()
     def status(study_file: Path = typer.Argument(..., help="The study file (TOML).")) -> None:
