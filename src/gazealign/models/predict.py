@@ -2,7 +2,7 @@
 
 On CPUs with AVX-512 bf16 (e.g. AMD Zen 4/5) VGG16 runs about 3x faster with bf16 weights and
 channels-last memory; ``benchmarks/forward_throughput.py`` measures the speed and how often the
-predicted class agrees with float32 (``benchmarks/RESULTS_models.md``). float32 is the default.
+predicted class agrees with float32 (``benchmarks/RESULTS.md``). float32 is the default.
 """
 
 from __future__ import annotations
