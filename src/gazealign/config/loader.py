@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -48,7 +49,8 @@ class StudyConfig(Section):
 
     def resolve(self, path: Path) -> Path:
         """``path`` resolved against the study file's folder (absolute paths unchanged)."""
-        return path if path.is_absolute() else (self._base_dir / path)
+        # normpath, not resolve(): tidy "a/../b" without following symbolic links
+        return Path(os.path.normpath(path if path.is_absolute() else self._base_dir / path))
 
     @property
     def run_dir(self) -> Path:
