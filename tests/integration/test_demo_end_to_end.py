@@ -19,7 +19,7 @@ import pytest
 
 from gazealign.cli import main
 from gazealign.config import dump_study, study_from_dict
-from gazealign.demo import DEMO_STUDY
+from gazealign.demo import DEMO_STUDY, FULL_STUDY
 from gazealign.report.html import SECTIONS
 
 pytestmark = pytest.mark.slow
@@ -62,19 +62,7 @@ def test_tiny_demo_study_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixtur
     printed = "".join(capsys.readouterr().out.split())
     assert "report.html" in printed  # the run says where its report is
     manifest = json.loads((run_dir / "manifest.json").read_text())
-    assert sorted(manifest["stages"]) == sorted(
-        [
-            "stimuli",
-            "train",
-            "explain",
-            "gaze",
-            "human_maps",
-            "perturbation",
-            "saliency_metrics",
-            "region_shares",
-            "report",
-        ]
-    )
+    assert sorted(manifest["stages"]) == sorted(FULL_STUDY)
     report_dir = next((run_dir / "stages" / "report").glob("*[!l]"))
     html = (report_dir / "report.html").read_text()
 

@@ -31,7 +31,12 @@ from gazealign.errors import DataError
 from gazealign.gaze.events import detect_fixations
 from gazealign.gaze.recording import Recording
 from gazealign.gaze.trials import ImageLoad, Trial, TrialRules, segment_trials
-from gazealign.types import LABELS, validate_fixations
+from gazealign.types import (
+    FIXATION_COLUMNS,
+    FIXATION_OPTIONAL_COLUMNS,
+    LABELS,
+    validate_fixations,
+)
 
 #: Why a trial is not analysed, in the order the checks run.
 DROP_REASONS: tuple[str, ...] = (
@@ -179,24 +184,16 @@ TRIAL_COLUMNS: dict[str, str] = {
 }
 
 
+#: Columns the gaze stage adds to the fixation schema: where the fixation was on screen.
+SCREEN_COLUMNS: dict[str, str] = {
+    "screen_x_px": "float64",
+    "screen_y_px": "float64",
+    "scale": "float64",
+}
+
+
 def _empty_stimulus_fixations() -> pd.DataFrame:
-    cols = {
-        "subject": "string",
-        "trial": "int64",
-        "stimulus_id": "string",
-        "x_px": "float64",
-        "y_px": "float64",
-        "onset_ms": "float64",
-        "duration_ms": "float64",
-        "frame": "string",
-        "eye": "string",
-        "label": "string",
-        "response": "string",
-        "correct": "boolean",
-        "screen_x_px": "float64",
-        "screen_y_px": "float64",
-        "scale": "float64",
-    }
+    cols = {**FIXATION_COLUMNS, **FIXATION_OPTIONAL_COLUMNS, **SCREEN_COLUMNS}
     return pd.DataFrame({c: pd.Series(dtype=t) for c, t in cols.items()})
 
 
