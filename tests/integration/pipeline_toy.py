@@ -27,6 +27,7 @@ def toy_stages(log_file: Path, sleep_s: float = 0.0) -> list[Stage]:
         with log_file.open("a") as fh:
             fh.write(item + "\n")
         time.sleep(sleep_s)
+        ctx.note("items_computed", 1)
         rng = np.random.default_rng([ctx.seed("noise"), int(item[3:])])
         return {"values": rng.normal(size=(8, 8)), "id": np.array(int(item[3:]))}
 

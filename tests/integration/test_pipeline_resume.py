@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -39,11 +40,11 @@ def write_study(folder: Path, n: int = 6, sigma: float = 1.0) -> Path:
 
 
 def artifact_bytes(run_dir: Path) -> dict[str, bytes]:
-    """Every artifact of a run, except the bookkeeping files that carry timestamps."""
+    """Every artifact of a run, except the bookkeeping files (timestamps, absolute paths)."""
     return {
         str(p.relative_to(run_dir)): p.read_bytes()
         for p in sorted(run_dir.rglob("*"))
-        if p.is_file() and p.name not in {"_stage.json", "manifest.json"}
+        if p.is_file() and p.name not in {"_stage.json", "manifest.json", "study.toml"}
     }
 
 
@@ -99,17 +100,15 @@ def test_until_runs_only_ancestors(tmp_path: Path) -> None:
 
 
 def test_manifest_records_seeds_durations_and_files(tmp_path: Path) -> None:
-    import json
-
     log = tmp_path / "log.txt"
     config = load_study(write_study(tmp_path / "a", n=2))
     make_runner(config, log).run()
     manifest = json.loads((config.run_dir / "manifest.json").read_text())
     numbers = manifest["stages"]["numbers"]
     assert "noise" in numbers["seeds"]
-    assert numbers["duration_s"] >= 0
     assert "summary.parquet" in numbers["files"]
     assert numbers["notes"]["items"] == 2
+    assert numbers["notes"]["items_computed"] == 2  # per-item notes add up
     assert manifest["seed"] == 3
 
 
@@ -165,7 +164,6 @@ def test_unknown_until_stage_is_a_clear_error(tmp_path: Path, bad: str) -> None:
 
 
 def test_dask_executor_gives_identical_artifacts(tmp_path: Path) -> None:
-    pytest.importorskip("distributed")
     from pipeline_toy import toy_stages
 
     from gazealign.pipeline import Runner
@@ -183,6 +181,9 @@ def test_dask_executor_gives_identical_artifacts(tmp_path: Path) -> None:
     finally:
         executor.close()
     assert artifact_bytes(tmp_path / "local" / "run") == artifact_bytes(tmp_path / "dask" / "run")
+    manifest = json.loads((tmp_path / "dask" / "run" / "manifest.json").read_text())
+    assert manifest["stages"]["numbers"]["notes"]["items_computed"] == 5
+    assert "noise" in manifest["stages"]["numbers"]["seeds"]
     assert sorted((tmp_path / "d.log").read_text().split()) == [f"img{i:03d}" for i in range(5)]
 
 
@@ -198,3 +199,41 @@ def test_new_package_code_or_versions_change_every_key(tmp_path: Path) -> None:
     changed = {**versions, "gazealign-source": "0" * 16}
     new = Runner(config, toy_stages(tmp_path / "log"), versions=changed).keys
     assert all(old[name] != new[name] for name in old)
+
+
+def test_new_files_under_an_input_path_rerun_the_stages_that_read_it(tmp_path: Path) -> None:
+    from gazealign.config import study_from_dict
+    from gazealign.pipeline import Runner, Stage
+
+    data = tmp_path / "faces"
+    data.mkdir()
+    (data / "a.png").write_bytes(b"a")
+
+    def noop(ctx: object) -> None:
+        return None
+
+    stages = [
+        Stage("stimuli", "reads the dataset", reads=("stimuli",), run=noop),
+        Stage("gaze", "does not", reads=("gaze.screen",), run=noop),
+    ]
+    config = study_from_dict({"stimuli": {"source": "folder", "path": "faces"}}, base_dir=tmp_path)
+    before = Runner(config, stages).keys
+    assert Runner(config, stages).keys == before  # stable while the files are unchanged
+    (data / "b.png").write_bytes(b"b")
+    after = Runner(config, stages).keys
+    assert after["stimuli"] != before["stimuli"]
+    assert after["gaze"] == before["gaze"]
+
+
+def test_run_folder_study_file_reloads_from_the_run_folder(tmp_path: Path) -> None:
+    from gazealign.config import study_from_dict
+
+    (tmp_path / "faces").mkdir()
+    config = study_from_dict(
+        {"study": {"run_dir": "run"}, "stimuli": {"source": "folder", "path": "faces"}},
+        base_dir=tmp_path,
+    )
+    make_runner(config, tmp_path / "log").run(until="gaze")
+    again = load_study(tmp_path / "run" / "study.toml")
+    assert again.resolve(again.stimuli.path) == tmp_path / "faces"  # type: ignore[arg-type]
+    assert again.run_dir == tmp_path / "run"

@@ -56,6 +56,18 @@ class StudyConfig(Section):
     def run_dir(self) -> Path:
         return self.resolve(self.study.run_dir)
 
+    def with_absolute_paths(self) -> StudyConfig:
+        """The same study with every path key resolved (loadable from any folder)."""
+        data = self.model_dump(mode="json")
+        data["study"]["run_dir"] = str(self.run_dir)
+        for section, name in (("stimuli", "path"), ("gaze", "path"), ("model", "weights")):
+            value = getattr(getattr(self, section), name)
+            if value is not None:
+                data[section][name] = str(self.resolve(value))
+        out = StudyConfig.model_validate(data)
+        out._base_dir, out._source = self._base_dir, self._source
+        return out
+
     def get(self, dotted: str) -> Any:
         """The JSON value at a dotted key (``"stimuli.split"``); KeyError names the key."""
         node: Any = self.model_dump(mode="json")

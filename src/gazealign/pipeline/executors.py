@@ -14,11 +14,12 @@ from typing import Any, Protocol
 from gazealign.errors import PipelineError
 from gazealign.pipeline.stage import ItemResult, Stage, StageContext
 
-ItemOutcome = tuple[str, ItemResult, dict[str, int]]
+#: (item, its arrays, seeds it derived, notes it made).
+ItemOutcome = tuple[str, ItemResult, dict[str, int], dict[str, Any]]
 
 
 class Executor(Protocol):
-    """Runs ``stage.run_item`` over items and yields (item, arrays, seeds used) as they finish."""
+    """Runs ``stage.run_item`` over items and yields their outcomes as they finish."""
 
     def map_items(
         self, stage: Stage, ctx: StageContext, items: Sequence[str]
@@ -31,17 +32,21 @@ class LocalExecutor:
     def map_items(
         self, stage: Stage, ctx: StageContext, items: Sequence[str]
     ) -> Iterator[ItemOutcome]:
-        assert stage.run_item is not None
         for item in items:
-            yield item, stage.run_item(ctx, item), {}
+            yield _run_item(stage, ctx, item)
+
+
+def _run_item(stage: Stage, ctx: StageContext, item: str) -> ItemOutcome:
+    """One item with its own seed and note records (merged by the runner, so counts add up)."""
+    assert stage.run_item is not None
+    local = replace(ctx, seeds={}, notes={})
+    result = dict(stage.run_item(local, item).items())
+    return item, result, local.seeds, local.notes
 
 
 def _run_item_remote(stage: Stage, ctx: StageContext, item: str) -> ItemOutcome:
-    """Worker side: a fresh context (no progress bar, own seed record) per item."""
-    assert stage.run_item is not None
-    local = replace(ctx, progress=None, seeds={}, notes={})
-    result = {k: v for k, v in stage.run_item(local, item).items()}
-    return item, result, local.seeds
+    """Worker side: as :func:`_run_item`, without a progress bar."""
+    return _run_item(stage, replace(ctx, progress=None), item)
 
 
 class DaskExecutor:

@@ -81,6 +81,14 @@ def source_hash() -> str:
     return digest.hexdigest()[:16]
 
 
+def _merge_notes(into: dict[str, Any], notes: Mapping[str, Any]) -> None:
+    """Fold one item's notes into the stage's: numbers (counts) add up, others are kept."""
+    for key, value in notes.items():
+        old = into.get(key)
+        numbers = isinstance(value, int | float) and isinstance(old, int | float)
+        into[key] = old + value if numbers and not isinstance(value, bool) else value
+
+
 @dataclass(frozen=True)
 class StageStatus:
     name: str
@@ -209,7 +217,8 @@ class Runner:
             forced |= {name} | self.descendants(name)
 
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        write_text(self.run_dir / "study.toml", dump_study(self.config))
+        # Absolute paths: relative ones would be read against the run folder on reload.
+        write_text(self.run_dir / "study.toml", dump_study(self.config.with_absolute_paths()))
         manifest_path = self.run_dir / "manifest.json"
         manifest: dict[str, Any] = read_json(manifest_path) if manifest_path.exists() else {}
         manifest.setdefault("stages", {})
@@ -274,11 +283,12 @@ class Runner:
                 ctx.note("items", len(items))
                 outcomes = self.executor.map_items(stage, ctx, todo)
                 description = f"{stage.name} ({resumed} cached)"
-                for item, arrays, seeds in ctx.track(
+                for item, arrays, seeds, notes in ctx.track(
                     outcomes, total=len(todo), description=description
                 ):
                     write_arrays(ctx.item_path(item), arrays)
                     ctx.seeds.update(seeds)
+                    _merge_notes(ctx.notes, notes)
             if stage.run is not None:
                 stage.run(ctx)
         duration_s = time.perf_counter() - t0

@@ -80,6 +80,29 @@ class StageContext:
 
 ItemResult = Mapping[str, npt.ArrayLike]
 
+#: Study keys that name input files or folders (their contents enter the keys of stages reading them).
+INPUT_PATH_KEYS = ("stimuli.path", "gaze.path", "model.weights")
+
+
+def _covers(reads: Iterable[str], key: str) -> bool:
+    """Whether a stage reading ``reads`` reads ``key`` (itself or a table containing it)."""
+    return any(key == r or key.startswith(r + ".") for r in reads)
+
+
+def input_fingerprint(path: Path) -> str:
+    """Hash of every file under ``path`` (relative name, size, modification time in ns).
+
+    Cheap (no file is read) and changes when a file is added, removed, replaced or edited, so
+    new data under the same path reruns the stages that read it.
+    """
+    digest = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for file in files:
+        stat = file.stat()
+        name = file.name if file == path else str(file.relative_to(path))
+        digest.update(f"{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
 
 @dataclass(frozen=True)
 class Stage:
@@ -110,6 +133,12 @@ class Stage:
             # Every stage may derive seeds from the study seed (ctx.seed), so it is always keyed.
             "seed": config.study.seed,
             "config": {k: config.get(k) for k in sorted(self.reads)},
+            # A path key's value is only text: the files behind it are keyed by their listing.
+            "inputs": {
+                k: input_fingerprint(config.resolve(Path(config.get(k))))
+                for k in INPUT_PATH_KEYS
+                if config.get(k) is not None and _covers(self.reads, k)
+            },
             "upstream": {n: upstream_keys[n] for n in sorted(self.needs)},
             "versions": dict(sorted(versions.items())),
         }
