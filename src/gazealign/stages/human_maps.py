@@ -44,7 +44,11 @@ def fixations_of(ctx: StageContext) -> pd.DataFrame:
         raise PipelineError(f"{path}: missing; run the gaze stage first")
     table = _fixations(path, path.stat().st_mtime_ns)
     if ctx.config.gaze.correct_only and "correct" in table:
-        table = table[table["correct"].fillna(False).astype(bool)]
+        kept = table["correct"].fillna(False).astype(bool)
+        # Unknown correctness counts as not correct; both are counted in the manifest.
+        ctx.note("fixations_dropped_incorrect", int((table["correct"] == False).sum()))  # noqa: E712
+        ctx.note("fixations_dropped_unknown_correctness", int(table["correct"].isna().sum()))
+        table = table[kept]
     return table
 
 

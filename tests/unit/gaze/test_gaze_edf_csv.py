@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import eyelinkio  # the dev extra installs it: its real recordings are the test data
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,7 +17,6 @@ from gazealign.gaze.edf import read_edf
 from gazealign.gaze.events import detect_fixations
 from gazealign.gaze.trials import segment_trials
 
-eyelinkio = pytest.importorskip("eyelinkio")
 DATA = Path(eyelinkio.__file__).parent / "tests" / "data"
 SCREEN = ScreenGeometry(1920, 1080, 53.0, 30.0, 65.0)
 
