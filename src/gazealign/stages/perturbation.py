@@ -236,7 +236,7 @@ def contrasts(per_image: pd.DataFrame) -> pd.DataFrame:
         d = (both[("auc", "lerf")] - both[("auc", "morf")]).rename("difference").reset_index()
         d = d.assign(quantity="auc", order="lerf - morf", contrast=d["ordering"] + ": lerf - morf")
         frames.append(d.drop(columns="ordering"))
-    return pd.concat(frames, ignore_index=True).dropna(subset=["difference"])
+    return pd.concat(frames, ignore_index=True)
 
 
 def mean_curves(
@@ -294,7 +294,9 @@ def _aggregate(ctx: StageContext) -> None:
         steps, resamples=cfg.bootstrap_resamples, confidence=cfg.confidence, seed=ctx.seed("curves")
     )
     write_table(ctx.out_dir / "curves.parquet", curves.assign(**settings))
-    diffs = contrasts(per_image)
+    all_diffs = contrasts(per_image)
+    diffs = all_diffs.dropna(subset=["difference"])
+    ctx.note("perturbation_undefined_differences", int(len(all_diffs) - len(diffs)))
     write_table(ctx.out_dir / "per_image_differences.parquet", diffs.assign(**settings))
     summary = summarise(
         diffs,

@@ -92,7 +92,9 @@ def _run(ctx: StageContext) -> None:
         if m not in (HUMAN, HUMAN_DWELL, AREA) and HUMAN in wide
     ]
     if frames:
-        diffs = pd.concat(frames, ignore_index=True).dropna(subset=["difference"])
+        all_diffs = pd.concat(frames, ignore_index=True)
+        diffs = all_diffs.dropna(subset=["difference"])
+        ctx.note("region_shares_undefined_differences", int(len(all_diffs) - len(diffs)))
         write_table(
             ctx.out_dir / "region_shares_difference.parquet",
             summarise(
