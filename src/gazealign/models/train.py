@@ -133,7 +133,7 @@ def fit(
     best_state: dict[str, torch.Tensor] | None = None
     best_epoch, since_best, stopped_early = config.epochs, 0, False
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.default_generator.manual_seed(seed)  # CPU only: the caller's CUDA state is untouched
         generator = torch.Generator().manual_seed(seed)
         for epoch in track(range(1, config.epochs + 1), total=config.epochs, description="train"):
             model.train()

@@ -77,7 +77,7 @@ def build_bundle(cfg: ModelSection, input_size_px: int, *, seed: int) -> ModelBu
         batchnorm=cfg.batchnorm and cfg.architecture == "small_vgg",
     )
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.default_generator.manual_seed(seed)  # CPU only, restored by fork_rng
         return make_bundle(spec, preprocessing=cfg.preprocessing, labels=LABELS)
 
 
