@@ -48,6 +48,22 @@ def selected_stimuli(ctx: StageContext, split: str) -> pd.DataFrame:
     return table[keep].sort_values("stimulus_id").reset_index(drop=True)
 
 
+def stimulus_clusters(table: pd.DataFrame) -> pd.DataFrame:
+    """``stimulus_id, identity, session`` of the stimuli table: the clusters of inference.
+
+    ``identity`` is the person shown (the stimuli table's ``subject``); every pooled estimate
+    resamples identities, and every per-image table carries both columns.
+    """
+    out = pd.DataFrame(
+        {
+            "stimulus_id": table["stimulus_id"].astype(str),
+            "identity": table["subject"].astype(str),
+            "session": table["session"].fillna("").astype(str) if "session" in table else "",
+        }
+    )
+    return out.reset_index(drop=True)
+
+
 def network_methods(explain_item: dict[str, npt.NDArray[Any]]) -> list[str]:
     """Methods of an explain item: every ``<method>`` that has a ``<method>__stimulus`` twin."""
     return sorted(k for k in explain_item if f"{k}__stimulus" in explain_item)

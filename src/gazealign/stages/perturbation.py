@@ -13,13 +13,18 @@ network map (explain) and a human map (human_maps):
 Afterwards (aggregate):
 
     per_image_steps.parquet  one row per (image, ordering, order, measure, step): the value
-                             (random: mean over the K random orders)
+                             (random: mean over the K random orders); every per-image table
+                             carries the image's ``identity`` and ``session``
     per_image_areas.parquet  one row per (image, ordering, order, measure): AUC and AOPC
     curves.parquet           mean curve per (label | all, ordering, order, measure, step) with a
-                             bootstrap interval over images
+                             bootstrap interval over identities
     auc_differences.parquet  contrasts (human - <method>, human - random, <method> - random, and
                              lerf - morf per ordering) per label and overall: mean difference,
-                             bootstrap CI, sign-flip permutation p, Cohen's d_z, rank-biserial
+                             identity-clustered bootstrap CI (BCa by default), identity sign-flip
+                             permutation p, per-class p adjusted within the contrast (Holm by
+                             default), Cohen's d_z, rank-biserial
+    interaction.parquet      per contrast: does the difference depend on the expression
+                             (identity-blocked permutation of the expression labels)
 
 Orders are computed in the model-input frame from ``density_model`` (human) and ``<method>``
 (explain). Fill and random-order seeds are derived per image from the stage seeds ``fill`` and
@@ -39,9 +44,16 @@ from gazealign.errors import DataError, PipelineError
 from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import read_arrays, write_table
-from gazealign.stages.common import cached_model, item_seed, network_methods, selected_stimuli
+from gazealign.stages.common import (
+    cached_model,
+    item_seed,
+    network_methods,
+    selected_stimuli,
+    stimulus_clusters,
+)
 from gazealign.stats.inference import bootstrap_mean_ci
-from gazealign.stats.tables import ALL, summarise
+from gazealign.stats.resampling import IntervalMethod
+from gazealign.stats.tables import ALL, interaction_table, summarise
 
 MEASURES = {"correct": "accuracy", "prob": "probability", "logit": "logit"}
 
@@ -149,7 +161,7 @@ def _rows(
 
 def areas(steps: pd.DataFrame) -> pd.DataFrame:
     """Per (image, ordering, order, measure): AUC (trapezoid / n_steps) and AOPC."""
-    keys = ["stimulus_id", "label", "ordering", "order", "measure"]
+    keys = ["stimulus_id", "label", *_cluster_keys(steps), "ordering", "order", "measure"]
     rows = []
     for key, sub in steps.sort_values("step").groupby(keys, sort=True):
         v = sub["value"].to_numpy()
@@ -159,8 +171,9 @@ def areas(steps: pd.DataFrame) -> pd.DataFrame:
 
 def contrasts(per_image: pd.DataFrame) -> pd.DataFrame:
     """Paired per-image differences of AUC and AOPC between orderings (long table)."""
+    ids = ["stimulus_id", "label", *_cluster_keys(per_image)]
     wide = per_image.pivot_table(
-        index=["stimulus_id", "label", "order", "measure"],
+        index=[*ids, "order", "measure"],
         columns="ordering",
         values=["auc", "aopc"],
     )
@@ -176,7 +189,7 @@ def contrasts(per_image: pd.DataFrame) -> pd.DataFrame:
             frames.append(d.assign(quantity=quantity, contrast=f"{a} - {b}"))
     # LeRF - MoRF per ordering: larger = the ordering separates relevant from irrelevant tiles.
     both = per_image.pivot_table(
-        index=["stimulus_id", "label", "ordering", "measure"], columns="order", values=["auc"]
+        index=[*ids, "ordering", "measure"], columns="order", values=["auc"]
     )
     if ("auc", "lerf") in both and ("auc", "morf") in both:
         d = (both[("auc", "lerf")] - both[("auc", "morf")]).rename("difference").reset_index()
@@ -185,16 +198,31 @@ def contrasts(per_image: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def _cluster_keys(table: pd.DataFrame) -> list[str]:
+    return [c for c in ("identity", "session") if c in table]
+
+
 def mean_curves(
-    steps: pd.DataFrame, *, resamples: int, confidence: float, seed: int
+    steps: pd.DataFrame,
+    *,
+    resamples: int,
+    confidence: float,
+    seed: int,
+    interval: IntervalMethod = "bca",
 ) -> pd.DataFrame:
-    """Mean curve with a bootstrap interval over images, per label and over all images."""
+    """Mean curve with a bootstrap interval over identities (images when the table has no
+    ``identity``), per label and over all images."""
     rows = []
     keys = ["ordering", "order", "measure", "step"]
     for (ordering, order, measure, step), sub in steps.groupby(keys, sort=True):
         for label, part in [(ALL, sub), *sub.groupby("label", sort=True)]:
             ci = bootstrap_mean_ci(
-                part["value"].to_numpy(), resamples=resamples, confidence=confidence, seed=seed
+                part["value"].to_numpy(),
+                resamples=resamples,
+                confidence=confidence,
+                seed=seed,
+                groups=part["identity"].to_numpy() if "identity" in part else None,
+                method=interval,
             )
             rows.append(
                 {
@@ -208,6 +236,8 @@ def mean_curves(
                     "ci_low": ci.ci_low,
                     "ci_high": ci.ci_high,
                     "n": ci.n,
+                    "n_identities": ci.n_groups,
+                    "interval_method": interval,
                 }
             )
     return pd.DataFrame(rows)
@@ -222,6 +252,8 @@ def mean_curves(
         "comparison.bootstrap_resamples",
         "comparison.permutations",
         "comparison.confidence",
+        "comparison.interval",
+        "comparison.p_adjust",
     ),
     needs=("stimuli", "train", "explain", "human_maps"),
     items=_items,
@@ -239,7 +271,9 @@ def _aggregate(ctx: StageContext) -> None:
             "perturbation: no stimulus has both a network map and a human map "
             f"in split {cfg.split!r}"
         )
-    steps = pd.concat(frames, ignore_index=True)
+    steps = pd.concat(frames, ignore_index=True).merge(
+        stimulus_clusters(table), on="stimulus_id", how="left", validate="many_to_one"
+    )
     per_image = areas(steps)
     settings = {
         "tile_px": cfg.perturbation.tile_px,
@@ -251,7 +285,11 @@ def _aggregate(ctx: StageContext) -> None:
     write_table(ctx.out_dir / "per_image_steps.parquet", steps.assign(**settings))
     write_table(ctx.out_dir / "per_image_areas.parquet", per_image.assign(**settings))
     curves = mean_curves(
-        steps, resamples=cfg.bootstrap_resamples, confidence=cfg.confidence, seed=ctx.seed("curves")
+        steps,
+        resamples=cfg.bootstrap_resamples,
+        confidence=cfg.confidence,
+        seed=ctx.seed("curves"),
+        interval=cfg.interval,
     )
     write_table(ctx.out_dir / "curves.parquet", curves.assign(**settings))
     all_diffs = contrasts(per_image)
@@ -266,5 +304,17 @@ def _aggregate(ctx: StageContext) -> None:
         permutations=cfg.permutations,
         confidence=cfg.confidence,
         seed=ctx.seed("statistics"),
+        group="identity",
+        interval=cfg.interval,
+        adjust=cfg.p_adjust,
     )
     write_table(ctx.out_dir / "auc_differences.parquet", summary.assign(**settings))
+    interaction = interaction_table(
+        diffs,
+        value="difference",
+        keys=["quantity", "measure", "order", "contrast"],
+        group="identity",
+        permutations=cfg.permutations,
+        seed=ctx.seed("interaction"),
+    )
+    write_table(ctx.out_dir / "interaction.parquet", interaction.assign(**settings))
