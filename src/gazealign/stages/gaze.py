@@ -157,6 +157,8 @@ def run(ctx: StageContext) -> None:
     reasons = trials.loc[~trials["kept"], "drop_reason"].value_counts()
     ctx.note("gaze_trials_dropped", {str(k): int(v) for k, v in reasons.items()})
     ctx.note("gaze_fixations_kept", len(fixations))
+    ctx.note("gaze_samples_impossible", int(quality["samples_impossible"].sum()))
+    ctx.note("gaze_fixation_events_impossible", int(quality["fixation_events_impossible"].sum()))
     ctx.note("gaze_fixations_off_stimulus", int(trials["fixations_off_stimulus"].sum()))
 
 
