@@ -85,6 +85,7 @@ def run(ctx: StageContext) -> None:
             sign=cfg.sign,
             options=options,
             batch_size=cfg.batch_size,
+            target_output=cfg.target_output,
         )
         for stimulus_id in batch:  # one atomic file per item: a kill loses at most a batch
             if not ctx.item_path(stimulus_id).exists():
