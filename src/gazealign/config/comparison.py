@@ -64,6 +64,12 @@ class ComparisonSection(Section):
         description="Bootstrap interval: 'bca' (bias-corrected and accelerated, acceleration "
         "from the jackknife over identities) or 'percentile'.",
     )
+    expand_intervals: bool = Field(
+        True,
+        description="Widen bootstrap intervals for few identities (Hesterberg 2015 expanded "
+        "interval: z -> sqrt(G/(G-1)) t_(G-1)); without it a 95 % interval from 16 identities "
+        "covers about 92 % (benchmarks/inference_calibration.py).",
+    )
     p_adjust: Literal["holm", "fdr_bh", "none"] = Field(
         "holm",
         description="Adjustment of the per-class p-values of one contrast and measure (one "

@@ -200,6 +200,7 @@ def _run(ctx: StageContext) -> None:
         seed=ctx.seed("metrics_summary"),
         group="identity",
         interval=cfg.interval,
+        expand=cfg.expand_intervals,
     )
     summary["value"] = summary["estimate"]
     summary["higher_is_better"] = summary["metric"].map(lambda m: DIRECTION[m] > 0)
@@ -235,6 +236,7 @@ def _versus(per_image: pd.DataFrame, cfg: Any, seed: int) -> pd.DataFrame:
         seed=seed,
         group="identity",
         interval=cfg.interval,
+        expand=cfg.expand_intervals,
         adjust=cfg.p_adjust,
     )
 
@@ -250,6 +252,7 @@ STAGE = Stage(
         "comparison.permutations",
         "comparison.confidence",
         "comparison.interval",
+        "comparison.expand_intervals",
         "comparison.p_adjust",
         "gaze.correct_only",
         "gaze.screen",

@@ -273,6 +273,7 @@ def mean_curves(
     confidence: float,
     seed: int,
     interval: IntervalMethod = "bca",
+    expand: bool = True,
 ) -> pd.DataFrame:
     """Mean curve with a bootstrap interval over identities (images when the table has no
     ``identity``), per label and over all images."""
@@ -287,6 +288,7 @@ def mean_curves(
                 seed=seed,
                 groups=part["identity"].to_numpy() if "identity" in part else None,
                 method=interval,
+                expand=expand,
             )
             rows.append(
                 {
@@ -302,6 +304,7 @@ def mean_curves(
                     "n": ci.n,
                     "n_identities": ci.n_groups,
                     "interval_method": interval,
+                    "interval_expanded": expand,
                 }
             )
     return pd.DataFrame(rows)
@@ -338,6 +341,7 @@ def _aggregate(ctx: StageContext) -> None:
         confidence=cfg.confidence,
         seed=ctx.seed("curves"),
         interval=cfg.interval,
+        expand=cfg.expand_intervals,
     )
     write_table(ctx.out_dir / "curves.parquet", curves.assign(**settings))
     all_diffs = contrasts(per_image)
@@ -354,6 +358,7 @@ def _aggregate(ctx: StageContext) -> None:
         seed=ctx.seed("statistics"),
         group="identity",
         interval=cfg.interval,
+        expand=cfg.expand_intervals,
         adjust=cfg.p_adjust,
     )
     write_table(ctx.out_dir / "auc_differences.parquet", summary.assign(**settings))
@@ -378,6 +383,7 @@ STAGE = Stage(
         "comparison.permutations",
         "comparison.confidence",
         "comparison.interval",
+        "comparison.expand_intervals",
         "comparison.p_adjust",
     ),
     needs=("stimuli", "train", "explain", "human_maps"),

@@ -127,20 +127,32 @@ def interval_levels(
     confidence: float,
     method: IntervalMethod = "bca",
     jackknife: npt.ArrayLike | None = None,
+    expand_for: int | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """The two quantile levels of the bootstrap distribution that bound the interval.
 
     Percentile: (alpha, 1 - alpha). BCa (Efron 1987): z0 = Phi^-1(share of ``boot`` below the
     ``estimate``, ties counted half), a = :func:`acceleration` (``jackknife``), and
     level(z) = Phi(z0 + (z0 + z) / (1 - a (z0 + z))) for z = Phi^-1(alpha), Phi^-1(1 - alpha).
+
+    ``expand_for`` = G clusters: the small-sample expansion of Hesterberg (2015, The American
+    Statistician 69(4), sec. 5: the "expanded percentile interval"): z is replaced by
+    sqrt(G / (G - 1)) t_{G-1}(alpha). The bootstrap distribution of a mean of G clusters has
+    variance (G - 1)/G times the usual estimate and normal rather than t tails, so without it a
+    95 % interval from 16 identities covers about 92 % even for normal data.
     """
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
     alpha = (1 - confidence) / 2
     b = np.asarray(boot, dtype=np.float64)
+    z_low = float(special.ndtri(alpha))
+    if expand_for is not None and expand_for > 1:
+        g = float(expand_for)
+        z_low = float(np.sqrt(g / (g - 1)) * special.stdtrit(g - 1, alpha))
     if method == "percentile":
         shape = b.shape[:-1]
-        return np.full(shape, alpha), np.full(shape, 1 - alpha)
+        lo = float(special.ndtr(z_low))
+        return np.full(shape, lo), np.full(shape, 1 - lo)
     if method != "bca":
         raise ValueError(f"unknown interval method {method!r}; available: {INTERVAL_METHODS}")
     if jackknife is None:
@@ -150,7 +162,7 @@ def interval_levels(
     z0 = special.ndtri(share)
     a = acceleration(jackknife)
     levels = []
-    for z in (special.ndtri(alpha), special.ndtri(1 - alpha)):
+    for z in (z_low, -z_low):
         num = z0 + z
         levels.append(np.asarray(special.ndtr(z0 + num / (1 - a * num)), dtype=np.float64))
     return levels[0], levels[1]
