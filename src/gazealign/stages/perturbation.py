@@ -361,7 +361,6 @@ def _aggregate(ctx: StageContext) -> None:
         expand=cfg.expand_intervals,
         adjust=cfg.p_adjust,
     )
-    write_table(ctx.out_dir / "auc_differences.parquet", summary.assign(**settings))
     interaction = interaction_table(
         diffs,
         value="difference",
@@ -371,6 +370,15 @@ def _aggregate(ctx: StageContext) -> None:
         seed=ctx.seed("interaction"),
     )
     write_table(ctx.out_dir / "interaction.parquet", interaction.assign(**settings))
+    # The interaction p beside every row of its contrast: the report reads it before any
+    # per-class row.
+    keys = ["quantity", "measure", "order", "contrast"]
+    summary = summary.merge(
+        interaction[[*keys, "p_value"]].rename(columns={"p_value": "interaction_p"}),
+        on=keys,
+        how="left",
+    )
+    write_table(ctx.out_dir / "auc_differences.parquet", summary.assign(**settings))
 
 
 STAGE = Stage(

@@ -71,7 +71,7 @@ def test_every_section_is_there_with_its_numbers(fake_run: FakeRun) -> None:
         f"scores {NSS_NETWORK:.3f} against a human noise ceiling of {NSS_CEILING:.3f} (53% of it)"
         in summary
     )
-    assert "people eyes (50%), network mouth (60%)" in summary
+    assert f"people eyes (50%; image area 8%), {METHOD} mouth (60%; image area 6%)" in summary
     assert "more on mouth (+0.400, 95% CI +0.300 to +0.500)" in summary
     assert "9.000" not in fake_run.html  # rows of other quantities / measures / orders left out
     assert (

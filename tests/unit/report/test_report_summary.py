@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from gazealign.report.figures import confusion_counts
@@ -41,6 +42,12 @@ def test_drivers_are_the_classes_whose_interval_excludes_zero_largest_first() ->
         ]
     )
     (text,) = auc_sentences(table, confidence=0.9)
+    # Without an interaction test no expression is said to drive the difference.
+    assert "Expressions whose own interval excludes zero (largest first): afraid" in text
+    (flat,) = auc_sentences(table.assign(interaction_p=0.4), confidence=0.9)
+    assert "does not clearly depend on the expression" in flat and "drive it" not in flat
+    (text,) = auc_sentences(table.assign(interaction_p=0.01), confidence=0.9)
+    assert "depends on the expression (expression x ordering interaction" in text
     assert "human - network is +0.100 (90% CI +0.040 to +0.160)" in text
     assert (
         "The expressions that drive it (largest first): "
@@ -52,6 +59,15 @@ def test_drivers_are_the_classes_whose_interval_excludes_zero_largest_first() ->
         "Accuracy fell faster when tiles were removed in the network order than in the human order"
         in text
     )
+
+
+def test_undefined_estimates_do_not_read_as_a_direction() -> None:
+    table = _auc(
+        [("all", 0.2, np.nan, np.nan), ("happy", 0.3, 0.1, 0.5), ("sad", 0.4, np.nan, np.nan)]
+    )
+    (text,) = auc_sentences(table.assign(n=[1, 16, 1]))
+    assert "human - network is undefined" in text
+    assert "Accuracy fell faster" not in text and "Undefined for sad" in text
 
 
 def test_negative_and_unclear_overall_differences_read_correctly() -> None:
@@ -92,7 +108,35 @@ def test_region_sentences_compare_the_top_region_of_each_source() -> None:
     differ, agree = region_sentences(table)
     # 'face' is the whole face: left out, so the network's top part for happy is eyes
     assert differ.endswith("happy: people mouth (60%), network eyes (20%).")
-    assert agree == "It is the same region for sad (eyes)."
+    assert agree == "People and network share the top region for sad (eyes)."
+    # The image area is a baseline beside each region, never the network's side; every
+    # network method is compared with people on its own.
+    area = pd.DataFrame(
+        {
+            "label": ["sad"] * 3,
+            "region": ["eyes", "planted", "mouth"],
+            "source": "image area",
+            "share": [0.1, 0.04, 0.06],
+        }
+    )
+    more = pd.concat(
+        [
+            table,
+            area,
+            table[table["source"] == "network"].assign(
+                source="gradient", share=[0.1, 0.2, 0.1, 0.1]
+            ),
+        ]
+    )
+    sentences = region_sentences(more)
+    assert "people eyes (70%; image area 10%), network eyes" not in " ".join(sentences)
+    assert "People and network share the top region for happy" not in " ".join(sentences)
+    assert "People and network share the top region for sad (eyes; image area 10%)." in sentences
+    assert any(
+        s.startswith("The region with the largest share differs between people and gradient")
+        for s in sentences
+    )
+    assert not any("people and image area" in s for s in sentences)
 
 
 def test_summarise_collects_numbers_and_says_when_nothing_is_there() -> None:

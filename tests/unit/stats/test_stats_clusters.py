@@ -269,3 +269,19 @@ def test_holm_and_bh_equal_statsmodels(seed: int) -> None:
             rtol=0,
             atol=1e-15,
         )
+
+
+def test_expanded_levels_follow_hesterberg_formula() -> None:
+    # 16 clusters, 95 %: z = sqrt(16/15) * t_15(0.025) = -2.2014, level Phi(z) = 0.01386
+    # (t_15(0.025) = -2.1314 from any t table).
+    lo, hi = rs.interval_levels(
+        np.zeros(10), 0.0, confidence=0.95, method="percentile", expand_for=16
+    )
+    assert float(lo) == pytest.approx(stats.norm.cdf(np.sqrt(16 / 15) * -2.131450), abs=2e-6)
+    assert float(lo) == pytest.approx(0.01386, abs=5e-5) and float(hi) == pytest.approx(
+        1 - float(lo)
+    )
+    x = np.random.default_rng(0).normal(size=16)
+    wide = bootstrap_mean_ci(x, resamples=4000, seed=0, expand=True)
+    narrow = bootstrap_mean_ci(x, resamples=4000, seed=0)
+    assert wide.expanded and wide.ci_low < narrow.ci_low and wide.ci_high > narrow.ci_high
