@@ -41,6 +41,33 @@ class MetricsSection(Section):
     ceiling_splits: PositiveInt = Field(
         10, description="Random subject splits of the split-half noise ceiling."
     )
+    ceiling: Literal["leave_one_out", "split_half"] = Field(
+        "leave_one_out",
+        description="Human noise ceiling: 'leave_one_out' (gold standard: the other observers' "
+        "density predicts each held-out observer, network maps scored on the same held-out "
+        "fixations; Kummerer et al. 2015) or 'split_half' (one half predicts the other).",
+    )
+    ceiling_metrics: list[
+        Literal[
+            "nss",
+            "cc",
+            "sim",
+            "kld",
+            "auc_judd",
+            "auc_borji",
+            "auc_shuffled",
+            "information_gain",
+            "emd",
+        ]
+    ] = Field(
+        ["cc", "nss", "auc_judd", "information_gain"],
+        description="Metrics of the leave-one-out ceiling and the chance-corrected % of ceiling.",
+    )
+    ceiling_observer_counts: list[PositiveInt] = Field(
+        [1, 2, 4, 8, 16],
+        description="Numbers of observers k for the ceiling-vs-observers curve (leave-one-out; "
+        "k below the observers of an image minus one are used), extrapolated to infinitely many.",
+    )
     centre_bias_sigma_fraction: PositiveFloat = Field(
         0.25, description="Sigma of the centre-bias baseline, as a fraction of image height/width."
     )

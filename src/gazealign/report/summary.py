@@ -26,6 +26,82 @@ LOWER_IS_BETTER = {"kld", "emd"}
 class Summary:
     sentences: list[str] = field(default_factory=list)
     numbers: dict[str, Any] = field(default_factory=dict)
+    #: The answer first: one row per network method (see :func:`headline_table`).
+    table: pd.DataFrame | None = None
+
+
+#: Metrics whose chance-corrected % of ceiling the headline table shows.
+HEADLINE_METRICS: tuple[str, ...] = ("cc", "nss", "auc_judd")
+
+
+def headline_table(
+    auc_differences: pd.DataFrame | None,
+    metrics: pd.DataFrame | None,
+    *,
+    confidence: float = 0.95,
+) -> pd.DataFrame | None:
+    """Per network method: human - method MoRF AUC difference (interval, p, identities), the
+    interaction p and the chance-corrected % of ceiling on :data:`HEADLINE_METRICS`.
+
+    ``auc_differences``: rows of label ``all`` and contrasts ``"human - <method>"``;
+    ``metrics``: ``map``, ``metric``, ``value`` (+ ``percent_of_ceiling``). None when neither
+    has a network method.
+    """
+    rows: list[dict[str, str]] = []
+    methods: list[str] = []
+    auc = None
+    if auc_differences is not None and not auc_differences.empty:
+        auc = auc_differences[auc_differences["label"].astype(str) == "all"]
+        for contrast in dict.fromkeys(auc["contrast"].astype(str)):
+            sides = _split_contrast(contrast)
+            if sides and sides[0] == "human" and sides[1] != "random":
+                methods.append(sides[1])
+    if metrics is not None and not methods:
+        methods = [
+            str(m)
+            for m in dict.fromkeys(metrics["map"].astype(str))
+            if not re.search("human|ceiling|centre|center|uniform|random|shuffl", m.lower())
+        ]
+    for method in methods:
+        row: dict[str, str] = {"network method": method}
+        hit = None if auc is None else auc[auc["contrast"].astype(str) == f"human - {method}"]
+        if hit is not None and not hit.empty:
+            r = hit.iloc[0]
+            ok = _defined(r)
+            row["human - network MoRF AUC"] = (
+                f"{fmt(float(r['estimate']), signed=True)} "
+                f"[{fmt(float(r['ci_low']), signed=True)}, {fmt(float(r['ci_high']), signed=True)}]"
+                if ok
+                else "undefined"
+            )
+            row["interval"] = _counted(r).strip(" ()") or f"{confidence:.0%} CI"
+            p = r.get("p_value")
+            row["p"] = "undefined" if not ok or p is None or pd.isna(p) else f"{float(p):.3g}"
+            ip = r.get("interaction_p")
+            row["interaction p (expression x ordering)"] = (
+                "not tested" if ip is None or pd.isna(ip) else f"{float(ip):.3g}"
+            )
+        if metrics is not None and not metrics.empty:
+            centre = metrics[metrics["map"].astype(str).str.lower().str.contains("centre|center")]
+            ceiling = _ceiling_rows(metrics)
+            for metric in HEADLINE_METRICS:
+                mine = metrics[
+                    (metrics["map"].astype(str) == method)
+                    & (metrics["metric"].astype(str) == metric)
+                ]
+                ceil = ceiling[ceiling["metric"].astype(str) == metric]
+                share = None
+                if not mine.empty and not ceil.empty:
+                    share = percent_of_ceiling(
+                        mine.iloc[0],
+                        float(ceil.iloc[0]["value"]),
+                        centre[centre["metric"].astype(str) == metric],
+                    )
+                row[f"% of ceiling above chance, {metric}"] = (
+                    "undefined" if share is None or not np.isfinite(share) else f"{share:.0%}"
+                )
+        rows.append(row)
+    return pd.DataFrame(rows) if rows else None
 
 
 def fmt(value: float, *, signed: bool = False, digits: int = 3) -> str:
@@ -197,6 +273,21 @@ def _ceiling_rows(sub: pd.DataFrame) -> pd.DataFrame:
     return sub[names.str.contains("ceiling") | names.str.startswith("human")]
 
 
+def percent_of_ceiling(row: pd.Series, ceiling: float, centre: pd.DataFrame) -> float | None:
+    """Chance-corrected share of the ceiling, (model - chance) / (ceiling - chance).
+
+    The stage's ``percent_of_ceiling`` (scored on held-out observers, chance = the centre bias)
+    when the row has it; otherwise from the table's centre-bias row; None without a chance map.
+    """
+    if "percent_of_ceiling" in row.index and pd.notna(row["percent_of_ceiling"]):
+        return float(row["percent_of_ceiling"])
+    if centre.empty:
+        return None
+    chance = float(centre.iloc[0]["value"])
+    gap = ceiling - chance
+    return None if gap == 0 or not np.isfinite(gap) else (float(row["value"]) - chance) / gap
+
+
 def metric_sentences(table: pd.DataFrame) -> list[str]:
     """Per metric: each network map's score read against the human noise ceiling and baselines.
 
@@ -220,13 +311,15 @@ def metric_sentences(table: pd.DataFrame) -> list[str]:
         if "higher_is_better" in sub.columns and sub["higher_is_better"].notna().any():
             lower_better = not bool(sub["higher_is_better"].iloc[0])
         direction = "lower is better" if lower_better else "higher is better"
+        centre = baselines[baselines["map"].astype(str).str.lower().str.contains("centre|center")]
         for _, row in networks.iterrows():
             text = f"{metric} ({direction}): {row['map']} scores {fmt(float(row['value']))}"
             if not ceiling.empty:
                 c = float(ceiling.iloc[0]["value"])
                 text += f" against a human noise ceiling of {fmt(c)}"
-                if not lower_better and c > 0:
-                    text += f" ({float(row['value']) / c:.0%} of it)"
+                share = percent_of_ceiling(row, c, centre)
+                if share is not None:
+                    text += f" ({share:.0%} of the way from the centre bias to the ceiling)"
             if not baselines.empty:
                 text += "; baselines: " + ", ".join(
                     f"{b['map']} {fmt(float(b['value']))}" for _, b in baselines.iterrows()
@@ -342,6 +435,19 @@ def region_difference_sentences(table: pd.DataFrame, *, confidence: float = 0.95
     return out
 
 
+def _all_zero_flags(metrics: pd.DataFrame | None) -> list[str]:
+    """A warning per network method whose map is all zero on some images."""
+    if metrics is None or "all_zero_maps" not in metrics.columns:
+        return []
+    rows = metrics.dropna(subset=["all_zero_maps"]).drop_duplicates("map")
+    return [
+        f"Warning: the {r['map']} map is all zero on {int(r['all_zero_maps'])} image(s); "
+        "its scores there say nothing about where the network looks."
+        for _, r in rows.iterrows()
+        if float(r["all_zero_maps"]) > 0
+    ]
+
+
 def _accuracy(counts: pd.DataFrame) -> tuple[float, int] | None:
     total = int(counts.to_numpy().sum())
     if total == 0:
@@ -380,6 +486,11 @@ def summarise(
 ) -> Summary:
     """Sentences and key numbers from whatever tables are present (``None`` = absent)."""
     summary = Summary()
+    summary.table = headline_table(auc_differences, metrics, confidence=confidence)
+    if summary.table is not None:
+        summary.numbers["headline"] = summary.table.to_dict(orient="records")
+    flagged = _all_zero_flags(metrics)
+    summary.sentences.extend(flagged)
     acc = _test_accuracy(train_metrics) if train_metrics else None
     net_counts = next((c for k, c in (confusions or {}).items() if k.startswith("network")), None)
     if acc is None and net_counts is not None:

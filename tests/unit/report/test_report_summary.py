@@ -90,10 +90,23 @@ def test_metric_sentences_read_the_network_against_ceiling_and_baselines() -> No
     )
     nss, kld = metric_sentences(table)
     assert nss == (
-        "NSS (higher is better): lrp scores 1.000 against a human noise ceiling of 2.000 (50% of it); "
-        "baselines: centre bias 0.500."
+        "NSS (higher is better): lrp scores 1.000 against a human noise ceiling of 2.000 (33% of "
+        "the way from the centre bias to the ceiling); baselines: centre bias 0.500."
     )
     assert kld == "KLD (lower is better): lrp scores 1.500 against a human noise ceiling of 0.500."
+    # The example: AUC 0.75 against a 0.92 ceiling reads 82 % raw, 60 % above chance;
+    # a held-out percent_of_ceiling from the stage takes precedence.
+    auc = pd.DataFrame(
+        {
+            "metric": "auc_judd",
+            "map": ["lrp", "human (leave-one-out ceiling)", "centre bias"],
+            "value": [0.75, 0.92, 0.5],
+        }
+    )
+    (text,) = metric_sentences(auc)
+    assert "(60% of the way from the centre bias to the ceiling)" in text
+    (held,) = metric_sentences(auc.assign(percent_of_ceiling=[0.42, np.nan, np.nan]))
+    assert "(42% of the way" in held
 
 
 def test_region_sentences_compare_the_top_region_of_each_source() -> None:
@@ -150,3 +163,78 @@ def test_summarise_collects_numbers_and_says_when_nothing_is_there() -> None:
     ]
     assert summary.numbers == {"test_accuracy": 0.5, "human_accuracy": 0.75}
     assert summarise().sentences == ["No results were found in this run to summarise."]
+
+
+def test_headline_table_answers_first_per_network_method() -> None:
+    from gazealign.report.summary import headline_table
+
+    auc = pd.DataFrame(
+        [
+            {
+                "label": "all",
+                "contrast": "human - lrp",
+                "estimate": 0.1,
+                "ci_low": 0.02,
+                "ci_high": 0.18,
+                "n": 112,
+                "n_groups": 16,
+                "resampling_unit": "identity",
+                "interval_method": "bca",
+                "interval_expanded": True,
+                "p_value": 0.012,
+                "interaction_p": 0.3,
+            },
+            {
+                "label": "all",
+                "contrast": "human - gradient",
+                "estimate": 0.1,
+                "ci_low": np.nan,
+                "ci_high": np.nan,
+                "n": 1,
+                "n_groups": 1,
+                "p_value": np.nan,
+            },
+            {
+                "label": "all",
+                "contrast": "human - random",
+                "estimate": 0.0,
+                "ci_low": -0.1,
+                "ci_high": 0.1,
+            },
+        ]
+    )
+    metrics = pd.DataFrame(
+        {
+            "metric": ["cc", "cc", "cc", "nss", "nss", "nss"],
+            "map": ["lrp", "human (leave-one-out ceiling)", "centre bias"] * 2,
+            "value": [0.5, 0.7, 0.3, 1.0, 2.0, 0.5],
+            "percent_of_ceiling": [0.55, np.nan, np.nan, np.nan, np.nan, np.nan],
+        }
+    )
+    table = headline_table(auc, metrics)
+    assert table is not None and table["network method"].tolist() == ["lrp", "gradient"]
+    lrp = table.iloc[0]
+    assert lrp["human - network MoRF AUC"] == "+0.100 [+0.020, +0.180]"
+    assert lrp["interval"] == "112 images, 16 identities; BCa, small-sample expanded interval"
+    assert (lrp["p"], lrp["interaction p (expression x ordering)"]) == ("0.012", "0.3")
+    assert lrp["% of ceiling above chance, cc"] == "55%"  # the stage's held-out value
+    assert lrp["% of ceiling above chance, nss"] == "33%"  # (1.0 - 0.5) / (2.0 - 0.5)
+    assert lrp["% of ceiling above chance, auc_judd"] == "undefined"
+    grad = table.iloc[1]
+    assert grad["human - network MoRF AUC"] == "undefined" and grad["p"] == "undefined"
+    assert grad["interaction p (expression x ordering)"] == "not tested"
+
+
+def test_all_zero_network_maps_are_flagged() -> None:
+    from gazealign.report.summary import summarise
+
+    metrics = pd.DataFrame(
+        {
+            "metric": ["cc", "nss"],
+            "map": ["lrp", "lrp"],
+            "value": [0.1, 0.2],
+            "all_zero_maps": [3, 3],
+        }
+    )
+    sentences = summarise(metrics=metrics).sentences
+    assert sentences[0].startswith("Warning: the lrp map is all zero on 3 image(s)")
