@@ -251,3 +251,47 @@ def chance_corrected(
     gap = c - z
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.asarray(np.where(np.abs(gap) > 0, (m - z) / np.where(gap == 0, 1.0, gap), np.nan))
+
+
+def chance_corrected_interval(
+    model: npt.ArrayLike,
+    ceiling: npt.ArrayLike,
+    chance: npt.ArrayLike,
+    identities: npt.ArrayLike,
+    observers: npt.ArrayLike,
+    *,
+    resamples: int = 2000,
+    confidence: float = 0.95,
+    seed: int,
+) -> tuple[float, float, float]:
+    """(model - chance) / (ceiling - chance) of means over held-out cells, with an interval.
+
+    Each of ``model``, ``ceiling``, ``chance`` (n,) holds one score per (image, held-out
+    observer) cell, labelled by the image's identity and the observer. Identities and
+    observers are both units here (crossed), so the interval is the percentile interval of
+    the two-way (pigeonhole) bootstrap of Owen (2007), which reweights identities and
+    observers independently (:func:`gazealign.stats.resampling.two_way_bootstrap_totals`);
+    it is conservative for crossed designs. Returns (estimate, low, high); NaN interval with
+    fewer than two identities or observers.
+    """
+    from gazealign.stats.resampling import two_way_bootstrap_totals
+
+    stack = np.vstack([np.asarray(a, dtype=np.float64).ravel() for a in (model, ceiling, chance)])
+    keep = np.isfinite(stack).all(axis=0)
+    stack = stack[:, keep]
+    ids = np.asarray(identities)[keep]
+    obs = np.asarray(observers)[keep]
+    if stack.shape[1] == 0:
+        return float("nan"), float("nan"), float("nan")
+    m, c, z = stack.mean(axis=1)
+    estimate = float(chance_corrected(m, c, z))
+    if np.unique(ids).size < 2 or np.unique(obs).size < 2:
+        return estimate, float("nan"), float("nan")
+    totals, _ = two_way_bootstrap_totals(stack, ids, obs, resamples, seed=seed)
+    boot = chance_corrected(totals[0], totals[1], totals[2])  # counts cancel in the ratio
+    boot = boot[np.isfinite(boot)]
+    if boot.size == 0:
+        return estimate, float("nan"), float("nan")
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(boot, [alpha, 1 - alpha])
+    return estimate, float(low), float(high)

@@ -47,6 +47,7 @@ from gazealign.compare.ceiling import (
     GOLD,
     DensityFn,
     chance_corrected,
+    chance_corrected_interval,
     extrapolate_ceiling,
     leave_one_out_ceiling,
     split_half_ceiling,
@@ -150,6 +151,7 @@ def _run(ctx: StageContext) -> None:
     clusters = stimulus_clusters(table).set_index("stimulus_id")
     rows: list[dict[str, Any]] = []
     loo_frames: list[pd.DataFrame] = []
+    observer_frames: list[pd.DataFrame] = []
     all_zero: dict[str, int] = {}
     leave_one_out = mcfg.ceiling == "leave_one_out"
     ceiling_name = CEILING_LOO if leave_one_out else CEILING
@@ -222,6 +224,9 @@ def _run(ctx: StageContext) -> None:
             held = per.mean().rename("value").reset_index()
             held["n_held_out"] = per.size().to_numpy()
             loo_frames.append(held.assign(stimulus_id=sid, label=label, **ident))
+            top_k = loo.loc[loo["map"] == GOLD, "n_observers"].max()
+            cells = loo[(loo["map"] != GOLD) | (loo["n_observers"] == top_k)]
+            observer_frames.append(cells.assign(stimulus_id=sid, **ident))
             gold = held[(held["map"] == GOLD)]
             gold = gold[gold["n_observers"] == gold["n_observers"].max()]
             ceiling_means = gold.set_index("metric")["value"]
@@ -285,7 +290,17 @@ def _run(ctx: StageContext) -> None:
             .reset_index()
         )
         write_table(ctx.out_dir / "ceiling_curve.parquet", curve)
-        table_ceiling = ceiling_table(held, methods, n_observers=n_observers)
+        per_observer = pd.concat(observer_frames, ignore_index=True)
+        write_table(ctx.out_dir / "ceiling_per_observer.parquet", per_observer)
+        table_ceiling = ceiling_table(
+            held,
+            per_observer,
+            methods,
+            n_observers=n_observers,
+            resamples=cfg.bootstrap_resamples,
+            confidence=cfg.confidence,
+            seed=ctx.seed("ceiling"),
+        )
         write_table(ctx.out_dir / "ceiling.parquet", table_ceiling)
         pct = table_ceiling.set_index(["map", "metric"])["percent_of_ceiling"]
     else:
@@ -302,25 +317,53 @@ def _run(ctx: StageContext) -> None:
     )
 
 
-def ceiling_table(held: pd.DataFrame, methods: list[str], *, n_observers: int) -> pd.DataFrame:
+def ceiling_table(
+    held: pd.DataFrame,
+    per_observer: pd.DataFrame,
+    methods: list[str],
+    *,
+    n_observers: int,
+    resamples: int,
+    confidence: float,
+    seed: int,
+) -> pd.DataFrame:
     """Per (method, metric): held-out score against the gold standard and the centre bias.
 
     ``held``: rows of :func:`leave_one_out_ceiling` averaged per image (``map``,
     ``n_observers``, ``metric``, ``value``, ``stimulus_id``, ``identity``). Means over images;
     the ceiling at the most observers each image had, and extrapolated to infinitely many
-    (:func:`gazealign.compare.ceiling.extrapolate_ceiling`).
+    (:func:`gazealign.compare.ceiling.extrapolate_ceiling`). ``per_observer``: the cells
+    (image, held-out observer) of the gold standard at N - 1 and of every map, for the
+    interval of the chance-corrected score (identities x observers, two-way bootstrap).
     """
     gold = held[held["map"] == GOLD]
     top = gold[gold["n_observers"] == gold.groupby("stimulus_id")["n_observers"].transform("max")]
     ceiling = top.groupby("metric")["value"].mean()
     extrapolated = extrapolate_ceiling(gold).set_index("metric")
     scored = held[held["map"] != GOLD].groupby(["map", "metric"])["value"].mean()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for method in methods:
         for metric in ceiling.index:
             if (method, metric) not in scored.index or (CENTRE_BIAS, metric) not in scored.index:
                 continue
             model, chance = scored[(method, metric)], scored[(CENTRE_BIAS, metric)]
+            cells = per_observer[per_observer["metric"] == metric].pivot_table(
+                index=["stimulus_id", "identity", "held_out"], columns="map", values="value"
+            )
+            if {method, GOLD, CENTRE_BIAS} <= set(cells.columns):
+                idx = cells.index.to_frame(index=False)
+                _, low, high = chance_corrected_interval(
+                    cells[method].to_numpy(),
+                    cells[GOLD].to_numpy(),
+                    cells[CENTRE_BIAS].to_numpy(),
+                    idx["identity"].to_numpy(),
+                    idx["held_out"].to_numpy(),
+                    resamples=resamples,
+                    confidence=confidence,
+                    seed=seed + len(rows),
+                )
+            else:
+                low = high = float("nan")
             ext = extrapolated.loc[metric] if metric in extrapolated.index else None
             ext_value = float(ext["extrapolated"]) if ext is not None else float("nan")
             rows.append(
@@ -335,6 +378,10 @@ def ceiling_table(held: pd.DataFrame, methods: list[str], *, n_observers: int) -
                     "chance_score": float(chance),
                     "uniform_score": float(scored.get((UNIFORM, metric), np.nan)),
                     "percent_of_ceiling": float(chance_corrected(model, ceiling[metric], chance)),
+                    "percent_of_ceiling_ci_low": low,
+                    "percent_of_ceiling_ci_high": high,
+                    "percent_of_ceiling_interval": "percentile, two-way bootstrap "
+                    "(identities x observers)",
                     "percent_of_ceiling_extrapolated": float(
                         chance_corrected(model, ext_value, chance)
                     ),

@@ -234,6 +234,42 @@ def sign_flip_p(
     return np.asarray(np.minimum(1.0, 2 * np.minimum(greater, less)), dtype=np.float64)
 
 
+def two_way_bootstrap_totals(
+    values: npt.ArrayLike,
+    rows: npt.ArrayLike,
+    cols: npt.ArrayLike,
+    resamples: int,
+    *,
+    seed: int,
+) -> tuple[FloatArray, FloatArray]:
+    """Pigeonhole (two-way) bootstrap of sums over values crossed by two factors.
+
+    ``values`` (..., n) with labels ``rows`` (n,) (e.g. identities) and ``cols`` (n,) (e.g.
+    observers). Each resample draws rows and columns independently with replacement; a value
+    in (row i, col j) enters with weight W_i V_j (Owen 2007, sec. 2). Missing cells are
+    allowed. Returns the weighted totals (..., resamples) and weighted counts (resamples,):
+    their ratio is the resampled mean, and ratios of totals give resampled ratios of means
+    (the same weights serve every leading index).
+    """
+    v = np.asarray(values, dtype=np.float64)
+    _, r = np.unique(np.asarray(rows).astype(str), return_inverse=True)
+    _, c = np.unique(np.asarray(cols).astype(str), return_inverse=True)
+    if not (v.shape[-1] == r.size == c.size):
+        raise ValueError("values, rows and cols must have the same length")
+    n_r, n_c = int(r.max()) + 1, int(c.max()) + 1
+    lead = v.shape[:-1]
+    flat = v.reshape(-1, v.shape[-1])
+    sums = np.zeros((flat.shape[0], n_r, n_c))
+    counts = np.zeros((n_r, n_c))
+    for k in range(flat.shape[0]):
+        np.add.at(sums[k], (r, c), flat[k])
+    np.add.at(counts, (r, c), 1.0)
+    w_r = bootstrap_weights(n_r, resamples, seed=seed)
+    w_c = bootstrap_weights(n_c, resamples, seed=seed + 1)
+    totals = np.einsum("bi,kij,bj->kb", w_r, sums, w_c).reshape(*lead, resamples)
+    return np.asarray(totals), np.asarray(np.einsum("bi,ij,bj->b", w_r, counts, w_c))
+
+
 def two_way_bootstrap_means(
     values: npt.ArrayLike,
     rows: npt.ArrayLike,
@@ -242,25 +278,8 @@ def two_way_bootstrap_means(
     *,
     seed: int,
 ) -> FloatArray:
-    """Pigeonhole (two-way) bootstrap of the mean of values crossed by two factors: (resamples,).
-
-    ``values`` (n,) with labels ``rows`` (n,) (e.g. identities) and ``cols`` (n,) (e.g.
-    observers). Each resample draws rows and columns independently with replacement; a value
-    in (row i, col j) enters with weight W_i V_j (Owen 2007, sec. 2). Missing cells are allowed.
-    """
-    v = np.asarray(values, dtype=np.float64)
-    _, r = np.unique(np.asarray(rows).astype(str), return_inverse=True)
-    _, c = np.unique(np.asarray(cols).astype(str), return_inverse=True)
-    if not (v.shape == r.shape == c.shape):
-        raise ValueError("values, rows and cols must have the same length")
-    n_r, n_c = int(r.max()) + 1, int(c.max()) + 1
-    sums = np.zeros((n_r, n_c))
-    counts = np.zeros((n_r, n_c))
-    np.add.at(sums, (r, c), v)
-    np.add.at(counts, (r, c), 1.0)
-    w_r = bootstrap_weights(n_r, resamples, seed=seed)
-    w_c = bootstrap_weights(n_c, resamples, seed=seed + 1)
-    num = np.einsum("bi,ij,bj->b", w_r, sums, w_c)
-    den = np.einsum("bi,ij,bj->b", w_r, counts, w_c)
+    """Pigeonhole bootstrap distribution of the mean (:func:`two_way_bootstrap_totals`):
+    (resamples,); NaN for a resample whose drawn cells are all empty."""
+    totals, counts = two_way_bootstrap_totals(values, rows, cols, resamples, seed=seed)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.asarray(np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan))
+        return np.asarray(np.where(counts > 0, totals / np.where(counts > 0, counts, 1.0), np.nan))

@@ -105,3 +105,31 @@ def test_extrapolation_of_an_exact_one_over_k_curve_and_chance_correction() -> N
     # Lower-is-better KLD: model 0.8, ceiling 0.2, chance 1.4 -> half way.
     assert float(chance_corrected(0.8, 0.2, 1.4)) == pytest.approx(0.5)
     assert np.isnan(chance_corrected(0.5, 0.5, 0.5))
+
+
+def test_chance_corrected_interval_resamples_identities_and_observers() -> None:
+    from gazealign.compare.ceiling import chance_corrected_interval
+    from gazealign.stats.resampling import bootstrap_weights
+
+    rng = np.random.default_rng(0)
+    ids = np.repeat(np.arange(6), 5)  # 6 identities x 5 held-out observers
+    obs = np.tile(np.arange(5), 6)
+    chance = rng.normal(1.0, 0.1, size=30)
+    ceiling = chance + 1.0 + rng.normal(0, 0.1, size=30)
+    model = chance + 0.5 + rng.normal(0, 0.2, size=30)
+    est, low, high = chance_corrected_interval(
+        model, ceiling, chance, ids, obs, resamples=200, seed=3
+    )
+    assert est == pytest.approx((model.mean() - chance.mean()) / (ceiling.mean() - chance.mean()))
+    # Slow loop: weights W_i V_j on every cell, ratio of weighted means per resample.
+    w_r = bootstrap_weights(6, 200, seed=3)
+    w_c = bootstrap_weights(5, 200, seed=4)
+    boot = []
+    for b in range(200):
+        w = w_r[b, ids] * w_c[b, obs]
+        m, c, z = (np.sum(w * a) / w.sum() for a in (model, ceiling, chance))
+        boot.append((m - z) / (c - z))
+    assert (low, high) == pytest.approx(tuple(np.quantile(boot, [0.025, 0.975])), abs=1e-12)
+    assert low < est < high
+    single = chance_corrected_interval(model[:5], ceiling[:5], chance[:5], ids[:5], obs[:5], seed=0)
+    assert np.isfinite(single[0]) and np.isnan(single[1])

@@ -182,8 +182,17 @@ def test_interaction_statistic_and_p_equal_a_loop_from_the_definition() -> None:
 
 
 def test_interaction_undefined_without_two_classes_inside_an_identity() -> None:
-    res = interaction_permutation_test([1.0, 2.0, 3.0], ["a", "b", "c"], ["x", "y", "z"], seed=0)
+    res = interaction_permutation_test(
+        [1.0, 2.0, 3.0, 4.0], ["a", "a", "b", "c"], ["x", "x", "y", "z"], seed=0
+    )
     assert np.isnan(res.p_value) and res.n_classes == 3
+    # One image per identity: independent images, labels permuted across all of them.
+    rng = np.random.default_rng(0)
+    cls = np.repeat(["x", "y", "z"], 8)
+    v = rng.normal(size=24) + (cls == "x") * 2.0
+    alone = interaction_permutation_test(v, np.arange(24), cls, permutations=300, seed=1)
+    pooled = interaction_permutation_test(v, np.zeros(24), cls, permutations=300, seed=1)
+    assert alone.p_value == pooled.p_value < 0.01
 
 
 def test_two_way_bootstrap_equals_loop_over_drawn_rows_and_columns() -> None:
