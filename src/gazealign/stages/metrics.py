@@ -88,7 +88,63 @@ WRITES = (
     table(
         "metrics",
         "mean per (map, metric, label | all) with its interval",
-        {"map": "", "metric": ""} | SUMMARY_COLUMNS | {"value": "mean", "higher_is_better": ""},
+        {"map": "", "metric": ""}
+        | SUMMARY_COLUMNS
+        | {
+            "value": "mean",
+            "higher_is_better": "",
+            "percent_of_ceiling": "network rows, label all: (model - chance) / (ceiling - "
+            "chance), a fraction",
+            "chance_map": "the chance map of percent_of_ceiling (centre bias)",
+            "all_zero_maps": "network rows: images whose map is all zero",
+            "n_observers": "observers in the fixation table",
+        },
+    ),
+    table(
+        "ceiling_per_image",
+        "leave-one-out: per (image, map, n_observers, metric) the mean over held-out observers",
+        {**PER_IMAGE_COLUMNS, "map": "gold standard, a method or a baseline"}
+        | {"n_observers": "observers in the predicting density (0: a map)", "metric": ""}
+        | {"value": "", "n_held_out": "held-out observers averaged"},
+        optional=True,
+    ),
+    table(
+        "ceiling_per_observer",
+        "leave-one-out: every (image, held-out observer) score of the gold standard at N - 1 "
+        "and of every map",
+        {"stimulus_id": "", "identity": "", "session": "", "held_out": "observer"}
+        | {"map": "", "n_observers": "", "metric": "", "value": ""},
+        optional=True,
+    ),
+    table(
+        "ceiling_curve",
+        "leave-one-out: gold standard vs number of predicting observers",
+        {"metric": "", "n_observers": "k", "value": "mean over images and held-out observers"},
+        optional=True,
+    ),
+    table(
+        "ceiling",
+        "leave-one-out: per (method, metric) held-out score, ceiling (N - 1 and extrapolated), "
+        "chance map and chance-corrected % of ceiling with its interval",
+        {
+            "map": "network method",
+            "metric": "",
+            "held_out_score": "",
+            "ceiling": "gold standard with every other observer",
+            "ceiling_extrapolated": "for infinitely many observers",
+            "extrapolation": "Spearman-Brown (CC) or linear in 1/k",
+            "chance_map": "",
+            "chance_score": "",
+            "percent_of_ceiling": "(model - chance) / (ceiling - chance)",
+            "percent_of_ceiling_ci_low": "",
+            "percent_of_ceiling_ci_high": "",
+            "percent_of_ceiling_interval": "two-way bootstrap (identities x observers)",
+            "percent_of_ceiling_extrapolated": "against the extrapolated ceiling",
+            "n_images": "",
+            "n_identities": "",
+            "n_observers": "",
+        },
+        optional=True,
     ),
     table(
         "metrics_vs_baselines",

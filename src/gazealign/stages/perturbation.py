@@ -126,6 +126,7 @@ WRITES = (
         {"quantity": "auc or aopc", "measure": "", "order": "", "contrast": "a - b"}
         | SUMMARY_COLUMNS
         | TEST_COLUMNS
+        | {"interaction_p": "expression x ordering interaction p of the contrast"}
         | SETTINGS,
     ),
     table(
