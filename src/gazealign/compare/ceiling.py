@@ -18,7 +18,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from gazealign.compare.metrics import fixation_map
-from gazealign.compare.scoring import METRICS, score_map
+from gazealign.compare.scoring import score_map
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -34,7 +34,7 @@ def split_half_ceiling(
     baseline_map: npt.ArrayLike,
     other_fixations: npt.ArrayLike | None = None,
     n_splits: int = 10,
-    metrics: Sequence[str] = METRICS,
+    metrics: Sequence[str] | None = None,
     metric_splits: int = 20,
     emd_max_side_px: int = 32,
     seed: int,
@@ -104,7 +104,7 @@ def leave_one_out_ceiling(
     baseline_map: npt.ArrayLike,
     maps: Mapping[str, npt.ArrayLike] | None = None,
     other_fixations: npt.ArrayLike | None = None,
-    metrics: Sequence[str] = METRICS,
+    metrics: Sequence[str] | None = None,
     observer_counts: Sequence[int] = (),
     curve_draws: int = 3,
     metric_splits: int = 20,

@@ -17,8 +17,12 @@ class PerturbationSection(Section):
     tile_score: Literal["sum", "mean"] = Field(
         "sum", description="Tile score from the map inside it."
     )
-    fill: Literal["uniform_noise", "mean", "blur", "zeros"] = Field(
-        "uniform_noise", description="What replaces a tile."
+    fill: str = Field(
+        "uniform_noise",
+        description=(
+            "What replaces a tile (a registered fill): uniform_noise, mean (the image's mean "
+            "colour), blur, zeros (black)."
+        ),
     )
     random_orders: PositiveInt = Field(10, description="Number of random orders (baseline).")
     batch_size: PositiveInt = Field(32, description="Perturbed images per network batch.")
@@ -32,6 +36,13 @@ class PerturbationSection(Section):
 
 
 class MetricsSection(Section):
+    names: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Saliency metrics computed (registered names, see `gazealign list metrics`); "
+            "empty: every registered metric."
+        ),
+    )
     auc_splits: PositiveInt = Field(
         100, description="Random negative sets of AUC-Borji and shuffled AUC."
     )
@@ -47,21 +58,10 @@ class MetricsSection(Section):
         "density predicts each held-out observer, network maps scored on the same held-out "
         "fixations; Kummerer et al. 2015) or 'split_half' (one half predicts the other).",
     )
-    ceiling_metrics: list[
-        Literal[
-            "nss",
-            "cc",
-            "sim",
-            "kld",
-            "auc_judd",
-            "auc_borji",
-            "auc_shuffled",
-            "information_gain",
-            "emd",
-        ]
-    ] = Field(
+    ceiling_metrics: list[str] = Field(
         ["cc", "nss", "auc_judd", "information_gain"],
-        description="Metrics of the leave-one-out ceiling and the chance-corrected % of ceiling.",
+        description="Metrics of the leave-one-out ceiling and the chance-corrected % of ceiling "
+        "(registered names; those not in `names` are skipped when `names` is set).",
     )
     ceiling_observer_counts: list[PositiveInt] = Field(
         [1, 2, 4, 8, 16],

@@ -52,7 +52,8 @@ from gazealign.compare.ceiling import (
     leave_one_out_ceiling,
     split_half_ceiling,
 )
-from gazealign.compare.metrics import DIRECTION, fixation_map
+from gazealign.compare.metric_registry import higher_is_better
+from gazealign.compare.metrics import fixation_map
 from gazealign.compare.scoring import score_map
 from gazealign.coords import ScreenGeometry
 from gazealign.errors import DataError, PipelineError
@@ -267,6 +268,7 @@ def _run(ctx: StageContext) -> None:
                 other_fixations=other,
                 n_splits=mcfg.auc_splits,
                 emd_max_side_px=mcfg.emd_max_side_px,
+                metrics=mcfg.names or None,
                 seed=seed,
             )
             for metric, value in scores.items():
@@ -291,7 +293,7 @@ def _run(ctx: StageContext) -> None:
                 baseline_map=centre,
                 maps=maps,
                 other_fixations=other,
-                metrics=mcfg.ceiling_metrics,
+                metrics=[m for m in mcfg.ceiling_metrics if not mcfg.names or m in mcfg.names],
                 observer_counts=mcfg.ceiling_observer_counts,
                 curve_draws=1,
                 metric_splits=max(1, mcfg.auc_splits // 10),
@@ -320,6 +322,7 @@ def _run(ctx: StageContext) -> None:
                 n_splits=mcfg.ceiling_splits,
                 metric_splits=max(1, mcfg.auc_splits // 10),
                 emd_max_side_px=mcfg.emd_max_side_px,
+                metrics=mcfg.names or None,
                 seed=seed,
             )
             ceiling_means = ceiling.groupby("metric", sort=False)["value"].mean()
@@ -338,7 +341,7 @@ def _run(ctx: StageContext) -> None:
     if not rows:
         raise PipelineError("saliency_metrics: no image has fixations and maps to compare")
     per_image = pd.DataFrame(rows)
-    per_image["higher_is_better"] = per_image["metric"].map(lambda m: DIRECTION[m] > 0)
+    per_image["higher_is_better"] = per_image["metric"].map(higher_is_better)
     write_table(ctx.out_dir / "per_image_metrics.parquet", per_image)
     valid = per_image.dropna(subset=["value"])
     ctx.note("saliency_metrics_undefined_values", int(len(per_image) - len(valid)))
@@ -355,7 +358,7 @@ def _run(ctx: StageContext) -> None:
         expand=cfg.expand_intervals,
     )
     summary["value"] = summary["estimate"]
-    summary["higher_is_better"] = summary["metric"].map(lambda m: DIRECTION[m] > 0)
+    summary["higher_is_better"] = summary["metric"].map(higher_is_better)
     methods = sorted(all_zero)
     summary["all_zero_maps"] = summary["map"].map(lambda m: all_zero.get(str(m), np.nan))
     n_observers = int(fixations["subject"].astype(str).nunique())
