@@ -9,6 +9,7 @@ random, with a confidence interval that excludes 0. Simulated observers look at 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -138,6 +139,11 @@ def write_explain(ctx: StageContext) -> None:
                 ctx.out_dir / "items" / f"{label}_{i}.npz",
                 {"lrp": relevance, "lrp__stimulus": relevance},
             )
+    steps = json.dumps([{"name": "sign", "params": {"policy": "positive"}}])
+    records = pd.DataFrame({"stimulus_id": ["x"], "method": ["lrp"], "steps": [steps]})
+    for column in ("target", "logit", "relevance_sum", "conservation_violated", "params"):
+        records[column] = 0
+    write_table(ctx.out_dir / "maps.parquet", records)
 
 
 def write_gaze(ctx: StageContext) -> None:
@@ -148,7 +154,8 @@ def write_human(ctx: StageContext) -> None:
     fix = fixations()
     for sid, sub in fix.groupby("stimulus_id"):
         d = density(sub.x_px.to_numpy(), sub.y_px.to_numpy())
-        write_arrays(ctx.out_dir / "items" / f"{sid}.npz", {"density": d, "density_model": d})
+        arrays = {"density": d, "density_model": d, "sigma_px": np.float64(3.0)}
+        write_arrays(ctx.out_dir / "items" / f"{sid}.npz", arrays)
 
 
 def fake(
@@ -183,16 +190,33 @@ def test_comparison_stages_on_a_synthetic_study(
     stages = [
         fake("stimuli", write_stimuli),
         fake("train", lambda ctx: None, ("stimuli",)),
-        fake("explain", write_explain, ("stimuli", "train"), ("maps",)),
+        fake("explain", write_explain, ("stimuli", "train"), ("maps", "records")),
         fake("gaze", write_gaze, ("stimuli",), ("fixations",)),
         fake("human_maps", write_human, ("stimuli", "gaze"), ("maps",)),
         get_stage("perturbation"),
         get_stage("saliency_metrics"),
         get_stage("region_shares"),
     ]
+    kernels: list[float] = []
+    made_like_human_maps = metrics_stage.gaussian_density
+
+    def recording(sigma_px: float, shape: tuple[int, int], *, duration_weighted: bool) -> object:
+        kernels.append(sigma_px)
+        return made_like_human_maps(sigma_px, shape, duration_weighted=duration_weighted)
+
+    monkeypatch.setattr(metrics_stage, "gaussian_density", recording)
     dirs = Runner(config, stages, show_progress=False).run()
+    # The ceiling's kernel is the one the human maps recorded (3 px), not one derived again
+    # from heatmap.sigma_deg and the screen (3.28 px here).
+    assert kernels and set(kernels) == {3.0}
 
     pert = dirs["perturbation"]
+    curves = read_table(pert / "curves.parquet")
+    settings = curves[["tile_px", "grid_rows", "grid_cols", "input_px", "fill", "sign"]]
+    assert settings.drop_duplicates().to_dict(orient="records") == [
+        {"tile_px": TILE, "grid_rows": S // TILE, "grid_cols": S // TILE, "input_px": S}
+        | {"fill": config.comparison.perturbation.fill, "sign": "positive"}
+    ]
     assert len(list((pert / "items").glob("*.npz"))) == 7 * N_PER_CLASS
     diffs = read_table(pert / "auc_differences.parquet")
     row = diffs[

@@ -200,6 +200,7 @@ def _section_overview(inputs: ReportInputs, maker: _FigureMaker) -> str:
     curves_note = (
         " Bottom row: that expression's perturbation curves (accuracy as tiles are removed in the "
         "human, network and random order; band: spread of the random orders)."
+        + perturbation_settings(inputs.curves)
         if inputs.curves is not None
         else ""
     )
@@ -223,6 +224,22 @@ def _section_overview(inputs: ReportInputs, maker: _FigureMaker) -> str:
     return _figure_or_note(made)
 
 
+def perturbation_settings(table: pd.DataFrame | None) -> str:
+    """The sentence every perturbation caption carries: tile size, grid, fill, ranking, sign.
+
+    Read from the settings the perturbation stage stamped on its rows (what it ran with).
+    """
+    if table is None or table.empty or "tile_px" not in table:
+        return ""
+    row = table.iloc[0]
+    return (
+        f" Tiles of {row['tile_px']} px ({row['grid_rows']} × {row['grid_cols']} grid over the "
+        f"{row['input_px']} px network input), a removed tile filled with '{row['fill']}'; "
+        f"tiles ranked by the {row['tile_score']} of each map, the network's maps taken with the "
+        f"'{row['sign']}' sign policy; {row['random_orders']} random orders per image."
+    )
+
+
 def _section_perturbation(inputs: ReportInputs, maker: _FigureMaker) -> str:
     table = inputs.curves
     if table is None:
@@ -232,6 +249,7 @@ def _section_perturbation(inputs: ReportInputs, maker: _FigureMaker) -> str:
         "order of the human density, of the network's map, and at random (dashed line: mean of "
         "the random orders; band: their spread or confidence interval). A curve that falls faster "
         "found the tiles the network relies on sooner. First panel: all images; then per expression."
+        + perturbation_settings(table)
     )
     made = maker.make("perturbation_curves", lambda: figures.perturbation_figure(table), caption)
     return _figure_or_note(made)
@@ -245,6 +263,7 @@ def _section_auc(inputs: ReportInputs, maker: _FigureMaker) -> str:
     caption = (
         f"Differences of the areas under the MoRF accuracy curves with {conf} confidence intervals, "
         "per expression and over all images (diamond). Black: interval excludes zero; grey: it does not."
+        + perturbation_settings(table)
     )
     made = maker.make("auc_differences", lambda: figures.forest_figure(table), caption)
     shown = [

@@ -55,10 +55,9 @@ from gazealign.compare.ceiling import (
 from gazealign.compare.metric_registry import higher_is_better
 from gazealign.compare.metrics import fixation_map
 from gazealign.compare.scoring import score_map
-from gazealign.coords import ScreenGeometry
 from gazealign.errors import DataError, PipelineError
 from gazealign.heatmaps.baselines import centre_bias_map, uniform_map
-from gazealign.heatmaps.density import density_values, sigma_stimulus_px
+from gazealign.heatmaps.density import density_values
 from gazealign.pipeline.artifacts import table
 from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import StageContext
@@ -173,15 +172,6 @@ def gaussian_density(
     return density
 
 
-def stimulus_sigma_px(ctx: StageContext) -> float:
-    """The human-map kernel (``heatmap.sigma_deg``) in stimulus px for this study's screen."""
-    screen = ctx.config.gaze.screen
-    geometry = ScreenGeometry(
-        screen.width_px, screen.height_px, screen.width_cm, screen.height_cm, screen.distance_cm
-    )
-    return sigma_stimulus_px(ctx.config.heatmap.sigma_deg, geometry, ctx.config.gaze.stimulus_scale)
-
-
 def _other_fixations(
     fixations: pd.DataFrame, sizes: dict[str, tuple[int, int]], sid: str
 ) -> npt.NDArray[np.int64]:
@@ -209,9 +199,6 @@ def _other_fixations(
         "comparison.expand_intervals",
         "comparison.p_adjust",
         "gaze.correct_only",
-        "gaze.screen",
-        "gaze.stimulus_scale",
-        "heatmap.sigma_deg",
         "heatmap.duration_weighted",
     ),
     needs=("stimuli", "explain", "gaze", "human_maps"),
@@ -230,7 +217,6 @@ def _run(ctx: StageContext) -> None:
         str(sid): (int(r), int(c))
         for sid, r, c in zip(table["stimulus_id"], table["rows"], table["cols"], strict=True)
     }
-    sigma_px = stimulus_sigma_px(ctx)
     seed = ctx.seed("metrics")
     clusters = stimulus_clusters(table).set_index("stimulus_id")
     rows: list[dict[str, Any]] = []
@@ -285,8 +271,10 @@ def _run(ctx: StageContext) -> None:
                         "value": value,
                     }
                 )
+        # The kernel the human map of this image was made with (derived once, by human_maps:
+        # with placement = "messages" it depends on the image's recorded scale).
         density = gaussian_density(
-            sigma_px, shape, duration_weighted=ctx.config.heatmap.duration_weighted
+            float(human["sigma_px"]), shape, duration_weighted=ctx.config.heatmap.duration_weighted
         )
         if leave_one_out:
             loo = leave_one_out_ceiling(

@@ -33,6 +33,7 @@ Orders are computed in the model-input frame from ``density_model`` (human) and 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -44,7 +45,7 @@ from gazealign.errors import DataError, PipelineError
 from gazealign.pipeline.artifacts import items, table
 from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import StageContext
-from gazealign.pipeline.store import read_arrays, write_table
+from gazealign.pipeline.store import read_arrays, read_table, write_table
 from gazealign.stages.common import (
     PER_IMAGE_COLUMNS,
     SUMMARY_COLUMNS,
@@ -58,6 +59,7 @@ from gazealign.stages.common import (
 from gazealign.stats.inference import bootstrap_mean_ci
 from gazealign.stats.resampling import IntervalMethod
 from gazealign.stats.tables import ALL, interaction_table, summarise
+from gazealign.stimuli.artifacts import read_item, read_stimuli_table
 
 MEASURES = {"correct": "accuracy", "prob": "probability", "logit": "logit"}
 
@@ -68,6 +70,10 @@ SETTINGS: dict[str, str] = {
     "fill": "what replaces a removed tile",
     "random_orders": "random orders per image",
     "bf16": "bool",
+    "grid_rows": "tile rows over the model input",
+    "grid_cols": "tile columns over the model input",
+    "input_px": "model-input side in px",
+    "sign": "sign policy of the network maps (as explain recorded it)",
 }
 _CURVE_KEYS = {
     "ordering": "human, a method, or random",
@@ -146,8 +152,6 @@ def _items(ctx: StageContext) -> list[str]:
 
 
 def perturb_item(ctx: StageContext, stimulus_id: str) -> dict[str, npt.NDArray[Any]]:
-    from gazealign.stimuli.artifacts import read_item, read_stimuli_table
-
     cfg = ctx.config.comparison.perturbation
     bundle = cached_model(ctx.input("train"), cfg.device)
     item = read_item(ctx.input("stimuli"), stimulus_id)
@@ -202,6 +206,33 @@ def perturb_item(ctx: StageContext, stimulus_id: str) -> dict[str, npt.NDArray[A
 
 
 # --- aggregate --------------------------------------------------------------------------------
+
+
+def explain_sign(ctx: StageContext) -> str:
+    """The sign policy the explain stage recorded in its maps' steps (``mixed`` if several)."""
+    records = read_table(ctx.artifact("explain", "records"))
+    policies = set()
+    for steps in records["steps"].astype(str):
+        policies |= {s["params"]["policy"] for s in json.loads(steps) if s.get("name") == "sign"}
+    return policies.pop() if len(policies) == 1 else ("mixed" if policies else "none recorded")
+
+
+def stage_settings(ctx: StageContext, stimulus_id: str) -> dict[str, Any]:
+    """The settings stamped on every row: tiles, grid over the model input, fill, sign."""
+    cfg = ctx.config.comparison.perturbation
+    image = read_item(ctx.input("stimuli"), stimulus_id).model_image
+    grid = pt.TileGrid(image.shape[0], image.shape[1], cfg.tile_px)
+    return {
+        "tile_px": cfg.tile_px,
+        "tile_score": cfg.tile_score,
+        "fill": cfg.fill,
+        "random_orders": cfg.random_orders,
+        "bf16": cfg.bf16,
+        "grid_rows": grid.n_tile_rows,
+        "grid_cols": grid.n_tile_cols,
+        "input_px": int(image.shape[0]),
+        "sign": explain_sign(ctx),
+    }
 
 
 def item_rows(stimulus_id: str, label: str, arrays: dict[str, npt.NDArray[Any]]) -> pd.DataFrame:
@@ -359,13 +390,7 @@ def _aggregate(ctx: StageContext) -> None:
         stimulus_clusters(table), on="stimulus_id", how="left", validate="many_to_one"
     )
     per_image = areas(steps)
-    settings = {
-        "tile_px": cfg.perturbation.tile_px,
-        "tile_score": cfg.perturbation.tile_score,
-        "fill": cfg.perturbation.fill,
-        "random_orders": cfg.perturbation.random_orders,
-        "bf16": cfg.perturbation.bf16,
-    }
+    settings = stage_settings(ctx, str(table["stimulus_id"].iloc[0]))
     write_table(ctx.out_dir / "per_image_steps.parquet", steps.assign(**settings))
     write_table(ctx.out_dir / "per_image_areas.parquet", per_image.assign(**settings))
     curves = mean_curves(

@@ -35,6 +35,19 @@ NSS_NETWORK = 1.2345
 NSS_CEILING = 2.3456
 
 
+#: The settings the perturbation stage stamps on its rows (each caption states them).
+SETTINGS = {
+    "tile_px": 6,
+    "grid_rows": 4,
+    "grid_cols": 4,
+    "input_px": 24,
+    "fill": "blur",
+    "tile_score": "sum",
+    "sign": "positive",
+    "random_orders": 5,
+    "bf16": False,
+}
+
 #: The artifacts each stand-in writes (its contract is the real stage's, restricted to these).
 WRITTEN = {
     "stimuli": ("stimuli", "dropped", "items"),
@@ -191,8 +204,8 @@ def _curves() -> pd.DataFrame:
                                 "ci_low": max(0.0, value - 0.05),
                                 "ci_high": min(1.0, value + 0.05),
                                 "n": 7,
-                                "tile_px": 6,
                             }
+                            | SETTINGS
                         )
     return pd.DataFrame(rows)
 
@@ -230,6 +243,7 @@ def _auc_differences() -> pd.DataFrame:
                         "p_value": 0.03,
                         "cohens_dz": 1.1,
                     }
+                    | SETTINGS
                 )
     return pd.DataFrame(rows)
 

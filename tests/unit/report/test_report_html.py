@@ -212,3 +212,13 @@ def test_report_of_a_folder_that_is_no_run_is_a_clear_error(tmp_path: Path) -> N
     with pytest.raises(SystemExit) as exc:
         main(["report", str(tmp_path)])
     assert exc.value.code == 2
+
+
+def test_every_perturbation_caption_states_tiles_grid_fill_and_sign(fake_run: FakeRun) -> None:
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", fake_run.html, flags=re.S)
+    about_tiles = [c for c in captions if "tiles" in c.lower()]
+    assert len(about_tiles) >= 3  # overview (its curves row), perturbation curves, AUC forest
+    for caption in about_tiles:
+        assert "Tiles of 6 px (4 × 4 grid over the 24 px network input)" in caption
+        assert "filled with &#x27;blur&#x27;" in caption or "filled with 'blur'" in caption
+        assert "positive" in caption and "sign policy" in caption
