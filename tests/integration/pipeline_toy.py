@@ -81,5 +81,9 @@ def make_runner(config: StudyConfig, log_file: Path, sleep_s: float = 0.0) -> Ru
 
 
 if __name__ == "__main__":
-    study = load_study(sys.argv[1])
-    make_runner(study, Path(sys.argv[2]), float(sys.argv[3]) if len(sys.argv) > 3 else 0.0).run()
+    from gazealign.cli import user_errors
+
+    with user_errors():  # as the gazealign command: one message and exit 2 on a user error
+        study = load_study(sys.argv[1])
+        sleep = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
+        make_runner(study, Path(sys.argv[2]), sleep).run()

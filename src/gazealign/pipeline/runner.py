@@ -37,6 +37,7 @@ from rich.progress import (
 from gazealign.config import StudyConfig, dump_study
 from gazealign.errors import PipelineError
 from gazealign.pipeline.executors import Executor, LocalExecutor
+from gazealign.pipeline.lock import clean_leftovers, run_folder_lock
 from gazealign.pipeline.stage import Stage, StageContext
 from gazealign.pipeline.store import read_json, sha256_file, write_arrays, write_json, write_text
 
@@ -216,7 +217,15 @@ class Runner:
         for name in force:
             forced |= {name} | self.descendants(name)
 
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        with run_folder_lock(self.run_dir):
+            # a partial folder of today's key for any stage is resumable work: keep it
+            clean_leftovers(self.run_dir, {self._rel_partial(n) for n in self.by_name})
+            return self._run_locked(selected, forced)
+
+    def _rel_partial(self, name: str) -> str:
+        return self.partial_dir(name).relative_to(self.run_dir).as_posix()
+
+    def _run_locked(self, selected: list[str], forced: set[str]) -> dict[str, Path]:
         # Absolute paths: relative ones would be read against the run folder on reload.
         write_text(self.run_dir / "study.toml", dump_study(self.config.with_absolute_paths()))
         manifest_path = self.run_dir / "manifest.json"

@@ -94,7 +94,16 @@ def split_table(table: pd.DataFrame, cfg: StimuliSection, *, seed: int) -> pd.Se
     if sp.use_dataset_split:
         if cfg.source != "fer2013":
             raise DataError("[stimuli.split] use_dataset_split applies to source = 'fer2013' only")
-        return table["usage"].astype("string").rename("split")
+        split = table["usage"].astype("string").rename("split")
+        bad = split.isna() | ~split.isin(["train", "val", "test"])
+        if bad.any():
+            first = table.loc[bad, "source_path"].iloc[0]
+            raise DataError(
+                f"[stimuli.split] use_dataset_split: the FER2013 column 'Usage' is missing or "
+                f"has an unknown value in {int(bad.sum())} of {len(split)} rows (first: "
+                f"{first}); expected Training, PublicTest or PrivateTest in every row"
+            )
+        return split
     return assign_splits(
         table,
         test_identities=sp.test_identities,
