@@ -13,13 +13,18 @@ network map (explain) and a human map (human_maps):
 Afterwards (aggregate):
 
     per_image_steps.parquet  one row per (image, ordering, order, measure, step): the value
-                             (random: mean over the K random orders)
+                             (random: mean over the K random orders); every per-image table
+                             carries the image's ``identity`` and ``session``
     per_image_areas.parquet  one row per (image, ordering, order, measure): AUC and AOPC
     curves.parquet           mean curve per (label | all, ordering, order, measure, step) with a
-                             bootstrap interval over images
+                             bootstrap interval over identities
     auc_differences.parquet  contrasts (human - <method>, human - random, <method> - random, and
                              lerf - morf per ordering) per label and overall: mean difference,
-                             bootstrap CI, sign-flip permutation p, Cohen's d_z, rank-biserial
+                             identity-clustered bootstrap CI (BCa by default), identity sign-flip
+                             permutation p, per-class p adjusted within the contrast (Holm by
+                             default), Cohen's d_z, rank-biserial
+    interaction.parquet      per contrast: does the difference depend on the expression
+                             (identity-blocked permutation of the expression labels)
 
 Orders are computed in the model-input frame from ``density_model`` (human) and ``<method>``
 (explain). Fill and random-order seeds are derived per image from the stage seeds ``fill`` and
@@ -43,7 +48,8 @@ from gazealign.models.bundle import ModelBundle
 from gazealign.pipeline.stage import Stage, StageContext
 from gazealign.pipeline.store import read_arrays, write_table
 from gazealign.stats.inference import bootstrap_mean_ci
-from gazealign.stats.tables import ALL, summarise
+from gazealign.stats.resampling import IntervalMethod
+from gazealign.stats.tables import ALL, interaction_table, summarise
 
 MEASURES = {"correct": "accuracy", "prob": "probability", "logit": "logit"}
 
@@ -65,6 +71,22 @@ def selected_stimuli(ctx: StageContext, split: str) -> pd.DataFrame:
     ctx.note(f"{ctx.stage}_images", int(keep.sum()))
     ctx.note(f"{ctx.stage}_images_without_maps", int((~keep).sum()))
     return table[keep].sort_values("stimulus_id").reset_index(drop=True)
+
+
+def stimulus_clusters(table: pd.DataFrame) -> pd.DataFrame:
+    """``stimulus_id, identity, session`` of the stimuli table: the clusters of inference.
+
+    ``identity`` is the person shown (the stimuli table's ``subject``); every pooled estimate
+    resamples identities, and every per-image table carries both columns.
+    """
+    out = pd.DataFrame(
+        {
+            "stimulus_id": table["stimulus_id"].astype(str),
+            "identity": table["subject"].astype(str),
+            "session": table["session"].fillna("").astype(str) if "session" in table else "",
+        }
+    )
+    return out.reset_index(drop=True)
 
 
 def network_methods(explain_item: dict[str, npt.NDArray[Any]]) -> list[str]:
@@ -203,7 +225,7 @@ def _rows(
 
 def areas(steps: pd.DataFrame) -> pd.DataFrame:
     """Per (image, ordering, order, measure): AUC (trapezoid / n_steps) and AOPC."""
-    keys = ["stimulus_id", "label", "ordering", "order", "measure"]
+    keys = ["stimulus_id", "label", *_cluster_keys(steps), "ordering", "order", "measure"]
     rows = []
     for key, sub in steps.sort_values("step").groupby(keys, sort=True):
         v = sub["value"].to_numpy()
@@ -213,8 +235,9 @@ def areas(steps: pd.DataFrame) -> pd.DataFrame:
 
 def contrasts(per_image: pd.DataFrame) -> pd.DataFrame:
     """Paired per-image differences of AUC and AOPC between orderings (long table)."""
+    ids = ["stimulus_id", "label", *_cluster_keys(per_image)]
     wide = per_image.pivot_table(
-        index=["stimulus_id", "label", "order", "measure"],
+        index=[*ids, "order", "measure"],
         columns="ordering",
         values=["auc", "aopc"],
     )
@@ -230,7 +253,7 @@ def contrasts(per_image: pd.DataFrame) -> pd.DataFrame:
             frames.append(d.assign(quantity=quantity, contrast=f"{a} - {b}"))
     # LeRF - MoRF per ordering: larger = the ordering separates relevant from irrelevant tiles.
     both = per_image.pivot_table(
-        index=["stimulus_id", "label", "ordering", "measure"], columns="order", values=["auc"]
+        index=[*ids, "ordering", "measure"], columns="order", values=["auc"]
     )
     if ("auc", "lerf") in both and ("auc", "morf") in both:
         d = (both[("auc", "lerf")] - both[("auc", "morf")]).rename("difference").reset_index()
@@ -239,16 +262,31 @@ def contrasts(per_image: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def _cluster_keys(table: pd.DataFrame) -> list[str]:
+    return [c for c in ("identity", "session") if c in table]
+
+
 def mean_curves(
-    steps: pd.DataFrame, *, resamples: int, confidence: float, seed: int
+    steps: pd.DataFrame,
+    *,
+    resamples: int,
+    confidence: float,
+    seed: int,
+    interval: IntervalMethod = "bca",
 ) -> pd.DataFrame:
-    """Mean curve with a bootstrap interval over images, per label and over all images."""
+    """Mean curve with a bootstrap interval over identities (images when the table has no
+    ``identity``), per label and over all images."""
     rows = []
     keys = ["ordering", "order", "measure", "step"]
     for (ordering, order, measure, step), sub in steps.groupby(keys, sort=True):
         for label, part in [(ALL, sub), *sub.groupby("label", sort=True)]:
             ci = bootstrap_mean_ci(
-                part["value"].to_numpy(), resamples=resamples, confidence=confidence, seed=seed
+                part["value"].to_numpy(),
+                resamples=resamples,
+                confidence=confidence,
+                seed=seed,
+                groups=part["identity"].to_numpy() if "identity" in part else None,
+                method=interval,
             )
             rows.append(
                 {
@@ -262,6 +300,8 @@ def mean_curves(
                     "ci_low": ci.ci_low,
                     "ci_high": ci.ci_high,
                     "n": ci.n,
+                    "n_identities": ci.n_groups,
+                    "interval_method": interval,
                 }
             )
     return pd.DataFrame(rows)
@@ -279,7 +319,9 @@ def _aggregate(ctx: StageContext) -> None:
             "perturbation: no stimulus has both a network map and a human map "
             f"in split {cfg.split!r}"
         )
-    steps = pd.concat(frames, ignore_index=True)
+    steps = pd.concat(frames, ignore_index=True).merge(
+        stimulus_clusters(table), on="stimulus_id", how="left", validate="many_to_one"
+    )
     per_image = areas(steps)
     settings = {
         "tile_px": cfg.perturbation.tile_px,
@@ -291,7 +333,11 @@ def _aggregate(ctx: StageContext) -> None:
     write_table(ctx.out_dir / "per_image_steps.parquet", steps.assign(**settings))
     write_table(ctx.out_dir / "per_image_areas.parquet", per_image.assign(**settings))
     curves = mean_curves(
-        steps, resamples=cfg.bootstrap_resamples, confidence=cfg.confidence, seed=ctx.seed("curves")
+        steps,
+        resamples=cfg.bootstrap_resamples,
+        confidence=cfg.confidence,
+        seed=ctx.seed("curves"),
+        interval=cfg.interval,
     )
     write_table(ctx.out_dir / "curves.parquet", curves.assign(**settings))
     all_diffs = contrasts(per_image)
@@ -306,8 +352,20 @@ def _aggregate(ctx: StageContext) -> None:
         permutations=cfg.permutations,
         confidence=cfg.confidence,
         seed=ctx.seed("statistics"),
+        group="identity",
+        interval=cfg.interval,
+        adjust=cfg.p_adjust,
     )
     write_table(ctx.out_dir / "auc_differences.parquet", summary.assign(**settings))
+    interaction = interaction_table(
+        diffs,
+        value="difference",
+        keys=["quantity", "measure", "order", "contrast"],
+        group="identity",
+        permutations=cfg.permutations,
+        seed=ctx.seed("interaction"),
+    )
+    write_table(ctx.out_dir / "interaction.parquet", interaction.assign(**settings))
 
 
 STAGE = Stage(
@@ -319,6 +377,8 @@ STAGE = Stage(
         "comparison.bootstrap_resamples",
         "comparison.permutations",
         "comparison.confidence",
+        "comparison.interval",
+        "comparison.p_adjust",
     ),
     needs=("stimuli", "train", "explain", "human_maps"),
     items=_items,
