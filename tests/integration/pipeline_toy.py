@@ -81,6 +81,9 @@ def make_runner(config: StudyConfig, log_file: Path, sleep_s: float = 0.0) -> Ru
 
 
 if __name__ == "__main__":
+    # stages keyed by module "pipeline_toy", as the in-process tests key them, not "__main__"
+    from pipeline_toy import make_runner
+
     from gazealign.cli import user_errors
 
     with user_errors():  # as the gazealign command: one message and exit 2 on a user error

@@ -38,24 +38,32 @@ def test_second_concurrent_run_is_refused_and_the_first_finishes_intact(tmp_path
 
     study = write_study(tmp_path / "both", n=n)
     log = tmp_path / "first.log"
-    first = subprocess.Popen([sys.executable, str(TOY), str(study), str(log), "0.2"])
-    deadline = time.monotonic() + 60
-    while not (log.exists() and log.read_text().split()) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert first.poll() is None, "the first run must still be running"
-    second = subprocess.run(
-        [sys.executable, str(TOY), str(study), str(tmp_path / "second.log")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert first.wait(timeout=60) == 0
-    assert second.returncode == 2
-    assert "Traceback" not in second.stderr
-    message = " ".join(second.stderr.split())
-    assert "another run is using this run folder" in message
-    assert f"process {first.pid} on host" in message and "started 20" in message
-    assert not (tmp_path / "second.log").exists(), "the refused run computed nothing"
+    first = subprocess.Popen([sys.executable, str(TOY), str(study), str(log), "0.5"])
+    try:
+        deadline = time.monotonic() + 60
+        while not (log.exists() and log.read_text().split()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert first.poll() is None, "the first run must still be running"
+        status = {s.name: s for s in make_runner(load_study(study), tmp_path / "x").status()}
+        assert status["numbers"].state == "interrupted"
+        assert f"running now: process {first.pid} on host" in status["numbers"].reasons[0]
+        second = subprocess.run(
+            [sys.executable, str(TOY), str(study), str(tmp_path / "second.log")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert first.wait(timeout=60) == 0
+        assert second.returncode == 2
+        assert "Traceback" not in second.stderr
+        message = " ".join(second.stderr.split())
+        assert "another run is using this run folder" in message
+        assert f"process {first.pid} on host" in message and "started 20" in message
+        assert not (tmp_path / "second.log").exists(), "the refused run computed nothing"
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
 
     run_dir = tmp_path / "both" / "run"
     assert _stray(run_dir) == []
@@ -82,6 +90,11 @@ def test_leftovers_of_a_dead_run_are_cleaned_and_its_current_partial_resumed(
     write_arrays(current / "items" / "img000.npz", {"values": np.zeros((8, 8)), "id": 0})
     (current / "items" / ".img001.npz.x1y2.tmp").write_bytes(b"half")
     (run_dir / ".manifest.json.abcd.tmp").write_bytes(b"half")
+    status = {s.name: s for s in runner.status()}
+    assert status["numbers"].state == "interrupted"
+    assert status["numbers"].reasons == (
+        "a run stopped inside this stage; 1 finished item(s) kept; the next run resumes it",
+    )
     runner.run()
     assert _stray(run_dir) == []
     assert sorted(p.name for p in numbers.iterdir()) == [runner.keys["numbers"]]

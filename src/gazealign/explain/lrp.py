@@ -4,7 +4,9 @@ We configure zennit, we do not re-implement it: a composite (which rule on which
 chosen by name, zennit's ``Gradient`` attributor runs the modified backward pass inside a
 ``with`` block (hooks and canonizer changes are undone on exit, also on error), and the output
 relevance is the target logit (one-hot times the model output): logits are explained, not
-softmax, so with epsilon-type rules the input relevance sums to about the target logit.
+softmax, so with epsilon-type rules the input relevance sums to about the target logit. The
+contrastive and softmax-gradient targets start from another output relevance
+(:mod:`gazealign.explain.targets`); the conservation check then compares with its sum.
 
 Composites (dense layers always get the epsilon rule; max-pooling passes relevance to the
 winning input, zennit's gradient routing; ReLU modules pass relevance unchanged):
@@ -43,6 +45,7 @@ from zennit.types import Convolution, Linear
 
 from gazealign.errors import GazeAlignError
 from gazealign.explain.base import Attribution, ExplainOptions, Method, register
+from gazealign.explain.targets import OutputSeed, output_seed
 from gazealign.models.bundle import ModelBundle
 
 Bounds = tuple[torch.Tensor, torch.Tensor]
@@ -130,20 +133,25 @@ def make_composite(
 
 
 def lrp_relevance(
-    model: nn.Module, x: torch.Tensor, targets: torch.Tensor, composite: Composite
+    model: nn.Module,
+    x: torch.Tensor,
+    targets: torch.Tensor,
+    composite: Composite,
+    *,
+    target_output: str = "logit",
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(logits (N, K), input relevance (N, C, H, W)) of ``targets`` under ``composite``.
 
-    The output relevance is one-hot(target) times the logits, so the relevance at the input
-    sums to about the target logit. Works in ``x``'s dtype (float64 for reference tests).
-    The model must be in eval mode (the caller's job; see ``evaluation_mode``).
+    The output relevance is the seed of ``target_output`` computed from the logits of this
+    forward pass (:func:`gazealign.explain.targets.output_seed`); for ``logit`` it is
+    one-hot(target) times the logits, so the relevance at the input sums to about the target
+    logit. Works in ``x``'s dtype (float64 for reference tests). The model must be in eval mode
+    (the caller's job; see ``evaluation_mode``).
     """
     x = x.detach().clone().requires_grad_(True)
 
     def start(output: torch.Tensor) -> torch.Tensor:
-        one_hot = torch.zeros_like(output)
-        one_hot[torch.arange(output.shape[0], device=output.device), targets] = 1.0
-        return one_hot * output
+        return output_seed(output, targets, target_output).relevance
 
     # zennit removes its hooks and undoes canonizers when this block exits, also on error.
     with Gradient(model=model, composite=composite) as attributor:
@@ -153,14 +161,25 @@ def lrp_relevance(
 
 def _lrp_method(composite_name: str) -> Callable[..., Attribution]:
     def compute(
-        bundle: ModelBundle, x: torch.Tensor, targets: torch.Tensor, options: ExplainOptions
+        bundle: ModelBundle,
+        x: torch.Tensor,
+        targets: torch.Tensor,
+        options: ExplainOptions,
+        *,
+        seed: OutputSeed | None = None,
     ) -> Attribution:
         low, high = bundle.input_bounds()  # (1, 3, 1, 1) each; zennit broadcasts them
         bounds = (low.to(x), high.to(x))
         composite, params = make_composite(composite_name, options, bounds, bundle.model)
-        output, relevance = lrp_relevance(bundle.model, x, targets, composite)
-        reference = output.gather(1, targets.view(-1, 1)).view(-1)
-        return Attribution(relevance=relevance, reference=reference, params=params)
+        kind = "logit" if seed is None else seed.kind
+        output, relevance = lrp_relevance(bundle.model, x, targets, composite, target_output=kind)
+        start = output_seed(output, targets, kind).relevance
+        return Attribution(
+            relevance=relevance,
+            reference=start.sum(dim=1),
+            params=params,
+            reference_scale=start.abs().sum(dim=1),
+        )
 
     return compute
 
@@ -180,5 +199,6 @@ for _name in COMPOSITES:
             description=_DESCRIPTIONS[_name],
             compute=_lrp_method(_name),
             conservation="logit",
+            seeded=True,
         )
     )

@@ -44,6 +44,21 @@ def holder_text(lock_path: Path) -> str:
     )
 
 
+def lock_is_held(lock_path: Path) -> bool:
+    """Whether some process holds the lock at ``lock_path`` now (tries it without waiting)."""
+    try:
+        fd = os.open(lock_path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
 @contextmanager
 def run_folder_lock(run_dir: Path) -> Iterator[Path]:
     """Hold the lock of ``run_dir`` for the duration of the block; refuse if it is held.

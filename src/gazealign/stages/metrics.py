@@ -32,32 +32,20 @@ from gazealign.coords import ScreenGeometry
 from gazealign.errors import DataError, PipelineError
 from gazealign.heatmaps.baselines import centre_bias_map, uniform_map
 from gazealign.heatmaps.density import density_values, sigma_stimulus_px
-from gazealign.pipeline.stage import Stage, StageContext
-from gazealign.pipeline.store import read_arrays, read_table, write_table
-from gazealign.stages.perturbation import network_methods, selected_stimuli, stimulus_clusters
+from gazealign.pipeline.registry import stage
+from gazealign.pipeline.stage import StageContext
+from gazealign.pipeline.store import read_arrays, write_table
+from gazealign.stages.common import (
+    network_methods,
+    read_fixations,
+    selected_stimuli,
+    stimulus_clusters,
+)
 from gazealign.stats.tables import summarise
 
 CEILING = "human (split-half ceiling)"
 CENTRE_BIAS = "centre bias"
 UNIFORM = "uniform"
-
-
-def read_fixations(ctx: StageContext) -> pd.DataFrame:
-    """The gaze stage's fixations in the stimulus frame (correct trials when so configured)."""
-    path = ctx.input("gaze") / "fixations.parquet"
-    table = read_table(path)
-    missing = [
-        c for c in ("subject", "stimulus_id", "x_px", "y_px", "duration_ms") if c not in table
-    ]
-    if missing:
-        raise DataError(f"{path}: missing column(s) {missing}")
-    if "frame" in table and set(table["frame"].astype(str).unique()) - {"stimulus"}:
-        raise DataError(f"{path}: fixations must be in the 'stimulus' frame for comparison")
-    if ctx.config.gaze.correct_only and "correct" in table:
-        before = len(table)
-        table = table[table["correct"].fillna(False).astype(bool)]
-        ctx.note(f"{ctx.stage}_fixations_dropped_incorrect", before - len(table))
-    return table.reset_index(drop=True)
 
 
 def gaussian_density(
@@ -97,6 +85,26 @@ def _other_fixations(
     return counts
 
 
+@stage(
+    "saliency_metrics",
+    description="Network maps vs human fixations on nine saliency metrics, with baselines and the "
+    "human split-half noise ceiling.",
+    reads=(
+        "comparison.metrics",
+        "comparison.split",
+        "comparison.bootstrap_resamples",
+        "comparison.permutations",
+        "comparison.confidence",
+        "comparison.interval",
+        "comparison.p_adjust",
+        "gaze.correct_only",
+        "gaze.screen",
+        "gaze.stimulus_scale",
+        "heatmap.sigma_deg",
+        "heatmap.duration_weighted",
+    ),
+    needs=("stimuli", "explain", "gaze", "human_maps"),
+)
 def _run(ctx: StageContext) -> None:
 
     cfg = ctx.config.comparison
@@ -237,26 +245,3 @@ def _versus(per_image: pd.DataFrame, cfg: Any, seed: int) -> pd.DataFrame:
         interval=cfg.interval,
         adjust=cfg.p_adjust,
     )
-
-
-STAGE = Stage(
-    name="saliency_metrics",
-    description="Network maps vs human fixations on nine saliency metrics, with baselines and the "
-    "human split-half noise ceiling.",
-    reads=(
-        "comparison.metrics",
-        "comparison.split",
-        "comparison.bootstrap_resamples",
-        "comparison.permutations",
-        "comparison.confidence",
-        "comparison.interval",
-        "comparison.p_adjust",
-        "gaze.correct_only",
-        "gaze.screen",
-        "gaze.stimulus_scale",
-        "heatmap.sigma_deg",
-        "heatmap.duration_weighted",
-    ),
-    needs=("stimuli", "explain", "gaze", "human_maps"),
-    run=_run,
-)

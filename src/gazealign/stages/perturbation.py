@@ -33,9 +33,6 @@ Orders are computed in the model-input frame from ``density_model`` (human) and 
 
 from __future__ import annotations
 
-import zlib
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,82 +41,21 @@ import pandas as pd
 
 from gazealign.compare import perturbation as pt
 from gazealign.errors import DataError, PipelineError
-from gazealign.models.bundle import ModelBundle
-from gazealign.pipeline.stage import Stage, StageContext
+from gazealign.pipeline.registry import stage
+from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import read_arrays, write_table
+from gazealign.stages.common import (
+    cached_model,
+    item_seed,
+    network_methods,
+    selected_stimuli,
+    stimulus_clusters,
+)
 from gazealign.stats.inference import bootstrap_mean_ci
 from gazealign.stats.resampling import IntervalMethod
 from gazealign.stats.tables import ALL, interaction_table, summarise
 
 MEASURES = {"correct": "accuracy", "prob": "probability", "logit": "logit"}
-
-
-# --- shared helpers for the comparison stages -------------------------------------------------
-
-
-def selected_stimuli(ctx: StageContext, split: str) -> pd.DataFrame:
-    """Stimuli of ``split`` (or all) that have both an explain item and a human-maps item."""
-    from gazealign.stimuli.artifacts import read_stimuli_table
-
-    table = read_stimuli_table(ctx.input("stimuli"))
-    if split != "all":
-        table = table[table["split"].astype(str) == split]
-    have_net = {p.stem for p in (ctx.input("explain") / "items").glob("*.npz")}
-    have_human = {p.stem for p in (ctx.input("human_maps") / "items").glob("*.npz")}
-    ids = table["stimulus_id"].astype(str)
-    keep = ids.isin(have_net & have_human)
-    ctx.note(f"{ctx.stage}_images", int(keep.sum()))
-    ctx.note(f"{ctx.stage}_images_without_maps", int((~keep).sum()))
-    return table[keep].sort_values("stimulus_id").reset_index(drop=True)
-
-
-def stimulus_clusters(table: pd.DataFrame) -> pd.DataFrame:
-    """``stimulus_id, identity, session`` of the stimuli table: the clusters of inference.
-
-    ``identity`` is the person shown (the stimuli table's ``subject``); every pooled estimate
-    resamples identities, and every per-image table carries both columns.
-    """
-    out = pd.DataFrame(
-        {
-            "stimulus_id": table["stimulus_id"].astype(str),
-            "identity": table["subject"].astype(str),
-            "session": table["session"].fillna("").astype(str) if "session" in table else "",
-        }
-    )
-    return out.reset_index(drop=True)
-
-
-def network_methods(explain_item: dict[str, npt.NDArray[Any]]) -> list[str]:
-    """Methods of an explain item: every ``<method>`` that has a ``<method>__stimulus`` twin."""
-    return sorted(k for k in explain_item if f"{k}__stimulus" in explain_item)
-
-
-@lru_cache(maxsize=2)
-def _load_bundle(path: str, mtime_ns: int) -> ModelBundle:
-    from gazealign.models.io import load_bundle
-
-    bundle = load_bundle(Path(path))
-    bundle.model.eval()
-    return bundle
-
-
-def load_model(train_dir: Path, device: str = "cpu") -> ModelBundle:
-    """The train stage's network (cached per process: a study loads it once per worker)."""
-    import torch
-
-    path = train_dir / "model.safetensors"
-    if not path.exists():
-        raise PipelineError(f"{path}: the train stage left no model checkpoint")
-    bundle = _load_bundle(str(path), path.stat().st_mtime_ns)
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    bundle.model.to(device)
-    return bundle
-
-
-def item_seed(base: int, stimulus_id: str) -> int:
-    """A per-image seed from a stage seed and the stimulus id (independent of run order)."""
-    return (base + zlib.crc32(stimulus_id.encode())) % 2**32
 
 
 # --- per item ---------------------------------------------------------------------------------
@@ -134,7 +70,7 @@ def perturb_item(ctx: StageContext, stimulus_id: str) -> dict[str, npt.NDArray[A
     from gazealign.stimuli.artifacts import read_item, read_stimuli_table
 
     cfg = ctx.config.comparison.perturbation
-    bundle = load_model(ctx.input("train"), cfg.device)
+    bundle = cached_model(ctx.input("train"), cfg.device)
     item = read_item(ctx.input("stimuli"), stimulus_id)
     table = read_stimuli_table(ctx.input("stimuli"))
     label = str(table.loc[table["stimulus_id"].astype(str) == stimulus_id, "label"].iloc[0])
@@ -307,6 +243,22 @@ def mean_curves(
     return pd.DataFrame(rows)
 
 
+@stage(
+    "perturbation",
+    description="Occlude tiles in human, network and random order; accuracy curves, AUCs, tests.",
+    reads=(
+        "comparison.perturbation",
+        "comparison.split",
+        "comparison.bootstrap_resamples",
+        "comparison.permutations",
+        "comparison.confidence",
+        "comparison.interval",
+        "comparison.p_adjust",
+    ),
+    needs=("stimuli", "train", "explain", "human_maps"),
+    items=_items,
+    run_item=perturb_item,
+)
 def _aggregate(ctx: StageContext) -> None:
     cfg = ctx.config.comparison
     table = selected_stimuli(ctx, cfg.split)
@@ -366,22 +318,3 @@ def _aggregate(ctx: StageContext) -> None:
         seed=ctx.seed("interaction"),
     )
     write_table(ctx.out_dir / "interaction.parquet", interaction.assign(**settings))
-
-
-STAGE = Stage(
-    name="perturbation",
-    description="Occlude tiles in human, network and random order; accuracy curves, AUCs, tests.",
-    reads=(
-        "comparison.perturbation",
-        "comparison.split",
-        "comparison.bootstrap_resamples",
-        "comparison.permutations",
-        "comparison.confidence",
-        "comparison.interval",
-        "comparison.p_adjust",
-    ),
-    needs=("stimuli", "train", "explain", "human_maps"),
-    items=_items,
-    run_item=perturb_item,
-    run=_aggregate,
-)

@@ -23,10 +23,15 @@ import pandas as pd
 
 from gazealign.compare.regions import FACE_REGIONS, fixation_shares, relevance_shares
 from gazealign.errors import PipelineError
-from gazealign.pipeline.stage import Stage, StageContext
+from gazealign.pipeline.registry import stage
+from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import read_arrays, write_table
-from gazealign.stages.metrics import read_fixations
-from gazealign.stages.perturbation import network_methods, selected_stimuli, stimulus_clusters
+from gazealign.stages.common import (
+    network_methods,
+    read_fixations,
+    selected_stimuli,
+    stimulus_clusters,
+)
 from gazealign.stats.tables import summarise
 
 HUMAN = "human"
@@ -37,6 +42,20 @@ AREA = "image area"
 PLANTED = "planted"
 
 
+@stage(
+    "region_shares",
+    description="Share of network relevance, fixations and dwell time in eyes, brows, nose, mouth.",
+    reads=(
+        "comparison.split",
+        "comparison.bootstrap_resamples",
+        "comparison.permutations",
+        "comparison.confidence",
+        "comparison.interval",
+        "comparison.p_adjust",
+        "gaze.correct_only",
+    ),
+    needs=("stimuli", "explain", "gaze", "human_maps"),
+)
 def _run(ctx: StageContext) -> None:
     from gazealign.stimuli.artifacts import read_item
 
@@ -126,20 +145,3 @@ def _run(ctx: StageContext) -> None:
                 adjust=cfg.p_adjust,
             ),
         )
-
-
-STAGE = Stage(
-    name="region_shares",
-    description="Share of network relevance, fixations and dwell time in eyes, brows, nose, mouth.",
-    reads=(
-        "comparison.split",
-        "comparison.bootstrap_resamples",
-        "comparison.permutations",
-        "comparison.confidence",
-        "comparison.interval",
-        "comparison.p_adjust",
-        "gaze.correct_only",
-    ),
-    needs=("stimuli", "explain", "gaze", "human_maps"),
-    run=_run,
-)
