@@ -114,6 +114,11 @@ def _change(kind: str, was: Any, now: Any) -> str:
     return text if len(text) <= 80 else " changed"
 
 
+def item_record_path(ctx: StageContext, item: str) -> Path:
+    """Where a per-item stage keeps the seeds and notes of one item (beside its arrays)."""
+    return ctx.item_path(item).with_suffix(".record.json")
+
+
 def _merge_notes(into: dict[str, Any], notes: Mapping[str, Any]) -> None:
     """Fold one item's notes into the stage's: numbers (counts) add up, others are kept."""
     for key, value in notes.items():
@@ -334,6 +339,13 @@ class Runner:
             transient=True,
         )
 
+    def _item_record(self, ctx: StageContext, item: str) -> dict[str, Any]:
+        path = item_record_path(ctx, item)
+        if not path.exists():  # an item made before items had records: nothing to add
+            return {"seeds": {}, "notes": {}}
+        record = read_json(path)
+        return {"seeds": dict(record.get("seeds", {})), "notes": dict(record.get("notes", {}))}
+
     def _run_stage(self, stage: Stage) -> dict[str, Any]:
         partial = self.partial_dir(stage.name)
         partial.mkdir(parents=True, exist_ok=True)
@@ -360,14 +372,21 @@ class Runner:
                 todo = [i for i in items if not ctx.item_path(i).exists()]
                 resumed = len(items) - len(todo)
                 ctx.note("items", len(items))
+                # each item's seeds and notes, from its record (cached) or its run (new)
+                provenance = {i: self._item_record(ctx, i) for i in items if i not in set(todo)}
                 outcomes = self.executor.map_items(stage, ctx, todo)
                 description = f"{stage.name} ({resumed} cached)"
                 for item, arrays, seeds, notes in ctx.track(
                     outcomes, total=len(todo), description=description
                 ):
+                    # the record first: an item file on disk always has its record beside it
+                    write_json(item_record_path(ctx, item), {"seeds": seeds, "notes": notes})
                     write_arrays(ctx.item_path(item), arrays)
-                    ctx.seeds.update(seeds)
-                    _merge_notes(ctx.notes, notes)
+                    provenance[item] = {"seeds": seeds, "notes": notes}
+                # merged in item order, so a resumed run records what an uninterrupted one does
+                for item in items:
+                    ctx.seeds.update(provenance[item]["seeds"])
+                    _merge_notes(ctx.notes, provenance[item]["notes"])
             if stage.run is not None:
                 stage.run(ctx)
         duration_s = time.perf_counter() - t0
