@@ -58,6 +58,7 @@ def test_scan_counts_equal_the_stage_counts(
     cfg = study_from_dict(
         {
             "study": {"seed": 3, "run_dir": "run"},
+            "comparison": {"perturbation": {"tile_px": 8}},
             "stimuli": {"source": "manifest", "path": str(listing), "crop": crop,
                         "input_size_px": 32, "aoi_method": "template"},
         },

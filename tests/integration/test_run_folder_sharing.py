@@ -38,7 +38,9 @@ def test_second_concurrent_run_is_refused_and_the_first_finishes_intact(tmp_path
 
     study = write_study(tmp_path / "both", n=n)
     log = tmp_path / "first.log"
-    first = subprocess.Popen([sys.executable, str(TOY), str(study), str(log), "0.5"])
+    gate = tmp_path / "gate"  # the first run holds its first item until the gate opens
+    env = {**os.environ, "TOY_GATE": str(gate)}
+    first = subprocess.Popen([sys.executable, str(TOY), str(study), str(log)], env=env)
     try:
         deadline = time.monotonic() + 60
         while not (log.exists() and log.read_text().split()) and time.monotonic() < deadline:
@@ -53,7 +55,8 @@ def test_second_concurrent_run_is_refused_and_the_first_finishes_intact(tmp_path
             text=True,
             timeout=60,
         )
-        assert first.wait(timeout=60) == 0
+        gate.write_text("open")
+        assert first.wait(timeout=120) == 0
         assert second.returncode == 2
         assert "Traceback" not in second.stderr
         message = " ".join(second.stderr.split())
