@@ -97,6 +97,9 @@ WRITES = (
             "percent_of_ceiling": "network rows, label all: (model - chance) / (ceiling - "
             "chance), a fraction",
             "chance_map": "the chance map of percent_of_ceiling (centre bias)",
+            "held_out_score": "leave-one-out, network rows: mean score on held-out observers",
+            "held_out_ceiling": "the gold standard on the same held-out data",
+            "held_out_chance": "the centre bias on the same held-out data",
             "all_zero_maps": "network rows: images whose map is all zero",
             "n_observers": "observers in the fixation table",
         },
@@ -385,14 +388,23 @@ def _run(ctx: StageContext) -> None:
             seed=ctx.seed("ceiling"),
         )
         write_table(ctx.out_dir / "ceiling.parquet", table_ceiling)
-        pct = table_ceiling.set_index(["map", "metric"])["percent_of_ceiling"]
+        indexed = table_ceiling.set_index(["map", "metric"])
+        pct = indexed["percent_of_ceiling"]
+        held_out: dict[str, pd.Series] = {
+            "held_out_score": indexed["held_out_score"],
+            "held_out_ceiling": indexed["ceiling"],
+            "held_out_chance": indexed["chance_score"],
+        }
     else:
         pct = _split_half_percent(summary, methods, ceiling_name)
+        nan = pd.Series(dtype=np.float64)
+        held_out = {c: nan for c in ("held_out_score", "held_out_ceiling", "held_out_chance")}
     summary["chance_map"] = [CENTRE_BIAS if m in methods else None for m in summary["map"]]
-    summary["percent_of_ceiling"] = [
-        float(pct.get((m, k), np.nan)) if lab == ALL else np.nan
-        for m, k, lab in zip(summary["map"], summary["metric"], summary["label"], strict=True)
-    ]
+    pooled_rows = list(zip(summary["map"], summary["metric"], summary["label"], strict=True))
+    for column, source in {"percent_of_ceiling": pct, **held_out}.items():
+        summary[column] = [
+            float(source.get((m, k), np.nan)) if lab == ALL else np.nan for m, k, lab in pooled_rows
+        ]
     write_table(ctx.out_dir / "metrics.parquet", summary)
     write_table(
         ctx.out_dir / "metrics_vs_baselines.parquet",
