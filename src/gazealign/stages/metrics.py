@@ -249,8 +249,8 @@ def _run(ctx: StageContext) -> None:
         if counts.sum() == 0:
             skipped += 1
             continue
-        explain = read_arrays(ctx.input("explain") / "items" / f"{sid}.npz")
-        human = read_arrays(ctx.input("human_maps") / "items" / f"{sid}.npz")
+        explain = read_arrays(ctx.artifact("explain", "maps", sid))
+        human = read_arrays(ctx.artifact("human_maps", "maps", sid))
         reference = np.asarray(human["density"], dtype=np.float64)
         if reference.shape != shape:
             raise DataError(f"human map of {sid} has shape {reference.shape}, stimulus {shape}")

@@ -158,8 +158,8 @@ def perturb_item(ctx: StageContext, stimulus_id: str) -> dict[str, npt.NDArray[A
     true_class = bundle.labels.index(label)
     image = item.model_image
     grid = pt.TileGrid(image.shape[0], image.shape[1], cfg.tile_px)
-    explain = read_arrays(ctx.input("explain") / "items" / f"{stimulus_id}.npz")
-    human = read_arrays(ctx.input("human_maps") / "items" / f"{stimulus_id}.npz")
+    explain = read_arrays(ctx.artifact("explain", "maps", stimulus_id))
+    human = read_arrays(ctx.artifact("human_maps", "maps", stimulus_id))
     maps = {"human": human["density_model"]} | {m: explain[m] for m in network_methods(explain)}
     fill = pt.fill_image(
         image,
