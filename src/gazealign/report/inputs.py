@@ -28,6 +28,8 @@ T = TypeVar("T")
 
 #: Stages every study has; any other stage before ``report`` is a comparison stage.
 CORE_STAGES = ("stimuli", "train", "explain", "gaze", "human_maps")
+#: Stages the report reads by name (their tables are not comparison tables).
+NAMED_STAGES = ("sanity_checks",)
 
 
 @dataclass
@@ -53,6 +55,8 @@ class ReportInputs:
     quality: pd.DataFrame | None = None
     dropped: dict[str, pd.DataFrame] = field(default_factory=dict)
     stimulus_counts: pd.DataFrame | None = None
+    sanity_verdicts: pd.DataFrame | None = None
+    sanity_layers: pd.DataFrame | None = None
     absent: dict[str, str] = field(default_factory=dict)
 
 
@@ -359,13 +363,17 @@ def load_dropped(stage_dirs: Mapping[str, Path]) -> dict[str, pd.DataFrame]:
 def _comparison_tables(stage_dirs: Mapping[str, Path]) -> list[tuple[str, pd.DataFrame]]:
     found: list[tuple[str, pd.DataFrame]] = []
     for name, folder in stage_dirs.items():
-        if name in CORE_STAGES or name == "report":
+        if name in CORE_STAGES or name in NAMED_STAGES or name == "report":
             continue
         for path in sorted(folder.rglob("*.parquet")):
             if "items" in path.relative_to(folder).parts or "per_image" in path.name:
                 continue  # per-image tables are the inputs of the summaries, not shown
             found.append((f"{name}/{path.relative_to(folder)}", read_table(path)))
     return found
+
+
+def _non_empty(table: pd.DataFrame) -> pd.DataFrame | None:
+    return None if table.empty else table
 
 
 def _first(
@@ -592,6 +600,23 @@ def gather_inputs(
         inputs.absent.setdefault(
             "confusions", "neither network predictions nor human responses were found"
         )
+
+    if "sanity_checks" in dirs:
+        sanity = dirs["sanity_checks"]
+        inputs.sanity_verdicts = _attempt(
+            inputs,
+            "sanity_verdicts",
+            lambda: _non_empty(read_table(sanity / "verdicts.parquet")),
+            "the sanity checks were not run (sanity.enabled = false)",
+        )
+        inputs.sanity_layers = _attempt(
+            inputs,
+            "sanity_layers",
+            lambda: _non_empty(read_table(sanity / "randomisation_layers.parquet")),
+            "the sanity checks were not run (sanity.enabled = false)",
+        )
+    else:
+        inputs.absent["sanity_verdicts"] = need("sanity_checks") or ""
 
     try:
         inputs.dropped = load_dropped(dirs)

@@ -19,6 +19,7 @@ READS = (
     "gaze",
     "heatmap",
     "comparison",
+    "sanity",
     "report",
 )
 
