@@ -28,6 +28,7 @@ from gazealign.explain.sanity import (
     verdicts,
 )
 from gazealign.explain.stimuli import targets_for
+from gazealign.pipeline.artifacts import table as table_artifact
 from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import write_table
@@ -58,6 +59,38 @@ CLASS_COLUMNS = (
 )
 
 
+WRITES = (
+    table_artifact(
+        "randomisation_per_image",
+        "per (method, cascade step, stimulus): similarity to the trained network's map",
+        {
+            "method": "",
+            "step": "0 = trained, k = the top k layers re-drawn",
+            "layer": "the layer re-drawn at this step",
+            "layer_kind": "conv or dense",
+            "stimulus_id": "",
+            "spearman_abs": "Spearman of |map|",
+            "ssim_abs": "SSIM of |map| / max",
+        },
+    ),
+    table_artifact(
+        "randomisation_layers",
+        "per (method, step): median and quartiles over images",
+        {"method": "", "step": "", "layer": ""},
+    ),
+    table_artifact(
+        "class_sensitivity_per_image",
+        "per (method, stimulus): r of the true class's map with other classes' maps",
+        {c: "" for c in CLASS_COLUMNS},
+    ),
+    table_artifact(
+        "verdicts",
+        "per method: medians, pass/fail of each check, the plain sentence",
+        {"method": "", "verdict": "the plain sentence"},
+    ),
+)
+
+
 def evenly_spaced(ids: list[str], n: int) -> list[str]:
     """``n`` of the sorted ``ids``, evenly spaced (all of them when there are no more than ``n``)."""
     ids = sorted(ids)
@@ -85,6 +118,7 @@ def curve_summary(per_image: pd.DataFrame) -> pd.DataFrame:
     description="sanity checks of the saliency methods: weight randomisation, class sensitivity",
     reads=("sanity", "explain"),
     needs=("stimuli", "train"),
+    writes=WRITES,
 )
 def run(ctx: StageContext) -> None:
     cfg = ctx.config.sanity
