@@ -225,9 +225,36 @@ def _section_perturbation(inputs: ReportInputs, maker: _FigureMaker) -> str:
         "order of the human density, of the network's map, and at random (dashed line: mean of "
         "the random orders; band: their spread or confidence interval). A curve that falls faster "
         "found the tiles the network relies on sooner. First panel: all images; then per expression."
+        + tile_settings_sentence(table)
     )
     made = maker.make("perturbation_curves", lambda: figures.perturbation_figure(table), caption)
     return _figure_or_note(made)
+
+
+def tile_settings_sentence(table: pd.DataFrame) -> str:
+    """' Tiles: ...' from the settings the perturbation stage stamps on its tables ('' if none)."""
+
+    def one(column: str) -> str | None:
+        if column not in table.columns:
+            return None
+        values = sorted({str(v) for v in table[column].dropna()})
+        return ", ".join(values) if values else None
+
+    tile_px, score, sign, fill = (one(c) for c in ("tile_px", "tile_score", "tile_sign", "fill"))
+    if tile_px is None and score is None and sign is None:
+        return ""
+    parts = []
+    if tile_px is not None:
+        parts.append(f"{tile_px} px tiles")
+    if score is not None:
+        relevance = f"{sign} relevance" if sign is not None else "relevance"
+        parts.append(
+            f"network maps' tiles ranked by the {score} of their {relevance} "
+            "(comparison.perturbation.tile_sign)"
+        )
+    if fill is not None:
+        parts.append(f"removed tiles filled with {fill}")
+    return " Settings: " + "; ".join(parts) + "."
 
 
 def _section_auc(inputs: ReportInputs, maker: _FigureMaker) -> str:

@@ -40,6 +40,7 @@ WRITES = (
         {
             "<method>": "(S, S) float64, model-input frame",
             "<method>__stimulus": "(rows, cols) float64, stimulus frame",
+            "<method>__signed": "(S, S) float64, model-input frame, before explain.sign",
             "<method>__record": "0-d str, JSON: target, parameters, steps",
         },
         frame="model_input",

@@ -45,6 +45,7 @@ WRITTEN = {
     "perturbation": ("curves", "auc_differences", "per_image_areas"),
     "saliency_metrics": ("metrics", "per_image_metrics"),
     "region_shares": ("region_shares", "region_shares_difference", "region_shares_per_image"),
+    "sanity_checks": ("randomisation_layers", "verdicts"),
 }
 
 
@@ -192,6 +193,9 @@ def _curves() -> pd.DataFrame:
                                 "ci_high": min(1.0, value + 0.05),
                                 "n": 7,
                                 "tile_px": 6,
+                                "tile_score": "sum",
+                                "tile_sign": "signed",
+                                "fill": "uniform_noise",
                             }
                         )
     return pd.DataFrame(rows)
@@ -344,8 +348,8 @@ def _sanity(ctx: StageContext) -> None:
             "verdict": [SANITY_VERDICT],
         }
     )
-    write_table(ctx.out_dir / "randomisation_layers.parquet", layers)
-    write_table(ctx.out_dir / "verdicts.parquet", verdicts)
+    put(ctx, "randomisation_layers", layers)
+    put(ctx, "verdicts", verdicts)
 
 
 def _stage(name: str, run: Callable[[StageContext], None], needs: tuple[str, ...]) -> Stage:

@@ -82,6 +82,10 @@ def test_every_section_is_there_with_its_numbers(fake_run: FakeRun) -> None:
     assert f"Sanity check of {METHOD}: {SANITY_VERDICT}." in summary
     assert SANITY_VERDICT in sections["sanity"] and "0.321" in sections["sanity"]
     assert "sanity_randomisation" in sections["sanity"] or "<img" in sections["sanity"]
+    assert (
+        "6 px tiles; network maps' tiles ranked by the sum of their signed relevance"
+        in sections["perturbation"]
+    )
     # tables carry the planted numbers
     assert "0.346" in sections["auc"] and "0.123" in sections["auc"]
     assert "2.346" in sections["metrics"] and "1.234" in sections["metrics"]
