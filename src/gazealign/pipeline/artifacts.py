@@ -21,7 +21,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from gazealign.errors import DataError, PipelineError
-from gazealign.pipeline.store import read_arrays, read_json, read_table
+from gazealign.pipeline.store import read_arrays, read_json, read_table, write_json
 
 ArtifactKind = Literal["table", "csv", "json", "arrays", "items", "file", "folder"]
 Frame = Literal["stimulus", "model_input"]
@@ -153,6 +153,12 @@ def check_written(stage: str, artifacts: Iterable[Artifact], folder: Path) -> No
     found = problems(artifacts, folder)
     if found:
         raise PipelineError(f"stage {stage!r} did not write what it declares: " + "; ".join(found))
+
+
+def declare_folder(folder: Path, artifacts: Iterable[Artifact]) -> None:
+    """Make ``folder``, written outside a run (a test's stand-in, another tool), readable as a
+    finished stage folder holding ``artifacts``: writes its ``_stage.json`` contract."""
+    write_json(Path(folder) / STAGE_RECORD, {"writes": [a.as_record() for a in artifacts]})
 
 
 # --- reading through the contract -----------------------------------------------------------
