@@ -27,6 +27,17 @@ if TYPE_CHECKING:
     from gazealign.explain.base import ExplainOptions
     from gazealign.models.bundle import ModelBundle
 
+#: The study keys of the comparison stages' statistics (which images, intervals, tests).
+STATISTICS_KEYS = (
+    "comparison.split",
+    "comparison.bootstrap_resamples",
+    "comparison.permutations",
+    "comparison.confidence",
+    "comparison.interval",
+    "comparison.expand_intervals",
+    "comparison.p_adjust",
+)
+
 #: Columns of every summary table (``gazealign.stats.tables.summarise``): one row per key
 #: combination and class (``label``, or ``all``), resampling identities.
 SUMMARY_COLUMNS: dict[str, str] = {

@@ -71,6 +71,7 @@ from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import read_arrays, write_table
 from gazealign.stages.common import (
     PER_IMAGE_COLUMNS,
+    STATISTICS_KEYS,
     SUMMARY_COLUMNS,
     TEST_COLUMNS,
     network_methods,
@@ -215,13 +216,7 @@ def _other_fixations(
     "human noise ceiling (leave one observer out, or split-half).",
     reads=(
         "comparison.metrics",
-        "comparison.split",
-        "comparison.bootstrap_resamples",
-        "comparison.permutations",
-        "comparison.confidence",
-        "comparison.interval",
-        "comparison.expand_intervals",
-        "comparison.p_adjust",
+        *STATISTICS_KEYS,
         "gaze.correct_only",
         "heatmap.duration_weighted",
     ),

@@ -49,6 +49,7 @@ from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import read_arrays, read_table, write_table
 from gazealign.stages.common import (
     PER_IMAGE_COLUMNS,
+    STATISTICS_KEYS,
     SUMMARY_COLUMNS,
     TEST_COLUMNS,
     cached_model,
@@ -366,13 +367,7 @@ def mean_curves(
     description="Occlude tiles in human, network and random order; accuracy curves, AUCs, tests.",
     reads=(
         "comparison.perturbation",
-        "comparison.split",
-        "comparison.bootstrap_resamples",
-        "comparison.permutations",
-        "comparison.confidence",
-        "comparison.interval",
-        "comparison.expand_intervals",
-        "comparison.p_adjust",
+        *STATISTICS_KEYS,
     ),
     needs=("stimuli", "train", "explain", "human_maps"),
     writes=WRITES,

@@ -29,6 +29,7 @@ from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import read_arrays, write_table
 from gazealign.stages.common import (
     PER_IMAGE_COLUMNS,
+    STATISTICS_KEYS,
     SUMMARY_COLUMNS,
     TEST_COLUMNS,
     network_methods,
@@ -71,13 +72,7 @@ WRITES = (
     "region_shares",
     description="Share of network relevance, fixations and dwell time in eyes, brows, nose, mouth.",
     reads=(
-        "comparison.split",
-        "comparison.bootstrap_resamples",
-        "comparison.permutations",
-        "comparison.confidence",
-        "comparison.interval",
-        "comparison.expand_intervals",
-        "comparison.p_adjust",
+        *STATISTICS_KEYS,
         "gaze.correct_only",
     ),
     needs=("stimuli", "explain", "gaze", "human_maps"),
