@@ -8,6 +8,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from gazealign.errors import DataError
+
 console = Console()
 
 
@@ -78,27 +80,19 @@ def register(app: typer.Typer) -> None:
             ..., help="Dataset folder (kdef, folder) or CSV file (fer2013, manifest)."
         ),
         source: str = typer.Option(
-            "kdef", "--source", help="Layout: kdef, folder, fer2013, manifest."
+            "kdef",
+            "--source",
+            help="Dataset layout: kdef, folder, fer2013, manifest (or a plug-in's).",
         ),
         angle: list[str] = typer.Option(["S"], "--angle", help="KDEF angles to keep (repeatable)."),
     ) -> None:
         """Check a dataset: images per label and session, and every file that would be dropped."""
-        from gazealign.errors import DataError
-        from gazealign.stimuli.kdef import scan_kdef
-        from gazealign.stimuli.layouts import scan_fer2013, scan_folder, scan_manifest
+        from gazealign.config.stimuli import StimuliSection
+        from gazealign.stimuli.layout_registry import LAYOUTS, scan_layout
 
-        if source == "kdef":
-            result = scan_kdef(path, angles=angle)
-        elif source == "folder":
-            result = scan_folder(path)
-        elif source == "fer2013":
-            result = scan_fer2013(path)
-        elif source == "manifest":
-            result = scan_manifest(path)
-        else:
-            raise DataError(
-                f"unknown layout {source!r}; expected kdef, folder, fer2013 or manifest"
-            )
+        if LAYOUTS.get(source).scan is None:
+            raise DataError(f"layout {source!r} is rendered by the stimuli stage, not scanned")
+        result = scan_layout(StimuliSection(source=source, path=path, angles=angle), Path)
         table = result.table()
         counts = Table("label", "session", "images")
         if len(table):

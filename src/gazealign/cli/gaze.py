@@ -10,23 +10,21 @@ import typer
 from rich.console import Console
 
 from gazealign.errors import DataError
+from gazealign.gaze.recording import Recording
 
 console = Console()
 
 
-def _recording(path: Path) -> object:
-    from gazealign.gaze.asc import read_asc
-    from gazealign.gaze.csvfmt import read_samples_csv
-    from gazealign.gaze.edf import read_edf
+def _recording(path: Path) -> Recording:
+    """The recording in a sample file, read by the registered format of its suffix."""
+    from gazealign.gaze.format_registry import ReadContext, format_for_file
 
-    suffix = path.suffix.lower()
-    if suffix == ".asc":
-        return read_asc(path)
-    if suffix == ".edf":
-        return read_edf(path)
-    if suffix == ".csv":
-        return read_samples_csv(path)
-    raise DataError(f"{path}: unknown recording type {suffix!r}; expected .asc, .edf or .csv")
+    entry = format_for_file(path)
+    assert entry.read is not None
+    recordings = entry.read(path, ReadContext())
+    if len(recordings) != 1:
+        raise DataError(f"{path}: holds {len(recordings)} recordings; expected one")
+    return recordings[0]
 
 
 def quick_fixations(
@@ -43,7 +41,6 @@ def quick_fixations(
     from gazealign.coords import ScreenGeometry
     from gazealign.gaze.events import detect_fixations
     from gazealign.gaze.quality import drop_impossible
-    from gazealign.gaze.recording import Recording
     from gazealign.gaze.trials import segment_trials
 
     screen = ScreenGeometry(width_px, height_px, width_cm, height_cm, distance_cm)
@@ -51,7 +48,6 @@ def quick_fixations(
     lines = []
     for path in paths:
         rec = _recording(path)
-        assert isinstance(rec, Recording)
         rec, impossible = drop_impossible(rec, screen)
         fix = detect_fixations(rec, screen, method=method)
         trials = segment_trials(rec)

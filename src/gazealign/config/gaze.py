@@ -88,8 +88,12 @@ class SimulationSection(Section):
 
 
 class GazeSection(Section):
-    source: Literal["asc", "edf", "csv_samples", "csv_fixations", "simulated"] = Field(
-        "simulated", description="Recording format, or simulated observers (built-in data)."
+    source: str = Field(
+        "simulated",
+        description=(
+            "Recording format (a registered gaze format): asc, edf (extra `edf`), csv_samples, "
+            "csv_fixations, or simulated observers (built-in data)."
+        ),
     )
     path: Path | None = Field(
         None, description="Folder or file of recordings (relative to the study file)."
@@ -108,8 +112,9 @@ class GazeSection(Section):
     eye: Literal["auto", "L", "R"] = Field(
         "auto", description="Eye to analyse; auto = the one with more valid samples."
     )
-    fixations: Literal["events", "ivt", "idt"] = Field(
-        "events", description="Use the tracker's fixation events, or detect them with I-VT or I-DT."
+    fixations: str = Field(
+        "events",
+        description=("Fixation detector (a registered one): events (the tracker's own), ivt, idt."),
     )
     detection: DetectionSection = Field(default_factory=DetectionSection)
     trials: TrialsSection = Field(default_factory=TrialsSection)

@@ -28,6 +28,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from gazealign.config.gaze import DetectionSection
 from gazealign.coords import Placement, ScreenGeometry
 from gazealign.errors import DataError
 from gazealign.gaze.events import detect_fixations
@@ -71,15 +72,12 @@ class AlignOptions:
     screen: ScreenGeometry
     stimulus_scale: float = 1.0
     placement: Literal["centred", "messages"] = "centred"
-    fixations: Literal["events", "ivt", "idt"] = "events"
+    fixations: str = "events"
     eye: Literal["auto", "L", "R"] = "auto"
     correct_only: bool = True
     response_labels: Mapping[str, str] = field(default_factory=dict)
     rules: TrialRules = field(default_factory=TrialRules)
-    velocity_threshold_deg_s: float = 30.0
-    dispersion_threshold_deg: float = 1.0
-    min_duration_ms: float | None = None
-    velocity_window_ms: float = 20.0
+    detection: DetectionSection = field(default_factory=DetectionSection)
 
 
 @dataclass(frozen=True)
@@ -141,10 +139,7 @@ def align_recording(
         screen,
         method=options.fixations,
         eye=options.eye,
-        velocity_threshold_deg_s=options.velocity_threshold_deg_s,
-        dispersion_threshold_deg=options.dispersion_threshold_deg,
-        min_duration_ms=options.min_duration_ms,
-        velocity_window_ms=options.velocity_window_ms,
+        options=options.detection,
     )
     eye = recording.pick_eye(options.eye)
     gaze = recording.gaze(eye)

@@ -12,9 +12,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gazealign.stimuli.dataset import IMAGE_SUFFIXES, Dropped, ImageRecord, Scan, list_files
 from gazealign.stimuli.labels import KDEF_CODES
+from gazealign.stimuli.layout_registry import layout
+
+if TYPE_CHECKING:
+    from gazealign.config.stimuli import StimuliSection
 
 ANGLES: tuple[str, ...] = ("FL", "HL", "S", "HR", "FR")
 SESSIONS: tuple[str, ...] = ("A", "B")
@@ -154,3 +159,8 @@ def scan_kdef(
             )
         )
     return Scan(records, dropped, ignored)
+
+
+@layout("kdef", description="KDEF tree: <session><gender><nn>/<code>.JPG (angles, sessions kept)")
+def _scan_kdef_layout(path: Path, cfg: StimuliSection) -> Scan:
+    return scan_kdef(path, angles=cfg.angles, sessions=cfg.sessions)
