@@ -8,9 +8,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from gazealign.config.stimuli import SyntheticFacesSection
 from gazealign.errors import DataError
 
 console = Console()
+
+#: Defaults of `faces synth`: those of the study file's [stimuli.synthetic].
+_FACES = SyntheticFacesSection()
 
 
 def register(app: typer.Typer) -> None:
@@ -23,17 +27,19 @@ def register(app: typer.Typer) -> None:
     def synth(
         out: Path = typer.Option(..., "--out", help="Folder for the KDEF-conformant tree."),
         identities: int = typer.Option(
-            12, "--identities", help="Identities (1-70; F01, M01, F02, ...)."
+            _FACES.identities, "--identities", help="Identities (1-70; F01, M01, F02, ...)."
         ),
         seed: int = typer.Option(0, "--seed", help="Seed: the same seed gives the same faces."),
-        rows: int = typer.Option(160, "--rows", help="Image height in px."),
-        cols: int = typer.Option(128, "--cols", help="Image width in px."),
-        sessions: int = typer.Option(1, "--sessions", help="1 (session A) or 2 (A and B)."),
+        rows: int = typer.Option(_FACES.image_rows, "--rows", help="Image height in px."),
+        cols: int = typer.Option(_FACES.image_cols, "--cols", help="Image width in px."),
+        sessions: int = typer.Option(
+            _FACES.sessions, "--sessions", help="1 (session A) or 2 (A and B)."
+        ),
         intensity_min: float = typer.Option(
-            0.5, "--intensity-min", help="Lowest expression intensity."
+            _FACES.intensity_min, "--intensity-min", help="Lowest expression intensity."
         ),
         intensity_max: float = typer.Option(
-            1.0, "--intensity-max", help="Highest expression intensity."
+            _FACES.intensity_max, "--intensity-max", help="Highest expression intensity."
         ),
     ) -> None:
         """Render synthetic faces: DIR/AF01/AF01HAS.JPG ..., DIR/regions/ masks, DIR/manifest.csv."""

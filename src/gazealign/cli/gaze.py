@@ -9,10 +9,14 @@ import pandas as pd
 import typer
 from rich.console import Console
 
+from gazealign.config.gaze import ScreenSection
 from gazealign.errors import DataError
 from gazealign.gaze.recording import Recording
 
 console = Console()
+
+#: Screen defaults of the commands: those of the study file's [gaze.screen].
+_SCREEN = ScreenSection()
 
 
 def _recording(path: Path) -> Recording:
@@ -115,7 +119,6 @@ def register(app: typer.Typer) -> None:
         The observers' region preferences, biases and confusions are assumptions (see
         docs/gaze.md); the files are marked as simulated in their header.
         """
-        from gazealign.coords import ScreenGeometry
         from gazealign.gaze.simulate import ObserverModel, SimStimulus, simulate_observers
         from gazealign.pipeline.store import write_json, write_table
         from gazealign.stimuli.artifacts import read_item, read_stimuli_table
@@ -129,7 +132,7 @@ def register(app: typer.Typer) -> None:
             SimStimulus(str(sid), str(label), read_item(stimuli, str(sid)).aois)
             for sid, label in zip(table["stimulus_id"], table["label"], strict=True)
         ]
-        screen = ScreenGeometry(1920, 1080, 53.0, 30.0, 65.0)
+        screen = ScreenSection().geometry()
         model = ObserverModel(sampling_rate_hz=float(rate))
         result = simulate_observers(
             stims,
@@ -165,11 +168,11 @@ def register(app: typer.Typer) -> None:
         method: str = typer.Option(
             "events", "--method", help="events (the tracker's), ivt or idt."
         ),
-        width_px: int = typer.Option(1920, "--screen-width-px"),
-        height_px: int = typer.Option(1080, "--screen-height-px"),
-        width_cm: float = typer.Option(53.0, "--screen-width-cm"),
-        height_cm: float = typer.Option(30.0, "--screen-height-cm"),
-        distance_cm: float = typer.Option(65.0, "--distance-cm"),
+        width_px: int = typer.Option(_SCREEN.width_px, "--screen-width-px"),
+        height_px: int = typer.Option(_SCREEN.height_px, "--screen-height-px"),
+        width_cm: float = typer.Option(_SCREEN.width_cm, "--screen-width-cm"),
+        height_cm: float = typer.Option(_SCREEN.height_cm, "--screen-height-cm"),
+        distance_cm: float = typer.Option(_SCREEN.distance_cm, "--distance-cm"),
     ) -> None:
         """Fixations of one or more recordings (screen frame) as a CSV, with a summary."""
         from gazealign.pipeline.store import write_text

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, PositiveFloat, PositiveInt
 
 from gazealign.config.base import Section
+from gazealign.coords import ScreenGeometry
 
 
 class ScreenSection(Section):
@@ -16,6 +17,12 @@ class ScreenSection(Section):
     width_cm: PositiveFloat = Field(53.0, description="Screen width in cm.")
     height_cm: PositiveFloat = Field(30.0, description="Screen height in cm.")
     distance_cm: PositiveFloat = Field(65.0, description="Eye-to-screen distance in cm.")
+
+    def geometry(self) -> ScreenGeometry:
+        """The screen as a :class:`~gazealign.coords.ScreenGeometry` (px <-> degrees)."""
+        return ScreenGeometry(
+            self.width_px, self.height_px, self.width_cm, self.height_cm, self.distance_cm
+        )
 
 
 class TrialsSection(Section):

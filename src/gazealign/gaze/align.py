@@ -28,7 +28,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from gazealign.config.gaze import DetectionSection
+from gazealign.config.base import section_default
+from gazealign.config.gaze import DetectionSection, GazeSection
 from gazealign.coords import Placement, ScreenGeometry
 from gazealign.errors import DataError
 from gazealign.gaze.events import detect_fixations
@@ -70,11 +71,11 @@ class AlignOptions:
     """How a recording's trials become analysed fixations."""
 
     screen: ScreenGeometry
-    stimulus_scale: float = 1.0
-    placement: Literal["centred", "messages"] = "centred"
-    fixations: str = "events"
-    eye: Literal["auto", "L", "R"] = "auto"
-    correct_only: bool = True
+    stimulus_scale: float = section_default(GazeSection, "stimulus_scale")
+    placement: Literal["centred", "messages"] = section_default(GazeSection, "placement")
+    fixations: str = section_default(GazeSection, "fixations")
+    eye: Literal["auto", "L", "R"] = section_default(GazeSection, "eye")
+    correct_only: bool = section_default(GazeSection, "correct_only")
     response_labels: Mapping[str, str] = field(default_factory=dict)
     rules: TrialRules = field(default_factory=TrialRules)
     detection: DetectionSection = field(default_factory=DetectionSection)

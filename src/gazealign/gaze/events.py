@@ -299,19 +299,7 @@ DETECTORS: Registry[Detector] = Registry("fixation detector", ("gazealign.gaze",
 def detector(name: str, *, description: str, extra: str | None = None) -> Callable[[D], D]:
     """Register the decorated ``detect(recording, screen, eye, options)`` as detector ``name``.
 
-    Parameters
-    ----------
-    name
-        The detector's name in the study file (``gaze.fixations``).
-    description
-        One line for listings.
-    extra
-        The gazealign extra it needs, if any.
-
-    Returns
-    -------
-    Callable
-        A decorator returning the function unchanged.
+    Named in ``gaze.fixations``; returns the function unchanged.
     """
 
     def decorate(fn: D) -> D:

@@ -62,23 +62,14 @@ def gaze_format(
 ) -> Callable[[F], F]:
     """Register the decorated ``read(path, context) -> list[Recording]`` as format ``name``.
 
+    Named in ``gaze.source``; returns the function unchanged.
+
     Parameters
     ----------
-    name
-        The format's name in the study file (``gaze.source``).
-    description
-        One line for listings.
     suffix
         File extension (``.asc``) searched for in a folder of recordings.
     samples
         Whether the files hold gaze samples (not only fixations).
-    extra
-        The gazealign extra it needs, if any.
-
-    Returns
-    -------
-    Callable
-        A decorator returning the function unchanged.
     """
 
     def decorate(fn: F) -> F:

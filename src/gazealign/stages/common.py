@@ -59,8 +59,7 @@ CHECKPOINT = "model.safetensors"
 
 def screen_of(ctx: StageContext) -> ScreenGeometry:
     """The study's screen geometry (``[gaze.screen]``)."""
-    s = ctx.config.gaze.screen
-    return ScreenGeometry(s.width_px, s.height_px, s.width_cm, s.height_cm, s.distance_cm)
+    return ctx.config.gaze.screen.geometry()
 
 
 def selected_stimuli(ctx: StageContext, split: str) -> pd.DataFrame:

@@ -30,19 +30,7 @@ from gazealign.stimuli.artifacts import read_item, read_stimuli_table
 
 
 def options_from(ctx: StageContext) -> ExplainOptions:
-    cfg = ctx.config.explain
-    return ExplainOptions(
-        epsilon=cfg.epsilon,
-        gamma=cfg.gamma,
-        ig_steps=cfg.ig_steps,
-        ig_baseline=cfg.ig_baseline,
-        internal_batch_size=cfg.internal_batch_size,
-        occlusion_window_px=cfg.occlusion_window_px,
-        occlusion_stride_px=cfg.occlusion_stride_px,
-        occlusion_baseline=cfg.occlusion_baseline,
-        gradcam_layer=cfg.gradcam_layer,
-        conservation_tolerance=cfg.conservation_tolerance,
-    )
+    return ExplainOptions.from_section(ctx.config.explain)
 
 
 def _batches(ids: Sequence[str], size: int) -> Iterator[list[str]]:

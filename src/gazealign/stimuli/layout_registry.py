@@ -58,23 +58,14 @@ def layout(
 ) -> Callable[[F], F]:
     """Register the decorated ``scan(path, cfg) -> Scan`` as dataset layout ``name``.
 
+    Named in ``stimuli.source``; returns the function unchanged.
+
     Parameters
     ----------
-    name
-        The layout's name in the study file (``stimuli.source``).
-    description
-        One line for listings.
     path
         What ``stimuli.path`` names: ``folder``, ``file`` (checked at load).
     dataset_split
         Whether its records carry the dataset's own train/val/test split (``usage``).
-    extra
-        The gazealign extra it needs, if any.
-
-    Returns
-    -------
-    Callable
-        A decorator returning the function unchanged.
     """
 
     def decorate(fn: F) -> F:
