@@ -41,7 +41,13 @@ from gazealign import __version__
 from gazealign.config import StudyConfig, dump_study
 from gazealign.errors import PipelineError
 from gazealign.pipeline.artifacts import STAGE_RECORD, check_written
-from gazealign.pipeline.codehash import PACKAGE_ROOT, changed_modules, code_hashes
+from gazealign.pipeline.codehash import (
+    PACKAGE_ROOT,
+    changed_modules,
+    code_hashes,
+    file_hash,
+    module_file,
+)
 from gazealign.pipeline.executors import Executor, LocalExecutor
 from gazealign.pipeline.stage import Stage, StageContext, key_of
 from gazealign.pipeline.store import read_json, sha256_file, write_arrays, write_json, write_text
@@ -147,15 +153,30 @@ class Runner:
         self.versions = dict(versions) if versions is not None else package_versions()
         self.executor: Executor = executor or LocalExecutor()
         self._check_graph()
-        memo: dict[str, set[str]] = {}
+        memo: dict[str, Any] = {}
+        plugins = self._plugin_code()
         self.code = {
-            s.name: code_hashes([s.module], source_root, memo=memo) if s.module else {}
+            s.name: (code_hashes([s.module], source_root, memo=memo) if s.module else {}) | plugins
             for s in self.stages
         }
         self.key_parts: dict[str, dict[str, Any]] = {}
         self.keys = self._compute_keys()
 
     # --- structure ---------------------------------------------------------------------------
+
+    def _plugin_code(self) -> dict[str, str]:
+        """The source of the study's plug-in modules (``plugins``), by ``plugin:<name>``.
+
+        A plug-in may register an entry any stage uses, so its file enters every stage's key.
+        """
+        out = {}
+        for name in self.config.plugins:
+            if name.endswith(".py") or "/" in name or "\\" in name:
+                file: Path | None = self.config.resolve(Path(name))
+            else:
+                file = module_file(name)
+            out[f"plugin:{name}"] = file_hash(file) if file and file.is_file() else "absent"
+        return out
 
     def _check_graph(self) -> None:
         seen: set[str] = set()
