@@ -21,10 +21,10 @@ Samples carry white measurement noise (``noise_deg`` RMS) and a slow drift withi
 Fixation (EFIX) events report the mean of the samples written, as the EyeLink parser does.
 
 Every number below marked *assumption* is a parameter of :class:`ObserverModel`; the defaults
-follow the qualitative findings summarised in SCIENCE.md section 7 (eyes dominate; sad and
-angry faces draw more to the eyes; happy to the mouth; disgust to the nose; fear and surprise
-balance eyes and mouth; fear is often taken for surprise) but the proportions themselves are
-not published numbers.
+follow the qualitative findings of Eisenbarth & Alpers (2011), Schurgin et al. (2014) and
+Calvo et al. (2018) (eyes dominate; sad and angry faces draw more to the eyes; happy to the
+mouth; disgust to the nose; fear and surprise balance eyes and mouth; fear is often taken for
+surprise) but the proportions themselves are not published numbers.
 """
 
 from __future__ import annotations

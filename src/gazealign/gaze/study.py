@@ -16,7 +16,25 @@ from gazealign.types import validate_fixations
 
 
 def find_recordings(path: Path, source: str) -> list[Path]:
-    """The recording files at ``path``: the file itself, or a folder's files of the format's suffix."""
+    """The recording files at ``path``: the file itself, or a folder's files of the format's suffix.
+
+    Parameters
+    ----------
+    path
+        A recording file, or a folder of them.
+    source
+        A registered gaze format (its ``suffix`` selects a folder's files).
+
+    Returns
+    -------
+    list of Path
+        Sorted by name.
+
+    Raises
+    ------
+    DataError
+        No such file or folder, or a folder without files of the format.
+    """
     suffix = GAZE_FORMATS.get(source).suffix
     if path.is_file():
         return [path]
@@ -35,7 +53,29 @@ def read_recordings(
     placements: Mapping[str, Placement] | None = None,
     options: AlignOptions | None = None,
 ) -> list[Recording]:
-    """Read every file with the reader of format ``source``; a file may yield several subjects."""
+    """Read every file with the reader of format ``source``; a file may yield several subjects.
+
+    Parameters
+    ----------
+    paths
+        Recording files.
+    source
+        A registered gaze format with a reader.
+    placements
+        Where each stimulus was on screen (formats that store the stimulus frame).
+    options
+        Alignment options; their ``screen`` goes to the reader.
+
+    Returns
+    -------
+    list of Recording
+        In file order.
+
+    Raises
+    ------
+    DataError
+        A file the reader refuses, or one subject in two files.
+    """
     read = reader(source)
     context = ReadContext(
         screen=options.screen if options else None, placements=dict(placements or {})

@@ -74,7 +74,7 @@ EXPRESSION_AUS: dict[str, dict[int, float]] = {
     "surprised": {1: 1.0, 2: 1.0, 5: 0.8, 25: 1.0, 26: 1.0},
 }
 
-#: KDEF expression codes of the labels (SCIENCE.md section 2).
+#: KDEF expression codes of the labels (Lundqvist, Flykt, Öhman 1998).
 KDEF_CODE: dict[str, str] = {
     "afraid": "AF",
     "angry": "AN",
