@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.progress import track
 from rich.table import Table
 
 from gazealign.config.stimuli import SyntheticFacesSection
@@ -91,26 +93,48 @@ def register(app: typer.Typer) -> None:
             help="Dataset layout: kdef, folder, fer2013, manifest (or a plug-in's).",
         ),
         angle: list[str] = typer.Option(["S"], "--angle", help="KDEF angles to keep (repeatable)."),
+        crop: str = typer.Option(
+            "haar",
+            "--crop",
+            help="haar: run the face detector on every image, as the stimuli stage does; none: "
+            "decode only.",
+        ),
     ) -> None:
-        """Check a dataset: images per label and session, and every file that would be dropped."""
+        """Check a dataset as the stimuli stage will: decode every image, find its face.
+
+        Prints images per label and session, and every file the stage would drop, with why.
+        """
         from gazealign.config.stimuli import StimuliSection
+        from gazealign.stimuli.dataset import Dropped, dropped_table
         from gazealign.stimuli.layout_registry import LAYOUTS, scan_layout
+        from gazealign.stimuli.prepare import check_record
 
         if LAYOUTS.get(source).scan is None:
             raise DataError(f"layout {source!r} is rendered by the stimuli stage, not scanned")
-        result = scan_layout(StimuliSection(source=source, path=path, angles=angle), Path)
-        table = result.table()
+        if crop not in ("haar", "none"):
+            raise DataError(f"--crop: unknown crop {crop!r}; expected haar or none")
+        cfg = StimuliSection.model_validate(
+            {"source": source, "path": str(path), "angles": angle, "crop": crop}
+        )
+        result = scan_layout(cfg, lambda p: p)
+        dropped = list(result.dropped)
+        kept = []
+        for record in track(result.records, description="decoding", console=console):
+            checked = check_record(record, cfg)
+            if isinstance(checked, Dropped):
+                dropped.append(checked)
+            else:
+                kept.append(record)
         counts = Table("label", "session", "images")
-        if len(table):
-            sizes = table.groupby(["label", "session"]).size()
-            for key, n in zip(sizes.index.tolist(), sizes.tolist(), strict=True):
-                counts.add_row(str(key[0]), str(key[1]), str(n))
+        tally = Counter((r.label, r.session) for r in kept)
+        for (label, session), n in sorted(tally.items()):
+            counts.add_row(label, session, str(n))
         console.print(counts)
         console.print(
-            f"{len(result.records)} images to use, {len(result.dropped)} dropped, {len(result.ignored)} other files"
+            f"{len(kept)} images to use, {len(dropped)} dropped, {len(result.ignored)} other files"
         )
-        dropped = result.dropped_table()
-        for reason_key, group in dropped.groupby("reason"):
+        table = dropped_table(dropped)
+        for reason_key, group in table.groupby("reason"):
             reason = str(reason_key)
             if reason == "filtered":
                 console.print(f"[yellow]{reason}[/yellow]: {len(group)} files")

@@ -43,6 +43,7 @@ def quick_fixations(
 ) -> tuple[pd.DataFrame, list[str]]:
     """Screen-frame fixations of each file, with subject, trial and stimulus; and a summary."""
     from gazealign.coords import ScreenGeometry
+    from gazealign.gaze.align import check_display, require_fixation_events
     from gazealign.gaze.events import detect_fixations
     from gazealign.gaze.quality import drop_impossible
     from gazealign.gaze.trials import segment_trials
@@ -52,6 +53,9 @@ def quick_fixations(
     lines = []
     for path in paths:
         rec = _recording(path)
+        check_display(rec, screen, "--screen-width-px x --screen-height-px")
+        if method == "events":
+            require_fixation_events(rec, rec.pick_eye(), "--method")
         rec, impossible = drop_impossible(rec, screen)
         fix = detect_fixations(rec, screen, method=method)
         trials = segment_trials(rec)
@@ -88,6 +92,21 @@ def quick_fixations(
         "frame",
     ]
     return pd.concat(tables, ignore_index=True)[columns], lines
+
+
+#: Names ``--method`` accepts.
+def _method(value: str) -> str:
+    from gazealign.gaze.events import DETECTORS
+
+    if value not in DETECTORS:
+        raise typer.BadParameter(DETECTORS.unknown_message(value))
+    return value
+
+
+def _positive(value: float) -> float:
+    if not value > 0:  # also refuses NaN
+        raise typer.BadParameter(f"must be > 0, got {value:g}")
+    return value
 
 
 def register(app: typer.Typer) -> None:
@@ -166,13 +185,15 @@ def register(app: typer.Typer) -> None:
         files: list[Path] = typer.Argument(..., help="Recordings: .asc, .edf or sample .csv."),
         out: Path = typer.Option(Path("fixations.csv"), "--out", help="CSV file to write."),
         method: str = typer.Option(
-            "events", "--method", help="events (the tracker's), ivt or idt."
+            "events", "--method", help="events (the tracker's), ivt or idt.", callback=_method
         ),
-        width_px: int = typer.Option(_SCREEN.width_px, "--screen-width-px"),
-        height_px: int = typer.Option(_SCREEN.height_px, "--screen-height-px"),
-        width_cm: float = typer.Option(_SCREEN.width_cm, "--screen-width-cm"),
-        height_cm: float = typer.Option(_SCREEN.height_cm, "--screen-height-cm"),
-        distance_cm: float = typer.Option(_SCREEN.distance_cm, "--distance-cm"),
+        width_px: int = typer.Option(_SCREEN.width_px, "--screen-width-px", callback=_positive),
+        height_px: int = typer.Option(_SCREEN.height_px, "--screen-height-px", callback=_positive),
+        width_cm: float = typer.Option(_SCREEN.width_cm, "--screen-width-cm", callback=_positive),
+        height_cm: float = typer.Option(
+            _SCREEN.height_cm, "--screen-height-cm", callback=_positive
+        ),
+        distance_cm: float = typer.Option(_SCREEN.distance_cm, "--distance-cm", callback=_positive),
     ) -> None:
         """Fixations of one or more recordings (screen frame) as a CSV, with a summary."""
         from gazealign.pipeline.store import write_text
