@@ -15,7 +15,13 @@ from gazealign.coords import CropResize
 from gazealign.models.architecture import ArchitectureSpec
 from gazealign.models.io import make_bundle, save_bundle
 from gazealign.pipeline.stage import StageContext
-from gazealign.pipeline.store import read_arrays, read_table, write_arrays, write_table
+from gazealign.pipeline.store import (
+    read_arrays,
+    read_table,
+    write_arrays,
+    write_json,
+    write_table,
+)
 from gazealign.stages import explain as stage
 from gazealign.stimuli.artifacts import AOI_REGIONS, STIMULUS_COLUMNS, item_arrays
 from gazealign.types import LABELS
@@ -41,7 +47,16 @@ def make_stimuli(folder: Path, n: int) -> list[str]:
     return [r[0] for r in rows if r[4] == "test"]
 
 
+def finish(folder: Path, stage_name: str) -> None:
+    """Make ``folder`` a finished stage folder: its record with the stage's artifact contract."""
+    from gazealign.pipeline.registry import get_stage
+
+    writes = [a.as_record() for a in get_stage(stage_name).writes]
+    write_json(folder / "_stage.json", {"stage": stage_name, "writes": writes})
+
+
 def make_checkpoint(folder: Path) -> None:
+    finish(folder, "train")
     torch.manual_seed(0)
     spec = ArchitectureSpec("small_vgg", num_classes=7, input_size_px=SIZE, width=0.125)
     save_bundle(
@@ -80,11 +95,15 @@ def test_stage_writes_both_frames_and_table(tmp_path: Path, upstream: list[str])
         # identity resize: the stimulus map is the model map inside the box, 0 outside
         np.testing.assert_allclose(full[8:40, 4:36], arrays[m], atol=1e-12)
         assert not full[:8].any() and not full[:, :4].any()
+        # the signed twin keeps the negative relevance the sign policy (positive) removed
+        np.testing.assert_array_equal(np.maximum(arrays[m + "__signed"], 0.0), arrays[m])
+    assert (arrays["gradient_x_input__signed"] < 0).any()
     maps = read_table(out / "maps.parquet")
     assert len(maps) == 2 * len(upstream)
     assert set(maps["method"]) == set(cfg["methods"])  # type: ignore[arg-type]
     first = maps[maps["stimulus_id"] == upstream[0]].set_index("method")
     assert first.loc["lrp_epsilon_plus_flat", "target_label"] == LABELS[0]  # target: true label
+    assert first.loc["lrp_epsilon_plus_flat", "target_output"] == "logit"
     steps = json.loads(first.loc["lrp_epsilon_plus_flat", "steps"])
     assert [s["name"] for s in steps] == ["explain", "sum_channels", "sign", "map_to_stimulus"]
     assert json.loads(first.loc["lrp_epsilon_plus_flat", "params"])["composite"] == (
