@@ -16,20 +16,6 @@ SYNTHETIC_NOTICE = (
     "method; they are not a finding about people."
 )
 
-#: The stages a complete study has, in order; the demo says which of them exist yet.
-FULL_STUDY = (
-    "stimuli",
-    "train",
-    "explain",
-    "gaze",
-    "human_maps",
-    "perturbation",
-    "saliency_metrics",
-    "region_shares",
-    "report",
-)
-
-
 #: The demo study. Sizes are chosen so the whole study runs in minutes on a 2-core laptop CPU:
 #: 980 small faces (70 identities x 7 expressions x 2 sessions), a small VGG-style network
 #: (measured: 0.93 identity-disjoint test accuracy), eight simulated observers, a 4x4 tile grid.
@@ -95,16 +81,8 @@ def run_demo(out_dir: Path, *, progress: bool = True, console: Console | None = 
     study_file = out_dir / "demo.toml"
     write_text(study_file, dump_study(demo_config(out_dir)))
     config = load_study(study_file)
-    stages = study_stages()
-    have = {s.name for s in stages}
-    missing = [s for s in FULL_STUDY if s not in have]
     console.print(f"[bold]{SYNTHETIC_NOTICE}[/bold]")
-    if missing:
-        console.print(
-            f"[yellow]This build runs the stages that exist so far ({', '.join(sorted(have)) or 'none'}); "
-            f"not yet available: {', '.join(missing)}.[/yellow]"
-        )
-    runner = Runner(config, stages, show_progress=progress, console=console)
+    runner = Runner(config, study_stages(), show_progress=progress, console=console)
     folders = runner.run()
     console.print(f"demo study: {study_file}\nrun folder: {runner.run_dir}")
     if "report" in folders:

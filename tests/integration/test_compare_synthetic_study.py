@@ -21,11 +21,11 @@ from gazealign.config import study_from_dict
 from gazealign.coords import CropResize
 from gazealign.models.bundle import ModelBundle
 from gazealign.pipeline import Runner
+from gazealign.pipeline.registry import get_stage
 from gazealign.pipeline.stage import Stage, StageContext
 from gazealign.pipeline.store import read_table, write_arrays, write_table
 from gazealign.stages import metrics as metrics_stage
 from gazealign.stages import perturbation as perturbation_stage
-from gazealign.stages import regions as regions_stage
 from gazealign.stimuli.artifacts import item_arrays
 from gazealign.types import LABELS
 
@@ -158,7 +158,7 @@ def test_comparison_stages_on_a_synthetic_study(
 ) -> None:
     torch.set_num_threads(1)
     bundle = ModelBundle(TileBrightnessNet().eval(), preprocessing="thesis", input_size_px=S)
-    monkeypatch.setattr(perturbation_stage, "load_model", lambda train_dir, device: bundle)
+    monkeypatch.setattr(perturbation_stage, "cached_model", lambda train_dir, device: bundle)
     config = study_from_dict(
         {
             "study": {"seed": 3, "run_dir": "run", "synthetic": True},
@@ -179,9 +179,9 @@ def test_comparison_stages_on_a_synthetic_study(
         fake("explain", write_explain, ("stimuli", "train")),
         fake("gaze", write_gaze, ("stimuli",)),
         fake("human_maps", write_human, ("stimuli", "gaze")),
-        perturbation_stage.STAGE,
-        metrics_stage.STAGE,
-        regions_stage.STAGE,
+        get_stage("perturbation"),
+        get_stage("saliency_metrics"),
+        get_stage("region_shares"),
     ]
     dirs = Runner(config, stages, show_progress=False).run()
 

@@ -17,10 +17,9 @@ from gazealign.cli import main
 from gazealign.config import study_from_dict
 from gazealign.coords import CropResize
 from gazealign.pipeline import Runner
+from gazealign.pipeline.registry import get_stage
 from gazealign.pipeline.stage import Stage, StageContext
 from gazealign.pipeline.store import read_arrays, read_table, write_arrays, write_table
-from gazealign.stages.gaze import STAGE as GAZE
-from gazealign.stages.human_maps import STAGE as HUMAN_MAPS
 from gazealign.stimuli.artifacts import item_arrays
 from gazealign.types import LABELS
 
@@ -51,7 +50,8 @@ def _run(tmp_path: Path, gaze: dict) -> Path:
         "heatmap": {"sigma_deg": 1.0},
     }
     config = study_from_dict(data, base_dir=tmp_path, source=str(tmp_path / "t.toml"))
-    runner = Runner(config, [FAKE_STIMULI, GAZE, HUMAN_MAPS], show_progress=False)
+    stages = [FAKE_STIMULI, get_stage("gaze"), get_stage("human_maps")]
+    runner = Runner(config, stages, show_progress=False)
     runner.run()
     return runner.run_dir
 

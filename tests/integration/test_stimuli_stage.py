@@ -11,7 +11,7 @@ import pytest
 
 from gazealign.config import study_from_dict
 from gazealign.pipeline import Runner
-from gazealign.stages.stimuli import STAGE
+from gazealign.pipeline.registry import get_stage
 from gazealign.stimuli.artifacts import AOI_REGIONS, STIMULUS_COLUMNS, read_item, read_stimuli_table
 from gazealign.stimuli.kdef import scan_kdef
 from gazealign.stimuli.synthetic import SyntheticSpec, render_spec
@@ -26,7 +26,7 @@ def _run(tmp_path: Path, stimuli: dict[str, object], seed: int = 7) -> Path:
     cfg = study_from_dict(
         {"study": {"seed": seed, "run_dir": "run"}, "stimuli": stimuli}, base_dir=tmp_path
     )
-    runner = Runner(cfg, [STAGE], show_progress=False, versions={"gazealign": "test"})
+    runner = Runner(cfg, [get_stage("stimuli")], show_progress=False, versions={"numpy": "test"})
     runner.run()
     return runner.stage_dir("stimuli")
 

@@ -42,6 +42,7 @@ def quick_fixations(
     """Screen-frame fixations of each file, with subject, trial and stimulus; and a summary."""
     from gazealign.coords import ScreenGeometry
     from gazealign.gaze.events import detect_fixations
+    from gazealign.gaze.quality import drop_impossible
     from gazealign.gaze.recording import Recording
     from gazealign.gaze.trials import segment_trials
 
@@ -51,6 +52,7 @@ def quick_fixations(
     for path in paths:
         rec = _recording(path)
         assert isinstance(rec, Recording)
+        rec, impossible = drop_impossible(rec, screen)
         fix = detect_fixations(rec, screen, method=method)
         trials = segment_trials(rec)
         starts = np.array([t.start_ms for t in trials], dtype=np.float64)
@@ -70,7 +72,8 @@ def quick_fixations(
         )
         lines.append(
             f"{path.name}: {rec.n_samples} samples ({lost:.1%} missing), {len(trials)} trials, "
-            f"{len(fix)} fixations ({method}); skipped lines: {warn}"
+            f"{len(fix)} fixations ({method}); skipped lines: {warn}; impossible positions "
+            f"set aside: {impossible.samples} samples, {impossible.fixation_events} fixation events"
         )
     columns = [
         "subject",

@@ -46,12 +46,19 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def status(study_file: Path = typer.Argument(..., help="The study file (TOML).")) -> None:
-        """Show each stage of a study as done, stale (cached for other settings) or missing."""
+        """Show each stage of a study as done, stale (cached for other settings) or missing.
+
+        A stale stage says why: which study keys, input files, modules of its code, its
+        declared version, upstream stages or package versions differ from its newest cache.
+        """
         runner = _runner(study_file)
-        table = Table("stage", "state", "key", "folder")
+        table = Table("stage", "state", "key", "why", "folder")
         colour = {"done": "green", "stale": "yellow", "missing": "red"}
         for s in runner.status():
-            table.add_row(s.name, f"[{colour[s.state]}]{s.state}[/]", s.key, str(s.path))
+            why = (
+                "\n".join(s.reasons) if s.reasons else ("never run" if s.state == "missing" else "")
+            )
+            table.add_row(s.name, f"[{colour[s.state]}]{s.state}[/]", s.key, why, str(s.path))
         console.print(table)
 
     @app.command()

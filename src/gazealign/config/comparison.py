@@ -59,3 +59,13 @@ class ComparisonSection(Section):
         5000, description="Permutations for paired permutation tests."
     )
     confidence: float = Field(0.95, gt=0, lt=1, description="Confidence level of intervals.")
+    interval: Literal["bca", "percentile"] = Field(
+        "bca",
+        description="Bootstrap interval: 'bca' (bias-corrected and accelerated, acceleration "
+        "from the jackknife over identities) or 'percentile'.",
+    )
+    p_adjust: Literal["holm", "fdr_bh", "none"] = Field(
+        "holm",
+        description="Adjustment of the per-class p-values of one contrast and measure (one "
+        "family): 'holm' (family-wise error), 'fdr_bh' (Benjamini-Hochberg) or 'none'.",
+    )

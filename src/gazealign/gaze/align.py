@@ -7,7 +7,9 @@ For each trial of a recording (:func:`~gazealign.gaze.trials.segment_trials`):
 2. fixations that *start* inside the viewing window ``[onset, offset)`` are the trial's; one
    running past the offset is cut at it; those that started before onset (usually the fixation
    on the cross, which is at the face centre) are counted and left out;
-3. positions go from screen px to stimulus px through the placement; fixations off the image
+3. samples and fixation events at impossible positions (non-finite, or a screen size past the
+   edges: :mod:`gazealign.gaze.quality`) are set aside before fixations are found, and counted;
+   positions go from screen px to stimulus px through the placement; fixations off the image
    are counted and dropped;
 4. the response (mapped through ``response_labels``) is compared with the true label; with
    ``correct_only`` the incorrect trials are dropped (counted per subject and class).
@@ -29,6 +31,7 @@ import pandas as pd
 from gazealign.coords import Placement, ScreenGeometry
 from gazealign.errors import DataError
 from gazealign.gaze.events import detect_fixations
+from gazealign.gaze.quality import drop_impossible
 from gazealign.gaze.recording import Recording
 from gazealign.gaze.trials import ImageLoad, Trial, TrialRules, segment_trials
 from gazealign.types import (
@@ -131,6 +134,7 @@ def align_recording(
             f"{recording.display_px[1]} px, but the study's [gaze.screen] says "
             f"{screen.width_px}x{screen.height_px}"
         )
+    recording, impossible = drop_impossible(recording, screen)
     trials = segment_trials(recording, options.rules)
     fix = detect_fixations(
         recording,
@@ -160,7 +164,10 @@ def align_recording(
     trials_table = trials_table.astype(TRIAL_COLUMNS)
     fixations = _fixation_table(kept)
     fixations = validate_fixations(fixations, source=recording.source)
-    return Aligned(fixations, trials_table, _quality(recording, trials_table, options, eye))
+    quality = _quality(recording, trials_table, options, eye)
+    quality["samples_impossible"] = impossible.samples
+    quality["fixation_events_impossible"] = impossible.fixation_events
+    return Aligned(fixations, trials_table, quality)
 
 
 TRIAL_COLUMNS: dict[str, str] = {

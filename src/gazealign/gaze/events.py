@@ -222,10 +222,14 @@ def runs_to_fixations(
     interval_ms: float,
     eye: str,
 ) -> pd.DataFrame:
-    """A fixation table (screen px) from sample runs: mean position, EyeLink time convention."""
-    csx = np.concatenate([[0.0], np.cumsum(np.nan_to_num(x_px))])
-    csy = np.concatenate([[0.0], np.cumsum(np.nan_to_num(y_px))])
-    count = (stops - starts).astype(np.float64)
+    """A fixation table (screen px) from sample runs: mean position, EyeLink time convention.
+
+    Each run's mean is computed from that run's own samples (NaN samples left out), so one
+    absurd value changes the mean of its own fixation only; a running (prefix) sum over the
+    recording would carry its rounding error into every later fixation.
+    """
+    x_mean = run_means(x_px, starts, stops)
+    y_mean = run_means(y_px, starts, stops)
     start_ms = time_ms[starts] if starts.size else np.zeros(0)
     end_ms = time_ms[stops - 1] if stops.size else np.zeros(0)
     return pd.DataFrame(
@@ -234,10 +238,30 @@ def runs_to_fixations(
             "start_ms": start_ms,
             "end_ms": end_ms,
             "duration_ms": end_ms - start_ms + interval_ms,
-            "x_px": (csx[stops] - csx[starts]) / np.maximum(count, 1),
-            "y_px": (csy[stops] - csy[starts]) / np.maximum(count, 1),
+            "x_px": x_mean,
+            "y_px": y_mean,
         }
     )
+
+
+def run_means(values: FloatArray, starts: IntArray, stops: IntArray) -> FloatArray:
+    """(k,) mean of the finite ``values[start:stop]`` of each run; NaN for a run without any.
+
+    Exact to rounding for any finite input: ``math.fsum`` per run (the runs are few, their
+    samples are each visited once). A sum that overflows float64 (values near 1e308) is taken
+    on the values scaled by 2**-64, which is exact for all but subnormal values.
+    """
+    out = np.full(starts.shape[0], np.nan)
+    for i, (a, b) in enumerate(zip(starts.tolist(), stops.tolist(), strict=True)):
+        chunk = values[a:b]
+        chunk = chunk[np.isfinite(chunk)]
+        if chunk.size == 0:
+            continue
+        try:
+            out[i] = math.fsum(chunk.tolist()) / chunk.size
+        except OverflowError:
+            out[i] = math.fsum((chunk * 2.0**-64).tolist()) / chunk.size * 2.0**64
+    return out
 
 
 def detect_fixations(

@@ -8,13 +8,16 @@ Layout of a run folder::
       stages/<stage>/<key>/         finished artifacts of a stage for one key
       stages/<stage>/<key>.partial/ a stage in progress (per-item results survive a kill)
 
-A stage's key hashes the study keys it reads, its upstream keys and package versions, so
-changing one key reruns exactly the stages that read it and those after them.
+A stage's key hashes the study keys it reads, its input files, its upstream keys, package
+versions, its declared version and the source of the modules it runs
+(:mod:`gazealign.pipeline.codehash`), so changing one key, or one module, reruns exactly the
+stages that read it and those after them. Each finished folder records what its key hashed
+(``_stage.json``, ``key_parts``); :meth:`Runner.status` compares it with today's to say why a
+stage is stale.
 """
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -34,15 +37,17 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from gazealign import __version__
 from gazealign.config import StudyConfig, dump_study
 from gazealign.errors import PipelineError
+from gazealign.pipeline.codehash import PACKAGE_ROOT, changed_modules, code_hashes
 from gazealign.pipeline.executors import Executor, LocalExecutor
-from gazealign.pipeline.stage import Stage, StageContext
+from gazealign.pipeline.stage import Stage, StageContext, key_of
 from gazealign.pipeline.store import read_json, sha256_file, write_arrays, write_json, write_text
 
-#: Packages whose versions enter every stage key: a new version may change numbers.
+#: Packages whose versions enter every stage key: a new version may change numbers. gazealign
+#: itself is keyed by the source of the modules each stage runs, not by its version number.
 KEYED_PACKAGES = (
-    "gazealign",
     "numpy",
     "scipy",
     "pandas",
@@ -54,31 +59,52 @@ KEYED_PACKAGES = (
 
 StageState = Literal["done", "stale", "missing"]
 
+#: Name of the record a finished stage folder holds.
+STAGE_RECORD = "_stage.json"
+
 
 def package_versions(packages: Iterable[str] = KEYED_PACKAGES) -> dict[str, str]:
-    """Versions of the keyed packages, plus a hash of gazealign's own source files.
-
-    The source hash makes a development install (whose version number does not move) rerun
-    stages after its code changes, instead of reusing results made by older code.
-    """
+    """Versions of the keyed packages (``"absent"`` for one not installed)."""
     out = {}
     for name in packages:
         try:
             out[name] = version(name)
         except PackageNotFoundError:
             out[name] = "absent"
-    out["gazealign-source"] = source_hash()
     return out
 
 
-def source_hash() -> str:
-    """SHA-256 (first 16 hex digits) over gazealign's Python files, in sorted path order."""
-    root = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+def stale_reasons(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[str]:
+    """Why a stage's cached output (key parts ``old``) is not today's (``new``), one line each.
+
+    Kinds: ``config`` (study keys), ``inputs`` (files under a path key), ``code`` (modules the
+    stage runs), ``version`` (the stage's declared version), ``upstream`` (a needed stage has a
+    new key), ``packages`` (a keyed package version), ``seed``.
+    """
+    if old is None:
+        return ["made by an older gazealign that recorded no key parts"]
+    reasons = []
+    if old.get("version") != new["version"]:
+        reasons.append(f"version: {old.get('version')} -> {new['version']}")
+    if old.get("seed") != new["seed"]:
+        reasons.append(f"config: study.seed {old.get('seed')} -> {new['seed']}")
+    for kind in ("config", "inputs", "upstream", "versions"):
+        was, now = old.get(kind) or {}, new[kind]
+        label = {"versions": "packages"}.get(kind, kind)
+        for name in sorted(set(was) | set(now)):
+            if was.get(name) != now.get(name):
+                reasons.append(f"{label}: {name}" + _change(kind, was.get(name), now.get(name)))
+    reasons += [f"code: {line}" for line in changed_modules(old.get("code") or {}, new["code"])]
+    return reasons or ["the key's recipe changed (same parts, new key)"]
+
+
+def _change(kind: str, was: Any, now: Any) -> str:
+    if kind == "upstream":
+        return " has a new key" if was and now else (" added" if now else " removed")
+    if kind == "inputs":
+        return " (files added, removed or edited)"
+    text = f" {was!r} -> {now!r}"
+    return text if len(text) <= 80 else " changed"
 
 
 def _merge_notes(into: dict[str, Any], notes: Mapping[str, Any]) -> None:
@@ -91,10 +117,13 @@ def _merge_notes(into: dict[str, Any], notes: Mapping[str, Any]) -> None:
 
 @dataclass(frozen=True)
 class StageStatus:
+    """A stage's state; for a stale one, why its newest cached output is not current."""
+
     name: str
     key: str
     state: StageState
     path: Path
+    reasons: tuple[str, ...] = ()
 
 
 class Runner:
@@ -109,7 +138,9 @@ class Runner:
         console: Console | None = None,
         versions: Mapping[str, str] | None = None,
         executor: Executor | None = None,
+        source_root: Path = PACKAGE_ROOT,
     ) -> None:
+        """``source_root`` is the gazealign source folder whose modules key the stages."""
         self.config = config
         self.stages = list(stages)
         self.by_name = {s.name: s for s in self.stages}
@@ -118,6 +149,12 @@ class Runner:
         self.versions = dict(versions) if versions is not None else package_versions()
         self.executor: Executor = executor or LocalExecutor()
         self._check_graph()
+        memo: dict[str, set[str]] = {}
+        self.code = {
+            s.name: code_hashes([s.module], source_root, memo=memo) if s.module else {}
+            for s in self.stages
+        }
+        self.key_parts: dict[str, dict[str, Any]] = {}
         self.keys = self._compute_keys()
 
     # --- structure ---------------------------------------------------------------------------
@@ -144,7 +181,9 @@ class Runner:
     def _compute_keys(self) -> dict[str, str]:
         keys: dict[str, str] = {}
         for stage in self.stages:
-            keys[stage.name] = stage.key(self.config, keys, self.versions)
+            parts = stage.key_parts(self.config, keys, self.versions, self.code[stage.name])
+            self.key_parts[stage.name] = parts
+            keys[stage.name] = key_of(parts)
         return keys
 
     def _check_names(self, names: Iterable[str]) -> None:
@@ -184,21 +223,33 @@ class Runner:
         return self.run_dir / "stages" / name / f"{self.keys[name]}.partial"
 
     def is_done(self, name: str) -> bool:
-        return (self.stage_dir(name) / "_stage.json").exists()
+        return (self.stage_dir(name) / STAGE_RECORD).exists()
+
+    def cached_records(self, name: str) -> list[Path]:
+        """The records of every finished folder of stage ``name``, newest first."""
+        folder = self.run_dir / "stages" / name
+        found = folder.glob(f"*/{STAGE_RECORD}") if folder.exists() else iter(())
+        return sorted(found, key=lambda p: p.stat().st_mtime_ns, reverse=True)
 
     def status(self) -> list[StageStatus]:
+        """Each stage: done (cached for today's key), stale (cached for another) or missing.
+
+        A stale stage says why, against its newest cached folder (:func:`stale_reasons`).
+        """
         out = []
         for stage in self.stages:
-            folder = self.run_dir / "stages" / stage.name
+            records = self.cached_records(stage.name)
+            reasons: tuple[str, ...] = ()
             if self.is_done(stage.name):
                 state: StageState = "done"
-            elif folder.exists() and any(folder.iterdir()):
+            elif records:
                 state = "stale"
+                old = read_json(records[0]).get("key_parts")
+                reasons = tuple(stale_reasons(old, self.key_parts[stage.name]))
             else:
                 state = "missing"
-            out.append(
-                StageStatus(stage.name, self.keys[stage.name], state, self.stage_dir(stage.name))
-            )
+            key = self.keys[stage.name]
+            out.append(StageStatus(stage.name, key, state, self.stage_dir(stage.name), reasons))
         return out
 
     # --- running -----------------------------------------------------------------------------
@@ -223,7 +274,7 @@ class Runner:
         manifest: dict[str, Any] = read_json(manifest_path) if manifest_path.exists() else {}
         manifest.setdefault("stages", {})
         manifest["study"] = self.config.source
-        manifest["versions"] = self.versions
+        manifest["versions"] = {"gazealign": __version__, **self.versions}
         manifest["seed"] = self.config.study.seed
 
         for name in selected:
@@ -260,7 +311,7 @@ class Runner:
         partial.mkdir(parents=True, exist_ok=True)
         inputs = {n: self.stage_dir(n) for n in stage.needs}
         for n, p in inputs.items():
-            if not (p / "_stage.json").exists():
+            if not (p / STAGE_RECORD).exists():
                 raise PipelineError(f"stage {stage.name!r} needs {n!r}, which has not run")
         started = datetime.now(UTC)
         t0 = time.perf_counter()
@@ -308,7 +359,7 @@ class Runner:
                 if not p.parts[-2] == "items" or len(files) < 200
             },
         }
-        write_json(partial / "_stage.json", record)
+        write_json(partial / STAGE_RECORD, {**record, "key_parts": self.key_parts[stage.name]})
         partial.rename(self.stage_dir(stage.name))
         self.console.print(f"[green]✓[/green] {stage.name}: done in {duration_s:.1f} s")
         return record

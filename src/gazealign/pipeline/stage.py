@@ -104,8 +104,20 @@ def input_fingerprint(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+#: ``needs = (ALL_STAGES,)``: the stage needs every other stage of the study (the report).
+ALL_STAGES = "*"
+
+
 @dataclass(frozen=True)
 class Stage:
+    """A named step of a study.
+
+    ``module`` is the module holding the stage's functions (by default that of ``run`` or
+    ``run_item``): its source and the gazealign modules it imports enter the stage's key
+    (:mod:`gazealign.pipeline.codehash`). ``version`` enters it too: raise it when the output
+    changes for a reason the code cannot show (e.g. a new release of data the stage reads).
+    """
+
     name: str
     description: str
     reads: tuple[str, ...]
@@ -113,23 +125,36 @@ class Stage:
     run: Callable[[StageContext], None] | None = None
     items: Callable[[StageContext], Sequence[str]] | None = None
     run_item: Callable[[StageContext, str], ItemResult] | None = None
+    version: str = "1"
+    module: str = ""
 
     def __post_init__(self) -> None:
         if (self.items is None) != (self.run_item is None):
             raise ValueError(f"stage {self.name}: `items` and `run_item` go together")
         if self.run is None and self.items is None:
             raise ValueError(f"stage {self.name}: needs `run` or `items` + `run_item`")
+        if not self.module:
+            fn = self.run if self.run is not None else self.run_item
+            object.__setattr__(self, "module", getattr(fn, "__module__", "") or "")
 
     @property
     def per_item(self) -> bool:
         return self.items is not None
 
-    def key(
-        self, config: StudyConfig, upstream_keys: Mapping[str, str], versions: Mapping[str, str]
-    ) -> str:
-        """Hash of (stage, study seed, the config it reads, upstream keys, package versions)."""
-        payload = {
+    def key_parts(
+        self,
+        config: StudyConfig,
+        upstream_keys: Mapping[str, str],
+        versions: Mapping[str, str],
+        code: Mapping[str, str],
+    ) -> dict[str, Any]:
+        """What the key hashes, by kind (recorded with the stage's output, compared by status).
+
+        ``code`` maps each module the stage runs to the hash of its source file.
+        """
+        return {
             "stage": self.name,
+            "version": self.version,
             # Every stage may derive seeds from the study seed (ctx.seed), so it is always keyed.
             "seed": config.study.seed,
             "config": {k: config.get(k) for k in sorted(self.reads)},
@@ -141,6 +166,22 @@ class Stage:
             },
             "upstream": {n: upstream_keys[n] for n in sorted(self.needs)},
             "versions": dict(sorted(versions.items())),
+            "code": dict(sorted(code.items())),
         }
-        text = json.dumps(payload, sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def key(
+        self,
+        config: StudyConfig,
+        upstream_keys: Mapping[str, str],
+        versions: Mapping[str, str],
+        code: Mapping[str, str] | None = None,
+    ) -> str:
+        """Hash of (stage, version, study seed, the config it reads, its input files, upstream
+        keys, package versions, the source of the modules it runs)."""
+        return key_of(self.key_parts(config, upstream_keys, versions, code or {}))
+
+
+def key_of(parts: Mapping[str, Any]) -> str:
+    """The 16-hex-digit key of a stage's :meth:`Stage.key_parts`."""
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -1,37 +1,12 @@
-"""The study's stages, in order. Each module wraps plain functions of gazealign as a Stage.
+"""The study's stages: every module of this package registers one with ``@stage``.
 
-To add a stage: write ``gazealign/stages/<name>.py`` defining ``STAGE``, and list it in
-:func:`study_stages` in order (a stage's ``needs`` must come before it).
+To add a stage, write ``gazealign/stages/<name>.py`` whose run function carries the
+:func:`gazealign.pipeline.registry.stage` decorator; nothing else lists it. The run order
+follows the stages' ``needs`` (see :func:`gazealign.pipeline.registry.run_order`).
 """
 
 from __future__ import annotations
 
-from gazealign.pipeline.stage import Stage
+from gazealign.pipeline.registry import study_stages
 
-
-def study_stages() -> list[Stage]:
-    """All stages of a full study, in run order (imported here: some pull in torch)."""
-    from gazealign.stages import (
-        explain,
-        gaze,
-        human_maps,
-        metrics,
-        perturbation,
-        regions,
-        report,
-        stimuli,
-        train,
-    )
-
-    stages: list[Stage] = [
-        stimuli.STAGE,
-        train.STAGE,
-        explain.STAGE,
-        gaze.STAGE,
-        human_maps.STAGE,
-        perturbation.STAGE,
-        metrics.STAGE,
-        regions.STAGE,
-    ]
-    stages.append(report.make_stage([s.name for s in stages]))  # last: it needs every stage
-    return stages
+__all__ = ["study_stages"]

@@ -16,38 +16,16 @@ model is the train stage's checkpoint.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 
 from gazealign.errors import PipelineError
 from gazealign.explain.base import ExplainOptions
 from gazealign.explain.stimuli import explain_items, records_table, targets_for
-from gazealign.models.bundle import ModelBundle
-from gazealign.pipeline.stage import Stage, StageContext
+from gazealign.pipeline.registry import stage
+from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import read_arrays, write_arrays, write_table
+from gazealign.stages.common import load_trained
 from gazealign.stimuli.artifacts import read_item, read_stimuli_table
-
-CHECKPOINT = "model.safetensors"
-
-
-def load_model(train_dir: Path) -> ModelBundle:
-    """The trained network: the train stage's ``load_trained`` if it has one, else its checkpoint."""
-    try:
-        train = importlib.import_module("gazealign.stages.train")
-    except ImportError:
-        train = None
-    loader = getattr(train, "load_trained", None)
-    if loader is not None:
-        bundle = loader(train_dir)
-        assert isinstance(bundle, ModelBundle)
-        return bundle
-    from gazealign.models.io import load_bundle
-
-    path = train_dir / CHECKPOINT
-    if not path.exists():
-        raise PipelineError(f"{path}: the train stage left no checkpoint")
-    return load_bundle(path)
 
 
 def options_from(ctx: StageContext) -> ExplainOptions:
@@ -71,6 +49,12 @@ def _batches(ids: Sequence[str], size: int) -> Iterator[list[str]]:
         yield list(ids[start : start + size])
 
 
+@stage(
+    "explain",
+    description="network saliency maps (LRP, Captum methods) for the selected stimuli",
+    reads=("explain",),
+    needs=("stimuli", "train"),
+)
 def run(ctx: StageContext) -> None:
     cfg = ctx.config.explain
     stimuli_dir = ctx.input("stimuli")
@@ -80,7 +64,7 @@ def run(ctx: StageContext) -> None:
     labels = dict(zip(ids, (str(x) for x in selected["label"]), strict=True))
     if not ids:
         raise PipelineError(f"no stimuli in splits {cfg.splits} to explain")
-    bundle = load_model(ctx.input("train"))
+    bundle = load_trained(ctx.input("train"))
     options = options_from(ctx)
     # Batches are fixed chunks of the full sorted id list, and a batch with any item missing is
     # recomputed whole: float results can depend on the batch's make-up (kernel choice), so this
@@ -108,12 +92,3 @@ def run(ctx: StageContext) -> None:
     maps = records_table({i: read_arrays(ctx.item_path(i)) for i in ids})
     ctx.note("conservation_violated", int(maps["conservation_violated"].sum()))
     write_table(ctx.out_dir / "maps.parquet", maps)
-
-
-STAGE = Stage(
-    name="explain",
-    description="network saliency maps (LRP, Captum methods) for the selected stimuli",
-    reads=("explain",),
-    needs=("stimuli", "train"),
-    run=run,
-)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gazealign.coords import Placement, ScreenGeometry
+from gazealign.coords import Placement
 from gazealign.errors import StudyFileError
 from gazealign.gaze.align import AlignOptions, StimulusInfo, trial_counts
 from gazealign.gaze.simulate import (
@@ -25,14 +25,11 @@ from gazealign.gaze.simulate import (
 )
 from gazealign.gaze.study import align_all, find_recordings, read_recordings
 from gazealign.gaze.trials import TrialRules
-from gazealign.pipeline.stage import Stage, StageContext
+from gazealign.pipeline.registry import stage
+from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import write_json, write_table
+from gazealign.stages.common import screen_of
 from gazealign.stimuli.artifacts import read_item, read_stimuli_table
-
-
-def screen_of(ctx: StageContext) -> ScreenGeometry:
-    s = ctx.config.gaze.screen
-    return ScreenGeometry(s.width_px, s.height_px, s.width_cm, s.height_cm, s.distance_cm)
 
 
 def align_options(ctx: StageContext) -> AlignOptions:
@@ -99,6 +96,12 @@ def simulate(
     return list(study.recordings)
 
 
+@stage(
+    "gaze",
+    description="Read eye-tracking recordings (or simulate observers) into stimulus-frame fixations.",
+    reads=("gaze",),
+    needs=("stimuli",),
+)
 def run(ctx: StageContext) -> None:
     g = ctx.config.gaze
     stim_dir = ctx.input("stimuli")
@@ -157,13 +160,6 @@ def run(ctx: StageContext) -> None:
     reasons = trials.loc[~trials["kept"], "drop_reason"].value_counts()
     ctx.note("gaze_trials_dropped", {str(k): int(v) for k, v in reasons.items()})
     ctx.note("gaze_fixations_kept", len(fixations))
+    ctx.note("gaze_samples_impossible", int(quality["samples_impossible"].sum()))
+    ctx.note("gaze_fixation_events_impossible", int(quality["fixation_events_impossible"].sum()))
     ctx.note("gaze_fixations_off_stimulus", int(trials["fixations_off_stimulus"].sum()))
-
-
-STAGE = Stage(
-    name="gaze",
-    description="Read eye-tracking recordings (or simulate observers) into stimulus-frame fixations.",
-    reads=("gaze",),
-    needs=("stimuli",),
-    run=run,
-)

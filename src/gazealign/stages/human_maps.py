@@ -26,9 +26,10 @@ import pandas as pd
 
 from gazealign.errors import PipelineError
 from gazealign.heatmaps.density import fixation_density, to_model_input
-from gazealign.pipeline.stage import ItemResult, Stage, StageContext
+from gazealign.pipeline.registry import stage
+from gazealign.pipeline.stage import ItemResult, StageContext
 from gazealign.pipeline.store import read_arrays, read_table, write_arrays, write_table
-from gazealign.stages.gaze import screen_of
+from gazealign.stages.common import screen_of
 from gazealign.stimuli.artifacts import read_item, read_stimuli_table
 
 
@@ -92,6 +93,14 @@ def run_item(ctx: StageContext, stimulus_id: str) -> ItemResult:
     }
 
 
+@stage(
+    "human_maps",
+    description="Fixation density maps per test stimulus (stimulus and model-input frames).",
+    reads=("gaze", "heatmap"),
+    needs=("stimuli", "gaze"),
+    items=items,
+    run_item=run_item,
+)
 def run(ctx: StageContext) -> None:
     table = read_stimuli_table(ctx.input("stimuli"))
     labels = {str(r.stimulus_id): str(r.label) for r in table.itertuples()}
@@ -120,14 +129,3 @@ def run(ctx: StageContext) -> None:
     )
     if sums:
         write_arrays(ctx.out_dir / "class_maps.npz", {k: v / counts[k] for k, v in sums.items()})
-
-
-STAGE = Stage(
-    name="human_maps",
-    description="Fixation density maps per test stimulus (stimulus and model-input frames).",
-    reads=("gaze", "heatmap"),
-    needs=("stimuli", "gaze"),
-    run=run,
-    items=items,
-    run_item=run_item,
-)

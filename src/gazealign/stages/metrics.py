@@ -7,12 +7,14 @@ stage's ``fixations.parquet`` (stimulus frame; correct trials only when ``gaze.c
 
 Artifacts:
 
-    per_image_metrics.parquet    stimulus_id, label, map, metric, value, higher_is_better
-                                 (map: a method, "centre bias", "uniform",
+    per_image_metrics.parquet    stimulus_id, label, identity, session, map, metric, value,
+                                 higher_is_better (map: a method, "centre bias", "uniform",
                                  "human (split-half ceiling)")
-    metrics.parquet              mean per (map, metric, label | all) with bootstrap CI over images
+    metrics.parquet              mean per (map, metric, label | all) with a bootstrap CI over
+                                 identities (``n_groups`` of them)
     metrics_vs_baselines.parquet per-image differences <method> - centre bias and
-                                 <method> - ceiling, summarised with CI and permutation test
+                                 <method> - ceiling, summarised with identity-clustered CI and
+                                 permutation test
 """
 
 from __future__ import annotations
@@ -30,32 +32,20 @@ from gazealign.coords import ScreenGeometry
 from gazealign.errors import DataError, PipelineError
 from gazealign.heatmaps.baselines import centre_bias_map, uniform_map
 from gazealign.heatmaps.density import density_values, sigma_stimulus_px
-from gazealign.pipeline.stage import Stage, StageContext
-from gazealign.pipeline.store import read_arrays, read_table, write_table
-from gazealign.stages.perturbation import network_methods, selected_stimuli
+from gazealign.pipeline.registry import stage
+from gazealign.pipeline.stage import StageContext
+from gazealign.pipeline.store import read_arrays, write_table
+from gazealign.stages.common import (
+    network_methods,
+    read_fixations,
+    selected_stimuli,
+    stimulus_clusters,
+)
 from gazealign.stats.tables import summarise
 
 CEILING = "human (split-half ceiling)"
 CENTRE_BIAS = "centre bias"
 UNIFORM = "uniform"
-
-
-def read_fixations(ctx: StageContext) -> pd.DataFrame:
-    """The gaze stage's fixations in the stimulus frame (correct trials when so configured)."""
-    path = ctx.input("gaze") / "fixations.parquet"
-    table = read_table(path)
-    missing = [
-        c for c in ("subject", "stimulus_id", "x_px", "y_px", "duration_ms") if c not in table
-    ]
-    if missing:
-        raise DataError(f"{path}: missing column(s) {missing}")
-    if "frame" in table and set(table["frame"].astype(str).unique()) - {"stimulus"}:
-        raise DataError(f"{path}: fixations must be in the 'stimulus' frame for comparison")
-    if ctx.config.gaze.correct_only and "correct" in table:
-        before = len(table)
-        table = table[table["correct"].fillna(False).astype(bool)]
-        ctx.note(f"{ctx.stage}_fixations_dropped_incorrect", before - len(table))
-    return table.reset_index(drop=True)
 
 
 def gaussian_density(
@@ -95,6 +85,26 @@ def _other_fixations(
     return counts
 
 
+@stage(
+    "saliency_metrics",
+    description="Network maps vs human fixations on nine saliency metrics, with baselines and the "
+    "human split-half noise ceiling.",
+    reads=(
+        "comparison.metrics",
+        "comparison.split",
+        "comparison.bootstrap_resamples",
+        "comparison.permutations",
+        "comparison.confidence",
+        "comparison.interval",
+        "comparison.p_adjust",
+        "gaze.correct_only",
+        "gaze.screen",
+        "gaze.stimulus_scale",
+        "heatmap.sigma_deg",
+        "heatmap.duration_weighted",
+    ),
+    needs=("stimuli", "explain", "gaze", "human_maps"),
+)
 def _run(ctx: StageContext) -> None:
 
     cfg = ctx.config.comparison
@@ -110,10 +120,12 @@ def _run(ctx: StageContext) -> None:
     }
     sigma_px = stimulus_sigma_px(ctx)
     seed = ctx.seed("metrics")
+    clusters = stimulus_clusters(table).set_index("stimulus_id")
     rows: list[dict[str, Any]] = []
     skipped = 0
     for row in ctx.track(table.itertuples(index=False), total=len(table), description="metrics"):
         sid, label = str(row.stimulus_id), str(row.label)
+        ident = {k: str(clusters.at[sid, k]) for k in ("identity", "session")}
         shape = sizes[sid]
         fix = fixations[fixations["stimulus_id"].astype(str) == sid]
         counts, _ = fixation_map(fix["x_px"], fix["y_px"], shape)
@@ -147,6 +159,7 @@ def _run(ctx: StageContext) -> None:
                     {
                         "stimulus_id": sid,
                         "label": label,
+                        **ident,
                         "map": name,
                         "metric": metric,
                         "value": value,
@@ -171,6 +184,7 @@ def _run(ctx: StageContext) -> None:
                 {
                     "stimulus_id": sid,
                     "label": label,
+                    **ident,
                     "map": CEILING,
                     "metric": metric,
                     "value": value,
@@ -192,6 +206,8 @@ def _run(ctx: StageContext) -> None:
         resamples=cfg.bootstrap_resamples,
         confidence=cfg.confidence,
         seed=ctx.seed("metrics_summary"),
+        group="identity",
+        interval=cfg.interval,
     )
     summary["value"] = summary["estimate"]
     summary["higher_is_better"] = summary["metric"].map(lambda m: DIRECTION[m] > 0)
@@ -203,7 +219,9 @@ def _run(ctx: StageContext) -> None:
 
 def _versus(per_image: pd.DataFrame, cfg: Any, seed: int) -> pd.DataFrame:
     wide = per_image.pivot_table(
-        index=["stimulus_id", "label", "metric"], columns="map", values="value"
+        index=["stimulus_id", "label", "identity", "session", "metric"],
+        columns="map",
+        values="value",
     )
     methods = [m for m in wide.columns if m not in (CEILING, CENTRE_BIAS, UNIFORM)]
     frames = []
@@ -223,25 +241,7 @@ def _versus(per_image: pd.DataFrame, cfg: Any, seed: int) -> pd.DataFrame:
         permutations=cfg.permutations,
         confidence=cfg.confidence,
         seed=seed,
+        group="identity",
+        interval=cfg.interval,
+        adjust=cfg.p_adjust,
     )
-
-
-STAGE = Stage(
-    name="saliency_metrics",
-    description="Network maps vs human fixations on nine saliency metrics, with baselines and the "
-    "human split-half noise ceiling.",
-    reads=(
-        "comparison.metrics",
-        "comparison.split",
-        "comparison.bootstrap_resamples",
-        "comparison.permutations",
-        "comparison.confidence",
-        "gaze.correct_only",
-        "gaze.screen",
-        "gaze.stimulus_scale",
-        "heatmap.sigma_deg",
-        "heatmap.duration_weighted",
-    ),
-    needs=("stimuli", "explain", "gaze", "human_maps"),
-    run=_run,
-)

@@ -13,13 +13,18 @@ network map (explain) and a human map (human_maps):
 Afterwards (aggregate):
 
     per_image_steps.parquet  one row per (image, ordering, order, measure, step): the value
-                             (random: mean over the K random orders)
+                             (random: mean over the K random orders); every per-image table
+                             carries the image's ``identity`` and ``session``
     per_image_areas.parquet  one row per (image, ordering, order, measure): AUC and AOPC
     curves.parquet           mean curve per (label | all, ordering, order, measure, step) with a
-                             bootstrap interval over images
+                             bootstrap interval over identities
     auc_differences.parquet  contrasts (human - <method>, human - random, <method> - random, and
                              lerf - morf per ordering) per label and overall: mean difference,
-                             bootstrap CI, sign-flip permutation p, Cohen's d_z, rank-biserial
+                             identity-clustered bootstrap CI (BCa by default), identity sign-flip
+                             permutation p, per-class p adjusted within the contrast (Holm by
+                             default), Cohen's d_z, rank-biserial
+    interaction.parquet      per contrast: does the difference depend on the expression
+                             (identity-blocked permutation of the expression labels)
 
 Orders are computed in the model-input frame from ``density_model`` (human) and ``<method>``
 (explain). Fill and random-order seeds are derived per image from the stage seeds ``fill`` and
@@ -28,9 +33,6 @@ Orders are computed in the model-input frame from ``density_model`` (human) and 
 
 from __future__ import annotations
 
-import zlib
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,65 +41,21 @@ import pandas as pd
 
 from gazealign.compare import perturbation as pt
 from gazealign.errors import DataError, PipelineError
-from gazealign.models.bundle import ModelBundle
-from gazealign.pipeline.stage import Stage, StageContext
+from gazealign.pipeline.registry import stage
+from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import read_arrays, write_table
+from gazealign.stages.common import (
+    cached_model,
+    item_seed,
+    network_methods,
+    selected_stimuli,
+    stimulus_clusters,
+)
 from gazealign.stats.inference import bootstrap_mean_ci
-from gazealign.stats.tables import ALL, summarise
+from gazealign.stats.resampling import IntervalMethod
+from gazealign.stats.tables import ALL, interaction_table, summarise
 
 MEASURES = {"correct": "accuracy", "prob": "probability", "logit": "logit"}
-
-
-# --- shared helpers for the comparison stages -------------------------------------------------
-
-
-def selected_stimuli(ctx: StageContext, split: str) -> pd.DataFrame:
-    """Stimuli of ``split`` (or all) that have both an explain item and a human-maps item."""
-    from gazealign.stimuli.artifacts import read_stimuli_table
-
-    table = read_stimuli_table(ctx.input("stimuli"))
-    if split != "all":
-        table = table[table["split"].astype(str) == split]
-    have_net = {p.stem for p in (ctx.input("explain") / "items").glob("*.npz")}
-    have_human = {p.stem for p in (ctx.input("human_maps") / "items").glob("*.npz")}
-    ids = table["stimulus_id"].astype(str)
-    keep = ids.isin(have_net & have_human)
-    ctx.note(f"{ctx.stage}_images", int(keep.sum()))
-    ctx.note(f"{ctx.stage}_images_without_maps", int((~keep).sum()))
-    return table[keep].sort_values("stimulus_id").reset_index(drop=True)
-
-
-def network_methods(explain_item: dict[str, npt.NDArray[Any]]) -> list[str]:
-    """Methods of an explain item: every ``<method>`` that has a ``<method>__stimulus`` twin."""
-    return sorted(k for k in explain_item if f"{k}__stimulus" in explain_item)
-
-
-@lru_cache(maxsize=2)
-def _load_bundle(path: str, mtime_ns: int) -> ModelBundle:
-    from gazealign.models.io import load_bundle
-
-    bundle = load_bundle(Path(path))
-    bundle.model.eval()
-    return bundle
-
-
-def load_model(train_dir: Path, device: str = "cpu") -> ModelBundle:
-    """The train stage's network (cached per process: a study loads it once per worker)."""
-    import torch
-
-    path = train_dir / "model.safetensors"
-    if not path.exists():
-        raise PipelineError(f"{path}: the train stage left no model checkpoint")
-    bundle = _load_bundle(str(path), path.stat().st_mtime_ns)
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    bundle.model.to(device)
-    return bundle
-
-
-def item_seed(base: int, stimulus_id: str) -> int:
-    """A per-image seed from a stage seed and the stimulus id (independent of run order)."""
-    return (base + zlib.crc32(stimulus_id.encode())) % 2**32
 
 
 # --- per item ---------------------------------------------------------------------------------
@@ -112,7 +70,7 @@ def perturb_item(ctx: StageContext, stimulus_id: str) -> dict[str, npt.NDArray[A
     from gazealign.stimuli.artifacts import read_item, read_stimuli_table
 
     cfg = ctx.config.comparison.perturbation
-    bundle = load_model(ctx.input("train"), cfg.device)
+    bundle = cached_model(ctx.input("train"), cfg.device)
     item = read_item(ctx.input("stimuli"), stimulus_id)
     table = read_stimuli_table(ctx.input("stimuli"))
     label = str(table.loc[table["stimulus_id"].astype(str) == stimulus_id, "label"].iloc[0])
@@ -203,7 +161,7 @@ def _rows(
 
 def areas(steps: pd.DataFrame) -> pd.DataFrame:
     """Per (image, ordering, order, measure): AUC (trapezoid / n_steps) and AOPC."""
-    keys = ["stimulus_id", "label", "ordering", "order", "measure"]
+    keys = ["stimulus_id", "label", *_cluster_keys(steps), "ordering", "order", "measure"]
     rows = []
     for key, sub in steps.sort_values("step").groupby(keys, sort=True):
         v = sub["value"].to_numpy()
@@ -213,8 +171,9 @@ def areas(steps: pd.DataFrame) -> pd.DataFrame:
 
 def contrasts(per_image: pd.DataFrame) -> pd.DataFrame:
     """Paired per-image differences of AUC and AOPC between orderings (long table)."""
+    ids = ["stimulus_id", "label", *_cluster_keys(per_image)]
     wide = per_image.pivot_table(
-        index=["stimulus_id", "label", "order", "measure"],
+        index=[*ids, "order", "measure"],
         columns="ordering",
         values=["auc", "aopc"],
     )
@@ -230,7 +189,7 @@ def contrasts(per_image: pd.DataFrame) -> pd.DataFrame:
             frames.append(d.assign(quantity=quantity, contrast=f"{a} - {b}"))
     # LeRF - MoRF per ordering: larger = the ordering separates relevant from irrelevant tiles.
     both = per_image.pivot_table(
-        index=["stimulus_id", "label", "ordering", "measure"], columns="order", values=["auc"]
+        index=[*ids, "ordering", "measure"], columns="order", values=["auc"]
     )
     if ("auc", "lerf") in both and ("auc", "morf") in both:
         d = (both[("auc", "lerf")] - both[("auc", "morf")]).rename("difference").reset_index()
@@ -239,16 +198,31 @@ def contrasts(per_image: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def _cluster_keys(table: pd.DataFrame) -> list[str]:
+    return [c for c in ("identity", "session") if c in table]
+
+
 def mean_curves(
-    steps: pd.DataFrame, *, resamples: int, confidence: float, seed: int
+    steps: pd.DataFrame,
+    *,
+    resamples: int,
+    confidence: float,
+    seed: int,
+    interval: IntervalMethod = "bca",
 ) -> pd.DataFrame:
-    """Mean curve with a bootstrap interval over images, per label and over all images."""
+    """Mean curve with a bootstrap interval over identities (images when the table has no
+    ``identity``), per label and over all images."""
     rows = []
     keys = ["ordering", "order", "measure", "step"]
     for (ordering, order, measure, step), sub in steps.groupby(keys, sort=True):
         for label, part in [(ALL, sub), *sub.groupby("label", sort=True)]:
             ci = bootstrap_mean_ci(
-                part["value"].to_numpy(), resamples=resamples, confidence=confidence, seed=seed
+                part["value"].to_numpy(),
+                resamples=resamples,
+                confidence=confidence,
+                seed=seed,
+                groups=part["identity"].to_numpy() if "identity" in part else None,
+                method=interval,
             )
             rows.append(
                 {
@@ -262,11 +236,29 @@ def mean_curves(
                     "ci_low": ci.ci_low,
                     "ci_high": ci.ci_high,
                     "n": ci.n,
+                    "n_identities": ci.n_groups,
+                    "interval_method": interval,
                 }
             )
     return pd.DataFrame(rows)
 
 
+@stage(
+    "perturbation",
+    description="Occlude tiles in human, network and random order; accuracy curves, AUCs, tests.",
+    reads=(
+        "comparison.perturbation",
+        "comparison.split",
+        "comparison.bootstrap_resamples",
+        "comparison.permutations",
+        "comparison.confidence",
+        "comparison.interval",
+        "comparison.p_adjust",
+    ),
+    needs=("stimuli", "train", "explain", "human_maps"),
+    items=_items,
+    run_item=perturb_item,
+)
 def _aggregate(ctx: StageContext) -> None:
     cfg = ctx.config.comparison
     table = selected_stimuli(ctx, cfg.split)
@@ -279,7 +271,9 @@ def _aggregate(ctx: StageContext) -> None:
             "perturbation: no stimulus has both a network map and a human map "
             f"in split {cfg.split!r}"
         )
-    steps = pd.concat(frames, ignore_index=True)
+    steps = pd.concat(frames, ignore_index=True).merge(
+        stimulus_clusters(table), on="stimulus_id", how="left", validate="many_to_one"
+    )
     per_image = areas(steps)
     settings = {
         "tile_px": cfg.perturbation.tile_px,
@@ -291,7 +285,11 @@ def _aggregate(ctx: StageContext) -> None:
     write_table(ctx.out_dir / "per_image_steps.parquet", steps.assign(**settings))
     write_table(ctx.out_dir / "per_image_areas.parquet", per_image.assign(**settings))
     curves = mean_curves(
-        steps, resamples=cfg.bootstrap_resamples, confidence=cfg.confidence, seed=ctx.seed("curves")
+        steps,
+        resamples=cfg.bootstrap_resamples,
+        confidence=cfg.confidence,
+        seed=ctx.seed("curves"),
+        interval=cfg.interval,
     )
     write_table(ctx.out_dir / "curves.parquet", curves.assign(**settings))
     all_diffs = contrasts(per_image)
@@ -306,22 +304,17 @@ def _aggregate(ctx: StageContext) -> None:
         permutations=cfg.permutations,
         confidence=cfg.confidence,
         seed=ctx.seed("statistics"),
+        group="identity",
+        interval=cfg.interval,
+        adjust=cfg.p_adjust,
     )
     write_table(ctx.out_dir / "auc_differences.parquet", summary.assign(**settings))
-
-
-STAGE = Stage(
-    name="perturbation",
-    description="Occlude tiles in human, network and random order; accuracy curves, AUCs, tests.",
-    reads=(
-        "comparison.perturbation",
-        "comparison.split",
-        "comparison.bootstrap_resamples",
-        "comparison.permutations",
-        "comparison.confidence",
-    ),
-    needs=("stimuli", "train", "explain", "human_maps"),
-    items=_items,
-    run_item=perturb_item,
-    run=_aggregate,
-)
+    interaction = interaction_table(
+        diffs,
+        value="difference",
+        keys=["quantity", "measure", "order", "contrast"],
+        group="identity",
+        permutations=cfg.permutations,
+        seed=ctx.seed("interaction"),
+    )
+    write_table(ctx.out_dir / "interaction.parquet", interaction.assign(**settings))

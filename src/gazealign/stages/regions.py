@@ -4,12 +4,15 @@ Per image (stimulus frame, AOI masks of the stimuli stage): the share of positiv
 each network method, the share of fixations and the share of dwell time in eyes, brows, nose and
 mouth. Artifacts:
 
-    region_shares_per_image.parquet   stimulus_id, label, source, region, share
+    region_shares_per_image.parquet   stimulus_id, label, identity, session, source, region,
+                                      share
                                       (source: "human" = fixation count, "human (dwell)",
                                       "image area" = the region's share of the image, or a
                                       network method; region "planted" on synthetic faces)
     region_shares.parquet             mean share per (source, region, label | all), bootstrap CI
-    region_shares_difference.parquet  per-image <method> - human share, mean, CI, permutation test
+                                      over identities
+    region_shares_difference.parquet  per-image <method> - human share, mean, identity-clustered
+                                      CI, permutation test, per-class p adjusted per contrast
 """
 
 from __future__ import annotations
@@ -20,10 +23,15 @@ import pandas as pd
 
 from gazealign.compare.regions import FACE_REGIONS, fixation_shares, relevance_shares
 from gazealign.errors import PipelineError
-from gazealign.pipeline.stage import Stage, StageContext
+from gazealign.pipeline.registry import stage
+from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import read_arrays, write_table
-from gazealign.stages.metrics import read_fixations
-from gazealign.stages.perturbation import network_methods, selected_stimuli
+from gazealign.stages.common import (
+    network_methods,
+    read_fixations,
+    selected_stimuli,
+    stimulus_clusters,
+)
 from gazealign.stats.tables import summarise
 
 HUMAN = "human"
@@ -34,12 +42,27 @@ AREA = "image area"
 PLANTED = "planted"
 
 
+@stage(
+    "region_shares",
+    description="Share of network relevance, fixations and dwell time in eyes, brows, nose, mouth.",
+    reads=(
+        "comparison.split",
+        "comparison.bootstrap_resamples",
+        "comparison.permutations",
+        "comparison.confidence",
+        "comparison.interval",
+        "comparison.p_adjust",
+        "gaze.correct_only",
+    ),
+    needs=("stimuli", "explain", "gaze", "human_maps"),
+)
 def _run(ctx: StageContext) -> None:
     from gazealign.stimuli.artifacts import read_item
 
     cfg = ctx.config.comparison
     table = selected_stimuli(ctx, cfg.split)
     fixations = read_fixations(ctx)
+    clusters = stimulus_clusters(table).set_index("stimulus_id")
     rows: list[dict[str, Any]] = []
     for row in ctx.track(table.itertuples(index=False), total=len(table), description="regions"):
         sid, label = str(row.stimulus_id), str(row.label)
@@ -61,9 +84,17 @@ def _run(ctx: StageContext) -> None:
             shares[HUMAN], shares[HUMAN_DWELL] = fixation_shares(
                 fix["x_px"], fix["y_px"], fix["duration_ms"], aois, regions=regions
             )
+        ident = {k: str(clusters.at[sid, k]) for k in ("identity", "session")}
         for source, by_region in shares.items():
             rows += [
-                {"stimulus_id": sid, "label": label, "source": source, "region": r, "share": v}
+                {
+                    "stimulus_id": sid,
+                    "label": label,
+                    **ident,
+                    "source": source,
+                    "region": r,
+                    "share": v,
+                }
                 for r, v in by_region.items()
             ]
     if not rows:
@@ -80,11 +111,15 @@ def _run(ctx: StageContext) -> None:
         resamples=cfg.bootstrap_resamples,
         confidence=cfg.confidence,
         seed=ctx.seed("shares"),
+        group="identity",
+        interval=cfg.interval,
     )
     summary["share"] = summary["estimate"]
     write_table(ctx.out_dir / "region_shares.parquet", summary)
     wide = valid.pivot_table(
-        index=["stimulus_id", "label", "region"], columns="source", values="share"
+        index=["stimulus_id", "label", "identity", "session", "region"],
+        columns="source",
+        values="share",
     )
     frames = [
         (wide[m] - wide[HUMAN]).rename("difference").reset_index().assign(contrast=f"{m} - human")
@@ -105,20 +140,8 @@ def _run(ctx: StageContext) -> None:
                 permutations=cfg.permutations,
                 confidence=cfg.confidence,
                 seed=ctx.seed("differences"),
+                group="identity",
+                interval=cfg.interval,
+                adjust=cfg.p_adjust,
             ),
         )
-
-
-STAGE = Stage(
-    name="region_shares",
-    description="Share of network relevance, fixations and dwell time in eyes, brows, nose, mouth.",
-    reads=(
-        "comparison.split",
-        "comparison.bootstrap_resamples",
-        "comparison.permutations",
-        "comparison.confidence",
-        "gaze.correct_only",
-    ),
-    needs=("stimuli", "explain", "gaze", "human_maps"),
-    run=_run,
-)

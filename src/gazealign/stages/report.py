@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from gazealign.config import dump_study
-from gazealign.pipeline.stage import Stage, StageContext
+from gazealign.pipeline.registry import stage
+from gazealign.pipeline.stage import ALL_STAGES, StageContext
 from gazealign.pipeline.store import read_json
 
 #: The report shows the whole study file, so it reads every table of it (but not where the run
@@ -24,7 +23,13 @@ READS = (
 )
 
 
-def _run(ctx: StageContext) -> None:
+@stage(
+    "report",
+    description="figures and the self-contained HTML report",
+    reads=READS,
+    needs=(ALL_STAGES,),
+)
+def run(ctx: StageContext) -> None:
     from gazealign.report.build import write_report
 
     manifest_path = ctx.config.run_dir / "manifest.json"
@@ -38,14 +43,3 @@ def _run(ctx: StageContext) -> None:
     )
     ctx.note("figures", len(list((ctx.out_dir / "figures").glob("*.png"))))
     ctx.note("absent", absent)
-
-
-def make_stage(needs: Sequence[str]) -> Stage:
-    """The report stage, needing ``needs`` (all earlier stages of the study)."""
-    return Stage(
-        name="report",
-        description="figures and the self-contained HTML report",
-        reads=READS,
-        needs=tuple(needs),
-        run=_run,
-    )

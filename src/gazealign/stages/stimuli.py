@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from gazealign.errors import PipelineError
-from gazealign.pipeline.stage import ItemResult, Stage, StageContext
+from gazealign.pipeline.registry import stage
+from gazealign.pipeline.stage import ItemResult, StageContext
 from gazealign.pipeline.store import read_arrays, write_table, write_text
 from gazealign.stimuli.artifacts import STIMULUS_COLUMNS, STIMULUS_OPTIONAL_COLUMNS
 from gazealign.stimuli.dataset import Dropped, Scan, dropped_table, load_image
@@ -83,6 +84,13 @@ def _item_facts(ctx: StageContext, item: str) -> tuple[Dropped | None, int, int,
     return None, int(rows), int(cols), str(arrays.get("region_method", np.array("")))
 
 
+@stage(
+    "stimuli",
+    description="face images: load, crop, resize, facial regions, identity-disjoint split",
+    reads=("study.seed", "stimuli"),
+    items=items,
+    run_item=run_item,
+)
 def run(ctx: StageContext) -> None:
     cfg = ctx.config.stimuli
     if cfg.source == "synthetic":
@@ -151,13 +159,3 @@ def run(ctx: StageContext) -> None:
     ctx.note(
         "dropped", {k: int(v) for k, v in gone_table["reason"].value_counts().sort_index().items()}
     )
-
-
-STAGE = Stage(
-    name="stimuli",
-    description="face images: load, crop, resize, facial regions, identity-disjoint split",
-    reads=("study.seed", "stimuli"),
-    run=run,
-    items=items,
-    run_item=run_item,
-)

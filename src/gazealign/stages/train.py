@@ -13,7 +13,6 @@ evaluates on ``test``. Writes::
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,15 +24,15 @@ from gazealign.errors import DataError
 from gazealign.models.architecture import ArchitectureSpec
 from gazealign.models.augment import Augmentation
 from gazealign.models.bundle import ModelBundle
-from gazealign.models.io import load_bundle, load_weights, make_bundle, save_bundle
+from gazealign.models.io import load_weights, make_bundle, save_bundle
 from gazealign.models.train import TrainConfig, evaluate, fit
 from gazealign.models.vggface import VGG
-from gazealign.pipeline.stage import Stage, StageContext
+from gazealign.pipeline.registry import stage
+from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import write_json, write_table, write_text
+from gazealign.stages.common import CHECKPOINT
 from gazealign.stimuli.artifacts import read_item, read_stimuli_table
 from gazealign.types import LABELS
-
-CHECKPOINT = "model.safetensors"
 
 
 def train_config(cfg: ModelSection) -> TrainConfig:
@@ -93,11 +92,12 @@ def fold_batchnorm(bundle: ModelBundle) -> ModelBundle:
     return ModelBundle(model, bundle.preprocessing, bundle.input_size_px, bundle.labels, meta)
 
 
-def load_trained(stage_dir: Path) -> ModelBundle:
-    """The network a finished ``train`` stage wrote (eval mode)."""
-    return load_bundle(Path(stage_dir) / CHECKPOINT)
-
-
+@stage(
+    "train",
+    description="train the network on the identity-disjoint split",
+    reads=("study.seed", "study.synthetic", "model", "stimuli.input_size_px"),
+    needs=("stimuli",),
+)
 def run(ctx: StageContext) -> None:
     cfg = ctx.config.model
     size = ctx.config.stimuli.input_size_px
@@ -213,12 +213,3 @@ def run(ctx: StageContext) -> None:
         predictions[f"p_{lab}"] = ev_all.probabilities[:, j].astype(np.float64)
     write_table(ctx.out_dir / "predictions.parquet", predictions)
     ctx.note("test_accuracy", ev_test.accuracy)
-
-
-STAGE = Stage(
-    name="train",
-    description="train the network on the identity-disjoint split",
-    reads=("study.seed", "study.synthetic", "model", "stimuli.input_size_px"),
-    needs=("stimuli",),
-    run=run,
-)

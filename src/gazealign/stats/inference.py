@@ -1,9 +1,10 @@
 """Confidence intervals, paired permutation tests and effect sizes for per-image quantities.
 
-The unit of analysis is the image (a stimulus): every quantity (an AUC difference, a metric, a
-region share) is first computed per image, then summarised over images. Where the same images
-are seen by several subjects and a quantity is computed per subject, pass ``groups`` to resample
-whole clusters (subjects or images) instead of single rows.
+Every quantity (an AUC difference, a metric, a region share) is first computed per image, then
+summarised over images. Images of one identity are not independent (a KDEF-style test set shows
+each identity in every expression), so pooled estimates pass ``groups`` = the identity of each
+image: the bootstrap resamples identities and the permutation test flips all of an identity's
+differences together. A per-class row with one image per identity is unaffected by clustering.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 from scipy import stats
+
+from gazealign.stats import resampling as rs
+from gazealign.stats.resampling import INTERVAL_METHODS, IntervalMethod
 
 FloatArray = npt.NDArray[np.float64]
 Alternative = Literal["two-sided", "less", "greater"]
@@ -28,7 +32,11 @@ def _values(x: npt.ArrayLike, name: str = "values") -> FloatArray:
 
 @dataclass(frozen=True)
 class Interval:
-    """A mean with its percentile-bootstrap confidence interval, and how it was obtained."""
+    """A mean with its bootstrap confidence interval, and how it was obtained.
+
+    ``n``: values; ``n_groups``: clusters resampled (identities; = ``n`` when unclustered);
+    ``method``: ``"bca"`` or ``"percentile"``.
+    """
 
     estimate: float
     ci_low: float
@@ -38,6 +46,7 @@ class Interval:
     n_groups: int
     resamples: int
     seed: int
+    method: str = "bca"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -50,53 +59,68 @@ def bootstrap_mean_ci(
     confidence: float = 0.95,
     seed: int,
     groups: npt.ArrayLike | None = None,
+    method: IntervalMethod = "bca",
 ) -> Interval:
-    """Percentile bootstrap interval of the mean of ``values`` (n,).
+    """Bootstrap interval of the mean of ``values`` (n,), resampling ``groups`` (clusters).
 
-    Without ``groups`` each value is resampled with replacement (the usual bootstrap over
-    images). With ``groups`` (n,) labels, whole groups are resampled and the statistic is the
-    mean over all rows of the drawn groups (cluster bootstrap, e.g. over subjects). Written by
-    hand rather than with ``scipy.stats.bootstrap`` because SciPy has no cluster resampling; for
-    the plain case both are the same percentile method (checked in the tests).
-    With fewer than two values (or groups) the interval is NaN.
+    Without ``groups`` each value is resampled with replacement. With ``groups`` (n,) labels
+    (identities), whole clusters are drawn with replacement and the statistic is the mean over
+    all values of the drawn clusters (cluster bootstrap). ``method="bca"`` (default): the
+    bias-corrected and accelerated interval (Efron 1987) with the acceleration from the
+    jackknife over clusters; ``"percentile"``: the plain percentile interval. See
+    :mod:`gazealign.stats.resampling`. With fewer than two clusters the interval is NaN; a
+    constant sample gives the zero-width interval at its value.
     """
     v = _values(values)
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
-    if groups is None:
-        codes = np.arange(v.size)
-    else:
-        g = np.asarray(groups)
-        if g.shape != v.shape:
-            raise ValueError(f"groups has shape {g.shape}, values {v.shape}")
-        _, codes = np.unique(g, return_inverse=True)
-    n_groups = int(codes.max()) + 1 if v.size else 0
+    if method not in INTERVAL_METHODS:
+        raise ValueError(f"unknown interval method {method!r}; available: {INTERVAL_METHODS}")
+    clusters = rs.cluster_totals(v, groups)
+    n_groups = clusters.n_clusters
     estimate = float(v.mean()) if v.size else float("nan")
     if n_groups < 2:
         nan = float("nan")
-        return Interval(estimate, nan, nan, confidence, int(v.size), n_groups, resamples, seed)
-    sums = np.bincount(codes, weights=v, minlength=n_groups)
-    counts = np.bincount(codes, minlength=n_groups).astype(np.float64)
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, n_groups, size=(resamples, n_groups))
-    boot = sums[draws].sum(axis=1) / counts[draws].sum(axis=1)
-    alpha = (1 - confidence) / 2
-    low, high = np.quantile(boot, [alpha, 1 - alpha])
+        return Interval(
+            estimate, nan, nan, confidence, int(v.size), n_groups, resamples, seed, method
+        )
+    if np.all(v == v[0]):
+        return Interval(
+            estimate, estimate, estimate, confidence, int(v.size), n_groups, resamples, seed, method
+        )
+    boot = rs.bootstrap_means(clusters, resamples, seed=seed)
+    jack = rs.jackknife_means(clusters) if method == "bca" else None
+    lo_level, hi_level = rs.interval_levels(
+        boot, estimate, confidence=confidence, method=method, jackknife=jack
+    )
+    low, high = rs.interval_from_levels(boot, lo_level, hi_level)
     return Interval(
-        estimate, float(low), float(high), confidence, int(v.size), n_groups, resamples, seed
+        estimate,
+        float(low),
+        float(high),
+        confidence,
+        int(v.size),
+        n_groups,
+        resamples,
+        seed,
+        method,
     )
 
 
 @dataclass(frozen=True)
 class PermutationTest:
-    """A paired sign-flip permutation test of mean(differences) = 0."""
+    """A paired sign-flip permutation test of mean(differences) = 0.
+
+    ``n_groups``: clusters whose signs flip together (= number of differences when unclustered).
+    """
 
     statistic: float  # mean difference
     p_value: float
-    permutations: int  # sign patterns evaluated (2**n when exact)
+    permutations: int  # sign patterns evaluated (2**n_groups when exact)
     exact: bool
     alternative: str
     seed: int
+    n_groups: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -108,41 +132,32 @@ def paired_permutation_test(
     permutations: int = 5000,
     seed: int,
     alternative: Alternative = "two-sided",
+    groups: npt.ArrayLike | None = None,
 ) -> PermutationTest:
     """Sign-flip permutation test on paired differences d_i = a_i - b_i (n,).
 
-    Under H0 (a and b exchangeable within each image) every d_i is as likely to have the other
-    sign; the null distribution of mean(d) is built by flipping signs. Exact (all 2**n patterns)
-    when 2**n <= ``permutations``; otherwise Monte Carlo with ``permutations`` random patterns
-    (p-value includes the observed pattern, so it is never 0). Uses
-    ``scipy.stats.permutation_test`` (one sample, ``permutation_type='samples'`` = sign flips).
+    Under H0 (a and b exchangeable) every difference is as likely to have the other sign; with
+    ``groups`` (identities) all differences of a cluster flip together, because they share the
+    cluster's effect. The statistic is the mean over all differences. Exact (all 2**G patterns)
+    when 2**G <= ``permutations``; otherwise Monte Carlo with ``permutations`` random patterns
+    (the observed pattern counts, so p is never 0). Two-sided p = 2 min(P(null <= obs),
+    P(null >= obs)), capped at 1 (as ``scipy.stats.permutation_test``, which the tests check).
     """
     d = _values(differences, "differences")
     if d.size < 1:
         raise ValueError("no differences to test")
-    if d.size == 1:
-        # scipy needs two observations; the exact null of one difference is {+d, -d}.
-        null = np.array([d[0], -d[0]])
-        if alternative == "two-sided":
-            p = float(np.mean(np.abs(null) >= abs(d[0])))
-        elif alternative == "greater":
-            p = float(np.mean(null >= d[0]))
-        else:
-            p = float(np.mean(null <= d[0]))
-        return PermutationTest(float(d[0]), p, 2, True, alternative, seed)
-    res = stats.permutation_test(
-        (d,),
-        np.mean,
-        permutation_type="samples",
-        n_resamples=permutations,
-        alternative=alternative,
-        vectorized=True,
-        axis=-1,
-        rng=np.random.default_rng(seed),
+    clusters = rs.cluster_totals(d, groups)
+    patterns, exact = rs.sign_patterns(clusters.n_clusters, permutations, seed=seed)
+    p = float(rs.sign_flip_p(clusters, patterns, exact, alternative=alternative))
+    return PermutationTest(
+        float(d.mean()),
+        p,
+        int(patterns.shape[0]),
+        exact,
+        alternative,
+        seed,
+        clusters.n_clusters,
     )
-    n_null = int(np.asarray(res.null_distribution).size)
-    exact = 2**d.size <= permutations
-    return PermutationTest(float(d.mean()), float(res.pvalue), n_null, exact, alternative, seed)
 
 
 def cohens_dz(differences: npt.ArrayLike) -> float:

@@ -29,6 +29,7 @@ DROP_REASONS: dict[str, str] = {
     "filtered": "excluded by a study-file filter (angle, session, ...)",
     "held_out": "kept out of every split by the split preset",
     "corrupt_image": "the image file cannot be decoded",
+    "too_small": "the image is smaller than MIN_IMAGE_SIDE_PX (8 px) on a side",
     "no_face": "the face detector found no face",
     "bad_row": "a CSV row is malformed",
 }
@@ -39,6 +40,9 @@ DROPPED_COLUMNS: dict[str, str] = {
     "reason": "string",
     "detail": "string",
 }
+
+#: Smallest image side (px) a stimulus may have: below it no face or region can be told apart.
+MIN_IMAGE_SIDE_PX = 8
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".gif", ".webp", ".pgm", ".ppm")
 
@@ -109,10 +113,30 @@ def dropped_table(dropped: Iterable[Dropped]) -> pd.DataFrame:
     return table.astype(DROPPED_COLUMNS)
 
 
+class ImageTooSmall(DataError):
+    """An image decodes but is smaller than :data:`MIN_IMAGE_SIDE_PX` on a side."""
+
+
+def drop_reason(exc: DataError) -> str:
+    """The :data:`DROP_REASONS` key of an image that failed to load with ``exc``."""
+    return "too_small" if isinstance(exc, ImageTooSmall) else "corrupt_image"
+
+
+def check_image_size(image: npt.NDArray[np.generic], where: str) -> None:
+    """Raise :class:`ImageTooSmall` naming ``where`` for an image under the minimum size."""
+    rows, cols = image.shape[:2]
+    if min(rows, cols) < MIN_IMAGE_SIDE_PX:
+        raise ImageTooSmall(
+            f"{where}: image is {cols}x{rows} px; at least {MIN_IMAGE_SIDE_PX} px on each side "
+            "is needed"
+        )
+
+
 def load_image(path: Path) -> npt.NDArray[np.uint8]:
     """Decode an image file to (rows, cols, 3) uint8 RGB (grey is replicated to 3 channels).
 
-    Raises :class:`DataError` naming the file when it is missing, truncated or not an image.
+    Raises :class:`DataError` naming the file when it is missing, truncated or not an image,
+    and :class:`ImageTooSmall` when it is under :data:`MIN_IMAGE_SIDE_PX` on a side.
     """
     try:
         with Image.open(path) as img:
@@ -122,13 +146,16 @@ def load_image(path: Path) -> npt.NDArray[np.uint8]:
         raise DataError(f"{path}: no such image file") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise DataError(f"{path}: cannot decode image ({exc})") from None
-    return np.asarray(rgb, dtype=np.uint8).copy()
+    out = np.asarray(rgb, dtype=np.uint8).copy()
+    check_image_size(out, str(path))
+    return out
 
 
 def load_record_image(record: ImageRecord) -> npt.NDArray[np.uint8]:
     """The pixels of ``record`` as (rows, cols, 3) uint8 RGB."""
     if record.pixels is not None:
         px = record.pixels
+        check_image_size(px, record.source_path or record.stimulus_id)
         return np.repeat(px[..., None], 3, axis=2) if px.ndim == 2 else px
     if record.path is None:
         raise ValueError(f"record {record.stimulus_id!r} has neither a path nor pixels")
@@ -141,7 +168,7 @@ def iter_stimuli(scan: Scan) -> Iterator[Stimulus | Dropped]:
         try:
             image = load_record_image(rec)
         except DataError as exc:
-            yield Dropped(rec.source_path, rec.stimulus_id, "corrupt_image", str(exc))
+            yield Dropped(rec.source_path, rec.stimulus_id, drop_reason(exc), str(exc))
             continue
         meta = {"session": rec.session, "source_path": rec.source_path, **dict(rec.metadata)}
         yield Stimulus(rec.stimulus_id, image, rec.label, rec.subject, meta)

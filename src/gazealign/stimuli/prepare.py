@@ -18,7 +18,7 @@ from gazealign.errors import DataError
 from gazealign.stimuli.aoi import face_aois
 from gazealign.stimuli.artifacts import dropped_item, item_arrays
 from gazealign.stimuli.crop import FaceBox, apply_crop, haar_face_crop, whole_image_crop
-from gazealign.stimuli.dataset import ImageRecord, Scan, load_record_image
+from gazealign.stimuli.dataset import ImageRecord, Scan, drop_reason, load_record_image
 from gazealign.stimuli.kdef import scan_kdef
 from gazealign.stimuli.layouts import scan_fer2013, scan_folder, scan_manifest
 
@@ -82,7 +82,7 @@ def prepare_record(record: ImageRecord, cfg: StimuliSection) -> ItemArrays:
     try:
         image = load_record_image(record)
     except DataError as exc:
-        return dropped_item("corrupt_image", str(exc))
+        return dropped_item(drop_reason(exc), str(exc))
     return prepare_image(image, cfg)
 
 

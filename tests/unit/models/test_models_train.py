@@ -17,9 +17,10 @@ from gazealign.models.augment import Augmentation, augment_batch
 from gazealign.models.io import make_bundle
 from gazealign.models.predict import predict
 from gazealign.models.train import TrainConfig, evaluate, fit, set_trainable
+from gazealign.pipeline.registry import get_stage
 from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import read_json, read_table, write_arrays, write_table
-from gazealign.stages.train import STAGE, load_trained
+from gazealign.stages.common import load_trained
 from gazealign.stimuli.artifacts import AOI_REGIONS, item_arrays
 from gazealign.types import LABELS
 
@@ -206,7 +207,7 @@ def run_stage(tmp_path: Path, name: str, stim_dir: Path) -> Path:
     )
     out = tmp_path / name
     out.mkdir()
-    STAGE.run(StageContext(config, "train", out, {"stimuli": stim_dir}))  # type: ignore[misc]
+    get_stage("train").run(StageContext(config, "train", out, {"stimuli": stim_dir}))  # type: ignore[misc]
     return out
 
 

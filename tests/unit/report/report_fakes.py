@@ -17,9 +17,9 @@ import pandas as pd
 from gazealign.config import StudyConfig, study_from_dict
 from gazealign.coords import CropResize
 from gazealign.pipeline import Runner
+from gazealign.pipeline.registry import get_stage, run_order
 from gazealign.pipeline.stage import Stage, StageContext
 from gazealign.pipeline.store import write_arrays, write_json, write_table, write_text
-from gazealign.stages.report import make_stage
 from gazealign.stimuli.artifacts import AOI_REGIONS, item_arrays
 from gazealign.types import LABELS
 
@@ -309,8 +309,7 @@ def fake_stages(*, with_compare: bool = True) -> list[Stage]:
             ),
             _stage("region_shares", _regions, ("stimuli", "explain", "gaze", "human_maps")),
         ]
-    stages.append(make_stage(tuple(s.name for s in stages)))
-    return stages
+    return run_order([*stages, get_stage("report")])
 
 
 def fake_config(run_dir: Path, *, synthetic: bool = True) -> StudyConfig:

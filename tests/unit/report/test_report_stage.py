@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from gazealign.pipeline.registry import get_stage, run_order
 from gazealign.stages import study_stages
-from gazealign.stages.report import READS, make_stage
+from gazealign.stages.report import READS
 
 
 def test_report_is_the_last_stage_and_needs_all_others() -> None:
@@ -20,4 +21,12 @@ def test_report_stage_reads_every_table_of_the_study_file() -> None:
     tables = {key.split(".")[0] for key in READS}
     assert tables == set(StudyConfig.model_fields)
     assert "study.run_dir" not in READS and "study" not in READS  # moving a run keeps its report
-    assert make_stage(["a", "b"]).needs == ("a", "b")
+
+
+def test_report_needs_every_other_stage_whatever_stages_there_are() -> None:
+    from gazealign.pipeline import Stage
+
+    extra = Stage("extra", "a stage the report has not heard of", reads=(), run=lambda ctx: None)
+    ordered = run_order([get_stage("report"), extra])
+    assert [s.name for s in ordered] == ["extra", "report"]
+    assert ordered[-1].needs == ("extra",)

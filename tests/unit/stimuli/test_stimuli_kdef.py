@@ -183,3 +183,14 @@ def test_kfold_by_identity() -> None:
     assert set().union(*tests) == set(subjects)
     for train, test in folds:
         assert not set(train) & set(test) and set(train) | set(test) == set(subjects)
+
+
+def test_a_tiny_image_is_dropped_as_too_small(tmp_path: Path) -> None:
+    folder = tmp_path / "AF01"
+    folder.mkdir()
+    (folder / "AF01HAS.JPG").write_bytes(_jpeg(1))
+    Image.fromarray(np.zeros((1, 1, 3), np.uint8)).save(folder / "AF01SAS.JPG", format="JPEG")
+    results = list(iter_stimuli(scan_kdef(tmp_path, angles=["S"])))
+    dropped = [r for r in results if isinstance(r, Dropped)]
+    assert [(d.source_path, d.reason) for d in dropped] == [("AF01/AF01SAS.JPG", "too_small")]
+    assert "1x1 px" in dropped[0].detail and "AF01SAS.JPG" in dropped[0].detail

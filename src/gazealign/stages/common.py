@@ -1,0 +1,124 @@
+"""Helpers the stages share: which stimuli to compare, the trained network, fixations, screen.
+
+One module for what more than one stage needs, so that no stage imports another stage (a
+stage's cache key covers the modules it imports: importing another stage would rerun it
+whenever that stage's code changed).
+"""
+
+from __future__ import annotations
+
+import zlib
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy.typing as npt
+import pandas as pd
+
+from gazealign.coords import ScreenGeometry
+from gazealign.errors import DataError, PipelineError
+from gazealign.pipeline.stage import StageContext
+from gazealign.pipeline.store import read_table
+from gazealign.stimuli.artifacts import read_stimuli_table
+
+if TYPE_CHECKING:
+    from gazealign.models.bundle import ModelBundle
+
+#: The train stage's checkpoint, in its output folder.
+CHECKPOINT = "model.safetensors"
+
+
+def screen_of(ctx: StageContext) -> ScreenGeometry:
+    """The study's screen geometry (``[gaze.screen]``)."""
+    s = ctx.config.gaze.screen
+    return ScreenGeometry(s.width_px, s.height_px, s.width_cm, s.height_cm, s.distance_cm)
+
+
+def selected_stimuli(ctx: StageContext, split: str) -> pd.DataFrame:
+    """Stimuli of ``split`` (or all) that have both an explain item and a human-maps item."""
+    table = read_stimuli_table(ctx.input("stimuli"))
+    if split != "all":
+        table = table[table["split"].astype(str) == split]
+    have_net = {p.stem for p in (ctx.input("explain") / "items").glob("*.npz")}
+    have_human = {p.stem for p in (ctx.input("human_maps") / "items").glob("*.npz")}
+    ids = table["stimulus_id"].astype(str)
+    keep = ids.isin(have_net & have_human)
+    ctx.note(f"{ctx.stage}_images", int(keep.sum()))
+    ctx.note(f"{ctx.stage}_images_without_maps", int((~keep).sum()))
+    return table[keep].sort_values("stimulus_id").reset_index(drop=True)
+
+
+def stimulus_clusters(table: pd.DataFrame) -> pd.DataFrame:
+    """``stimulus_id, identity, session`` of the stimuli table: the clusters of inference.
+
+    ``identity`` is the person shown (the stimuli table's ``subject``); every pooled estimate
+    resamples identities, and every per-image table carries both columns.
+    """
+    out = pd.DataFrame(
+        {
+            "stimulus_id": table["stimulus_id"].astype(str),
+            "identity": table["subject"].astype(str),
+            "session": table["session"].fillna("").astype(str) if "session" in table else "",
+        }
+    )
+    return out.reset_index(drop=True)
+
+
+def network_methods(explain_item: dict[str, npt.NDArray[Any]]) -> list[str]:
+    """Methods of an explain item: every ``<method>`` that has a ``<method>__stimulus`` twin."""
+    return sorted(k for k in explain_item if f"{k}__stimulus" in explain_item)
+
+
+def read_fixations(ctx: StageContext) -> pd.DataFrame:
+    """The gaze stage's fixations in the stimulus frame (correct trials when so configured)."""
+    path = ctx.input("gaze") / "fixations.parquet"
+    table = read_table(path)
+    missing = [
+        c for c in ("subject", "stimulus_id", "x_px", "y_px", "duration_ms") if c not in table
+    ]
+    if missing:
+        raise DataError(f"{path}: missing column(s) {missing}")
+    if "frame" in table and set(table["frame"].astype(str).unique()) - {"stimulus"}:
+        raise DataError(f"{path}: fixations must be in the 'stimulus' frame for comparison")
+    if ctx.config.gaze.correct_only and "correct" in table:
+        before = len(table)
+        table = table[table["correct"].fillna(False).astype(bool)]
+        ctx.note(f"{ctx.stage}_fixations_dropped_incorrect", before - len(table))
+    return table.reset_index(drop=True)
+
+
+def load_trained(train_dir: Path) -> ModelBundle:
+    """The network a finished ``train`` stage wrote (a fresh copy, eval mode)."""
+    from gazealign.models.io import load_bundle
+
+    path = Path(train_dir) / CHECKPOINT
+    if not path.exists():
+        raise PipelineError(f"{path}: the train stage left no model checkpoint")
+    return load_bundle(path)
+
+
+@lru_cache(maxsize=2)
+def _cached_bundle(path: str, mtime_ns: int) -> ModelBundle:
+    del mtime_ns  # part of the cache key only
+    bundle = load_trained(Path(path).parent)
+    bundle.model.eval()
+    return bundle
+
+
+def cached_model(train_dir: Path, device: str = "cpu") -> ModelBundle:
+    """The train stage's network, loaded once per process (``device``: cpu, cuda or auto)."""
+    import torch
+
+    path = Path(train_dir) / CHECKPOINT
+    if not path.exists():
+        raise PipelineError(f"{path}: the train stage left no model checkpoint")
+    bundle = _cached_bundle(str(path), path.stat().st_mtime_ns)
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    bundle.model.to(device)
+    return bundle
+
+
+def item_seed(base: int, stimulus_id: str) -> int:
+    """A per-image seed from a stage seed and the stimulus id (independent of run order)."""
+    return (base + zlib.crc32(stimulus_id.encode())) % 2**32

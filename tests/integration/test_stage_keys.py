@@ -1,0 +1,124 @@
+"""Per-stage cache keys: a code change reruns the stages that run that code, and status says why.
+
+The keys are computed over a copy of gazealign's source, edited as a contributor would edit it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from gazealign.config import study_from_dict
+from gazealign.demo import DEMO_STUDY
+from gazealign.pipeline import Runner, Stage, StageContext
+from gazealign.pipeline.codehash import PACKAGE_ROOT
+from gazealign.pipeline.store import write_json
+from gazealign.stages import study_stages
+
+METRIC_MODULE = '''"""A new saliency metric."""
+
+import numpy as np
+
+
+def mean_map_value(saliency_map: np.ndarray) -> float:
+    return float(np.mean(saliency_map))
+'''
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> Path:
+    """A copy of gazealign's source folder."""
+    copy = tmp_path / "src" / "gazealign"
+    shutil.copytree(PACKAGE_ROOT, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
+def keys(source: Path, tmp_path: Path) -> dict[str, str]:
+    config = study_from_dict(DEMO_STUDY, base_dir=tmp_path)
+    return Runner(config, study_stages(), versions={}, source_root=source).keys
+
+
+def rerun(before: dict[str, str], after: dict[str, str]) -> set[str]:
+    return {name for name in before if before[name] != after[name]}
+
+
+def test_the_copy_keys_like_the_installed_source(source: Path, tmp_path: Path) -> None:
+    assert keys(source, tmp_path) == keys(PACKAGE_ROOT, tmp_path)
+
+
+def test_adding_a_metric_module_reruns_only_the_stages_that_import_the_metrics(
+    source: Path, tmp_path: Path
+) -> None:
+    before = keys(source, tmp_path)
+    (source / "compare" / "mean_value.py").write_text(METRIC_MODULE)
+    scoring = source / "compare" / "scoring.py"  # where the metrics are put together
+    scoring.write_text(scoring.read_text() + "\nfrom gazealign.compare import mean_value  # noqa\n")
+    assert rerun(before, keys(source, tmp_path)) == {"saliency_metrics", "report"}
+
+
+def test_editing_the_report_reruns_only_the_report(source: Path, tmp_path: Path) -> None:
+    before = keys(source, tmp_path)
+    html = source / "report" / "html.py"
+    html.write_text(html.read_text().replace("Configuration, versions and seeds", "Settings"))
+    assert rerun(before, keys(source, tmp_path)) == {"report"}
+
+
+def test_editing_a_stage_reruns_it_and_the_stages_after_it(source: Path, tmp_path: Path) -> None:
+    before = keys(source, tmp_path)
+    human = source / "stages" / "human_maps.py"
+    human.write_text(human.read_text() + "\n# a comment\n")
+    assert rerun(before, keys(source, tmp_path)) == {
+        "human_maps",
+        "perturbation",
+        "saliency_metrics",
+        "region_shares",
+        "report",
+    }
+
+
+def test_a_declared_version_enters_the_key(tmp_path: Path) -> None:
+    config = study_from_dict(DEMO_STUDY, base_dir=tmp_path)
+
+    def stages(version: str) -> list[Stage]:
+        return [Stage("s", "s", reads=(), run=lambda ctx: None, version=version)]
+
+    one = Runner(config, stages("1"), versions={}).keys["s"]
+    assert one != Runner(config, stages("2"), versions={}).keys["s"]
+
+
+def write_sigma(ctx: StageContext) -> None:
+    write_json(ctx.out_dir / "sigma.json", {"sigma_deg": ctx.config.heatmap.sigma_deg})
+
+
+def test_status_says_why_a_stage_is_stale(source: Path, tmp_path: Path) -> None:
+    def runner(sigma_deg: float, root: Path) -> Runner:
+        study = {**DEMO_STUDY, "heatmap": {"sigma_deg": sigma_deg}}
+        config = study_from_dict(study, base_dir=tmp_path)
+        stages = [
+            Stage(
+                "maps",
+                "maps",
+                reads=("heatmap.sigma_deg",),
+                run=write_sigma,
+                module="gazealign.heatmaps.density",
+            ),
+            Stage("after", "after", reads=(), needs=("maps",), run=lambda ctx: None),
+        ]
+        return Runner(config, stages, versions={}, source_root=root, show_progress=False)
+
+    runner(1.0, source).run()
+    assert {s.name: s.state for s in runner(1.0, source).status()} == {
+        "maps": "done",
+        "after": "done",
+    }
+    status = {s.name: s for s in runner(2.0, source).status()}
+    assert status["maps"].state == "stale"
+    assert status["maps"].reasons == ("config: heatmap.sigma_deg 1.0 -> 2.0",)
+    assert status["after"].reasons == ("upstream: maps has a new key",)
+
+    density = source / "heatmaps" / "density.py"
+    density.write_text(density.read_text() + "\n# edited\n")
+    status = {s.name: s for s in runner(1.0, source).status()}
+    assert status["maps"].reasons == ("code: gazealign.heatmaps.density (edited)",)
