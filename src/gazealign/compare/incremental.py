@@ -221,6 +221,17 @@ class IncrementalForward:
             return None
         return cls(*parts, full_fraction=full_fraction)
 
+    def conv_macs(self, size: tuple[int, int]) -> int:
+        """Multiply-adds of the convolutions for one (rows, cols) input, in full."""
+        total = 0
+        for stage in self.stages:
+            out = stage.out_size(size)
+            if isinstance(stage.op, nn.Conv2d):
+                w = stage.op.weight
+                total += int(w.shape[0] * w[0].numel()) * out[0] * out[1]
+            size = out
+        return total
+
     # --- helpers ------------------------------------------------------------------------------
 
     @staticmethod
@@ -306,7 +317,9 @@ class IncrementalForward:
         r0 = np.array([min(out_boxes[b][0], n_rows - wr) for b in live])
         c0 = np.array([min(out_boxes[b][2], n_cols - wc) for b in live])
         chains = torch.from_numpy(np.array(live)[:, None, None])
-        rows_in = torch.from_numpy((r0 * stage.stride[0])[:, None, None] + np.arange(span_r)[:, None])
+        rows_in = torch.from_numpy(
+            (r0 * stage.stride[0])[:, None, None] + np.arange(span_r)[:, None]
+        )
         cols_in = torch.from_numpy((c0 * stage.stride[1])[:, None, None] + np.arange(span_c))
         patch = _nhwc(cache)[chains, rows_in, cols_in].permute(0, 3, 1, 2)
         y = stage.apply(patch)

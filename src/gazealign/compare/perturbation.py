@@ -44,6 +44,10 @@ TILE_SCORES: tuple[str, ...] = ("sum", "mean")
 DIRECTIONS: tuple[str, ...] = ("morf", "lerf")
 FILLS: tuple[str, ...] = ("uniform_noise", "mean", "blur", "zeros")
 
+#: ``incremental="auto"`` computes increments for networks of at least this many conv
+#: multiply-adds per image (VGG16 at 224 px: 15.3 G; the demo's small network: about 0.03 G).
+AUTO_INCREMENTAL_MACS = 200_000_000
+
 UInt8Image = npt.NDArray[np.uint8]
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -187,13 +191,28 @@ def _version(model: torch.nn.Module) -> tuple[int, ...]:
     )
 
 
+def model_device(model: torch.nn.Module) -> torch.device:
+    """Where a network's parameters are (CPU for a network without parameters)."""
+    try:
+        return next(model.parameters()).device
+    except StopIteration:
+        return torch.device("cpu")
+
+
+def bf16_is_fast(device: torch.device) -> bool:
+    """Whether ``device`` does bfloat16 matrix work natively: a CUDA GPU with bf16, or a CPU
+    whose oneDNN build reports bf16 support (AVX-512 bf16 or AMX instructions)."""
+    if device.type == "cuda":
+        return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+    if device.type != "cpu" or not torch.backends.mkldnn.is_available():
+        return False
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
 def inference_net(bundle: ModelBundle, *, bf16: bool = False) -> _Net:
     """The bundle's network for perturbation: as is in fp32; a bf16-weight, channels-last copy
     with ``bf16`` (faster than autocast on CPUs with AVX-512 bf16; see ``models.predict``)."""
-    try:
-        device = next(bundle.model.parameters()).device
-    except StopIteration:
-        device = torch.device("cpu")
+    device = model_device(bundle.model)
     if not bf16:
         return _Net(bundle.model, device, torch.float32, False)
     from gazealign.models.predict import inference_model
@@ -247,7 +266,7 @@ def perturbation_curves(
     n_steps: int | None = None,
     batch_size: int = 32,
     bf16: bool = False,
-    incremental: bool = True,
+    incremental: bool | Literal["auto"] = "auto",
 ) -> Curves:
     """Run every step of every order of one image through the network, in batches.
 
@@ -256,10 +275,13 @@ def perturbation_curves(
     all tiles. The unperturbed image is classified once and shared by all orders (column 0).
     Only ``batch_size`` perturbed images are held in memory at a time.
 
-    ``incremental`` (default): each step is computed as an increment on the previous step of
-    its order (:mod:`gazealign.compare.incremental`; up to ``batch_size`` orders advance
-    together), equal to the full forward within floating-point rounding; networks that are not
-    a chain of modules are run in full. ``bf16``: a bfloat16, channels-last copy of the network.
+    ``incremental``: each step is computed as an increment on the previous step of its order
+    (:mod:`gazealign.compare.incremental`; up to ``batch_size`` orders advance together), equal
+    to the full forward within floating-point rounding; networks that are not a chain of
+    modules are run in full. ``"auto"``: incremental for chain networks of at least
+    :data:`AUTO_INCREMENTAL_MACS` conv multiply-adds per image (below that, the many small
+    operations of an increment cost more than they save). ``bf16``: a bfloat16,
+    channels-last copy of the network.
     """
     img = np.asarray(image)
     if img.shape[:2] != (grid.rows_px, grid.cols_px) or fill.shape != img.shape:
@@ -275,8 +297,11 @@ def perturbation_curves(
         raise ValueError(f"batch_size must be positive, got {batch_size}")
     ranks = np.stack([tile_rank_map(row, grid) for row in o])
     net = inference_net(bundle, bf16=bf16)
-    engine = IncrementalForward.for_model(net.model)
-    if incremental and engine is not None:
+    engine = IncrementalForward.for_model(net.model) if incremental is not False else None
+    if incremental == "auto" and engine is not None:
+        if engine.conv_macs((grid.rows_px, grid.cols_px)) < AUTO_INCREMENTAL_MACS:
+            engine = None
+    if engine is not None:
         logits_all = _incremental_logits(bundle, net, engine, img, fill, ranks, steps, batch_size)
         return curves_from_logits(logits_all, true_class)
     logits0 = forward_logits(bundle, img[None], bf16=bf16)[0]

@@ -42,6 +42,7 @@ def stage(
     reads: Sequence[str] = (),
     needs: Sequence[str] = (),
     version: str = "1",
+    unkeyed: Sequence[str] = (),
     items: Callable[[StageContext], Sequence[str]] | None = None,
     run_item: Callable[[StageContext, str], ItemResult] | None = None,
 ) -> Callable[[RunFn], RunFn]:
@@ -60,6 +61,8 @@ def stage(
         stage (the report).
     version
         Raise it when the stage's output changes for a reason its code hash cannot see.
+    unkeyed
+        Keys inside ``reads`` that choose a code path with equal results: not in the key.
     items, run_item
         For a per-item stage: the item ids, and the arrays of one item (written by the runner).
     """
@@ -75,6 +78,7 @@ def stage(
                 items=items,
                 run_item=run_item,
                 version=version,
+                unkeyed=tuple(unkeyed),
             )
         )
         return run
