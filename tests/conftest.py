@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
+import pytest
 from hypothesis import settings
 
 # Keep test runs reproducible and light on a shared 2-core machine.
@@ -13,3 +15,25 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 # property test checks. Examples are derandomised so a CI failure reproduces locally.
 settings.register_profile("gazealign", deadline=None, derandomize=True, print_blob=True)
 settings.load_profile("gazealign")
+
+
+@pytest.fixture(autouse=True)
+def _restore_torch_global_state() -> Iterator[None]:
+    """Undo a test's changes to torch's process-wide settings (thread count, default dtype,
+    deterministic mode, global RNG), so no test's outcome depends on the tests run before it.
+
+    Training is only bit-reproducible for a fixed thread count: a test that calls
+    ``torch.set_num_threads(1)`` and leaves it set changes the floating-point reduction order
+    of every later test's training run.
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    dtype = torch.get_default_dtype()
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    rng = torch.get_rng_state()
+    yield
+    torch.set_num_threads(threads)
+    torch.set_default_dtype(dtype)
+    torch.use_deterministic_algorithms(deterministic)
+    torch.set_rng_state(rng)

@@ -23,6 +23,16 @@ class ExplainSection(Section):
     target: Literal["true", "predicted"] = Field(
         "true", description="Class explained: the true label or the prediction."
     )
+    target_output: Literal["logit", "contrastive", "sglrp"] = Field(
+        "logit",
+        description=(
+            "What of the target class is explained (recorded with every map): logit (the target "
+            "logit; LRP's usual start), contrastive (the target against the other classes, as in "
+            "contrastive LRP, Gu et al. 2018) or sglrp (the softmax probability's gradient, "
+            "SGLRP, Iwana et al. 2019). The last two make modified-backprop maps "
+            "class-discriminative."
+        ),
+    )
     splits: list[Literal["train", "val", "test"]] = Field(
         ["test"], description="Stimuli explained: those in these splits of the stimuli stage."
     )

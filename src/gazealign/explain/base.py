@@ -23,12 +23,15 @@ from torch import nn
 
 from gazealign.errors import GazeAlignError
 from gazealign.explain.reduce import SignPolicy, apply_sign, sum_channels
+from gazealign.explain.targets import TARGET_OUTPUTS, TargetOutput, output_seed
 from gazealign.models.bundle import ModelBundle
 from gazealign.types import SaliencyMap, Step
 
-#: What the relevance of a method should add up to. ``logit``: the target logit (LRP with
-#: epsilon-type rules); ``logit_minus_baseline``: logit(x) - logit(baseline) (Integrated
-#: Gradients' completeness); ``none``: no such property (Grad-CAM, Occlusion, Gradient x Input).
+#: What the relevance of a method should add up to. ``logit``: the output relevance it starts
+#: from, i.e. the target logit for target output ``logit`` (LRP with epsilon-type rules);
+#: ``logit_minus_baseline``: f(x) - f(baseline) for the explained function f of the logits
+#: (Integrated Gradients' completeness); ``none``: no such property (Grad-CAM, Occlusion,
+#: Gradient x Input).
 Conservation = Literal["logit", "logit_minus_baseline", "none"]
 
 #: Default relative tolerance of the conservation check: a map is flagged when
@@ -66,16 +69,22 @@ class Attribution:
     values). ``reference``: (N,) value the relevance should sum to, or None (see
     :data:`Conservation`). ``params``: every parameter that shaped the result (recorded).
     ``steps``: steps the method took beyond the explanation itself (e.g. upsampling).
+    ``reference_scale``: (N,) what the conservation tolerance is relative to; None means
+    ``|reference|``. Seeds that sum to 0 (contrastive, SGLRP) give the sum of the seed's
+    magnitudes here, since their reference is about 0.
     """
 
     relevance: torch.Tensor
     reference: torch.Tensor | None
     params: Mapping[str, Any]
     steps: tuple[Step, ...] = ()
+    reference_scale: torch.Tensor | None = None
 
 
 #: A method: (bundle, inputs (N, C, H, W) float, targets (N,) int64, options) -> Attribution.
-MethodFn = Callable[[ModelBundle, torch.Tensor, torch.Tensor, ExplainOptions], Attribution]
+#: A method with ``seeded=True`` is also given ``seed=`` (an :class:`OutputSeed`): the output
+#: relevance or gradient to start from (see :mod:`gazealign.explain.targets`).
+MethodFn = Callable[..., Attribution]
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,8 @@ class Method:
     compute: MethodFn
     conservation: Conservation
     extra: str | None = None  # the pip extra that provides it, if any
+    #: Whether ``compute`` takes ``seed=``; methods without it explain the target logit only.
+    seeded: bool = False
 
 
 _METHODS: dict[str, Method] = {}
@@ -141,6 +152,7 @@ class MapRecord:
     params: Mapping[str, Any]
     target: int
     target_label: str
+    target_output: str
     predicted: int
     logit: float
     relevance_sum: float
@@ -231,17 +243,29 @@ def explain(
     sign: SignPolicy = "positive",
     options: ExplainOptions | None = None,
     stimulus_ids: Sequence[str] | None = None,
+    target_output: TargetOutput = "logit",
 ) -> list[Explanation]:
     """Explain ``images`` with ``method``, ``batch_size`` images at a time.
 
     ``images``: (N, H, W, 3) uint8 RGB in the model-input frame (already cropped and resized to
     ``bundle.input_size_px``). ``target``: ``"predicted"`` or N class indices into
-    ``bundle.labels``. The network's logits are explained (never softmax). Returns one
+    ``bundle.labels``. ``target_output``: what of the target class is explained, the logit (never
+    softmax), the contrastive dual or the softmax gradient (:mod:`gazealign.explain.targets`);
+    recorded with every map. Returns one
     :class:`Explanation` per image: map in the model-input frame with steps
     ``explain`` -> ``sum_channels`` -> ``sign``, and its :class:`MapRecord`.
     """
     spec = get_method(method)
     options = options or ExplainOptions()
+    if target_output not in TARGET_OUTPUTS:
+        raise GazeAlignError(
+            f"unknown target output {target_output!r}; expected one of {TARGET_OUTPUTS}"
+        )
+    if target_output != "logit" and not spec.seeded:
+        raise GazeAlignError(
+            f"explanation method {method!r} explains the target logit only; "
+            f"target output {target_output!r} needs a method that takes an output seed"
+        )
     images = np.asarray(images)
     if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
         raise GazeAlignError(
@@ -279,7 +303,11 @@ def explain(
                 if targets_all is None
                 else torch.as_tensor(targets_all[start:stop], device=device)
             )
-            result = spec.compute(bundle, x, targets, options)
+            if spec.seeded:
+                seed = output_seed(logits, targets, target_output)
+                result = spec.compute(bundle, x, targets, options, seed=seed)
+            else:
+                result = spec.compute(bundle, x, targets, options)
             out.extend(
                 _finish(
                     spec,
@@ -291,6 +319,7 @@ def explain(
                     bundle.labels,
                     sign,
                     options,
+                    target_output,
                 )
             )
     return out
@@ -306,10 +335,14 @@ def _finish(
     labels: Sequence[str],
     sign: SignPolicy,
     options: ExplainOptions,
+    target_output: str,
 ) -> list[Explanation]:
     rel = result.relevance.detach().to("cpu", torch.float64).numpy()
     target_logits = logits.gather(1, targets.view(-1, 1)).view(-1).detach().cpu().double()
     ref = None if result.reference is None else result.reference.detach().cpu().double()
+    scale = ref.abs() if ref is not None else None
+    if result.reference_scale is not None:
+        scale = result.reference_scale.detach().cpu().double()
     out = []
     for i, stimulus_id in enumerate(ids):
         channels = rel[i]
@@ -319,7 +352,8 @@ def _finish(
         else:
             reference = float(ref[i])
             ratio = total / reference if reference != 0 else math.nan
-            violated = abs(total - reference) > options.conservation_tolerance * abs(reference)
+            assert scale is not None
+            violated = abs(total - reference) > options.conservation_tolerance * float(scale[i])
         t = int(targets[i])
         record = MapRecord(
             stimulus_id=stimulus_id,
@@ -327,6 +361,7 @@ def _finish(
             params=dict(result.params),
             target=t,
             target_label=labels[t],
+            target_output=target_output,
             predicted=int(predicted[i]),
             logit=float(target_logits[i]),
             relevance_sum=total,
@@ -341,7 +376,15 @@ def _finish(
             "model_input",
             stimulus_id,
             steps=(
-                Step("explain", {"method": spec.name, "target": t, **result.params}),
+                Step(
+                    "explain",
+                    {
+                        "method": spec.name,
+                        "target": t,
+                        "target_output": target_output,
+                        **result.params,
+                    },
+                ),
                 *result.steps,
             ),
         )

@@ -8,6 +8,11 @@
   the value is the mean drop of the target logit over the windows covering a pixel.
 * ``gradient_x_input``: gradient times input (Shrikumar et al. 2016).
 
+Every method explains ``f(x) = g . z(x)`` for the output gradient ``g`` of the target output
+(:mod:`gazealign.explain.targets`; ``g = one_hot(target)`` for the logit), held fixed at the
+explained image: ``g`` is passed to the network wrapper as an additional forward argument, so
+Captum expands it with the inputs (Integrated Gradients' path points, Occlusion's windows).
+
 Captum removes the hooks it registers (layer methods) in ``finally`` blocks; the model is put in
 eval mode only inside :func:`gazealign.explain.base.evaluation_mode`.
 """
@@ -27,6 +32,7 @@ from gazealign.explain.base import (
     baseline_images,
     register,
 )
+from gazealign.explain.targets import OutputSeed, output_seed
 from gazealign.models.bundle import ModelBundle
 from gazealign.types import Step
 
@@ -36,29 +42,60 @@ def _grad_input(x: torch.Tensor) -> torch.Tensor:
     return x.detach().clone().requires_grad_(True)
 
 
+class _Seeded(nn.Module):
+    """The explained function ``g . z(x)`` as a one-output network (Captum's target 0)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor, gradient: torch.Tensor) -> torch.Tensor:
+        return (self.model(x) * gradient).sum(dim=1, keepdim=True)
+
+
+def _gradient(
+    bundle: ModelBundle, x: torch.Tensor, targets: torch.Tensor, seed: OutputSeed | None
+) -> torch.Tensor:
+    if seed is not None:
+        return seed.gradient.to(x)
+    with torch.no_grad():
+        return output_seed(bundle.model(x), targets, "logit").gradient.to(x)
+
+
 def _integrated_gradients(
-    bundle: ModelBundle, x: torch.Tensor, targets: torch.Tensor, options: ExplainOptions
+    bundle: ModelBundle,
+    x: torch.Tensor,
+    targets: torch.Tensor,
+    options: ExplainOptions,
+    *,
+    seed: OutputSeed | None = None,
 ) -> Attribution:
     baseline = baseline_images(bundle, options.ig_baseline, x.shape).to(x)
-    ig = IntegratedGradients(bundle.model)
+    g = _gradient(bundle, x, targets, seed)
+    ig = IntegratedGradients(_Seeded(bundle.model))
     relevance = ig.attribute(
         _grad_input(x),
         baselines=baseline,
-        target=targets,
+        target=0,
+        additional_forward_args=(g,),
         n_steps=options.ig_steps,
         method="gausslegendre",
         internal_batch_size=options.internal_batch_size,
     )
     with torch.no_grad():
-        diff = bundle.model(x) - bundle.model(baseline)
-    reference = diff.gather(1, targets.view(-1, 1)).view(-1)
+        contributions = (bundle.model(x) - bundle.model(baseline)) * g
     params = {
         "baseline": options.ig_baseline,
         "n_steps": options.ig_steps,
         "integration": "gausslegendre",
         "internal_batch_size": options.internal_batch_size,
     }
-    return Attribution(relevance=relevance.detach(), reference=reference, params=params)
+    return Attribution(
+        relevance=relevance.detach(),
+        reference=contributions.sum(dim=1),
+        params=params,
+        reference_scale=contributions.abs().sum(dim=1),
+    )
 
 
 def find_gradcam_layer(model: nn.Module, name: str | None = None) -> tuple[str, nn.Module]:
@@ -96,10 +133,18 @@ def find_gradcam_layer(model: nn.Module, name: str | None = None) -> tuple[str, 
 
 
 def _gradcam(
-    bundle: ModelBundle, x: torch.Tensor, targets: torch.Tensor, options: ExplainOptions
+    bundle: ModelBundle,
+    x: torch.Tensor,
+    targets: torch.Tensor,
+    options: ExplainOptions,
+    *,
+    seed: OutputSeed | None = None,
 ) -> Attribution:
     layer_name, layer = find_gradcam_layer(bundle.model, options.gradcam_layer)
-    cam = LayerGradCam(bundle.model, layer).attribute(x, target=targets, relu_attributions=False)
+    g = _gradient(bundle, x, targets, seed)
+    cam = LayerGradCam(_Seeded(bundle.model), layer).attribute(
+        x, target=0, additional_forward_args=(g,), relu_attributions=False
+    )
     coarse = tuple(int(s) for s in cam.shape[2:])
     relevance = F.interpolate(cam, size=tuple(x.shape[2:]), mode="bilinear", align_corners=False)
     step = Step("upsample", {"mode": "bilinear", "from_shape": list(coarse)})
@@ -112,17 +157,24 @@ def _gradcam(
 
 
 def _occlusion(
-    bundle: ModelBundle, x: torch.Tensor, targets: torch.Tensor, options: ExplainOptions
+    bundle: ModelBundle,
+    x: torch.Tensor,
+    targets: torch.Tensor,
+    options: ExplainOptions,
+    *,
+    seed: OutputSeed | None = None,
 ) -> Attribution:
     window, stride = options.occlusion_window_px, options.occlusion_stride_px
     channels = int(x.shape[1])
     baseline = baseline_images(bundle, options.occlusion_baseline, x.shape).to(x)
-    relevance = Occlusion(bundle.model).attribute(
+    g = _gradient(bundle, x, targets, seed)
+    relevance = Occlusion(_Seeded(bundle.model)).attribute(
         x,
         sliding_window_shapes=(channels, window, window),
         strides=(channels, stride, stride),
         baselines=baseline,
-        target=targets,
+        target=0,
+        additional_forward_args=(g,),
         perturbations_per_eval=max(1, options.internal_batch_size // max(1, x.shape[0])),
     )
     # The window spans all channels, so every channel holds the same value: keep one, or the
@@ -137,9 +189,17 @@ def _occlusion(
 
 
 def _gradient_x_input(
-    bundle: ModelBundle, x: torch.Tensor, targets: torch.Tensor, options: ExplainOptions
+    bundle: ModelBundle,
+    x: torch.Tensor,
+    targets: torch.Tensor,
+    options: ExplainOptions,
+    *,
+    seed: OutputSeed | None = None,
 ) -> Attribution:
-    relevance = InputXGradient(bundle.model).attribute(_grad_input(x), target=targets)
+    g = _gradient(bundle, x, targets, seed)
+    relevance = InputXGradient(_Seeded(bundle.model)).attribute(
+        _grad_input(x), target=0, additional_forward_args=(g,)
+    )
     return Attribution(relevance=relevance.detach(), reference=None, params={})
 
 
@@ -150,16 +210,36 @@ register(
         _integrated_gradients,
         conservation="logit_minus_baseline",
         extra="captum",
+        seeded=True,
     )
 )
 register(
     Method(
-        "gradcam", "Grad-CAM on the last conv block, upsampled (Captum)", _gradcam, "none", "captum"
+        "gradcam",
+        "Grad-CAM on the last conv block, upsampled (Captum)",
+        _gradcam,
+        "none",
+        "captum",
+        seeded=True,
     )
 )
 register(
-    Method("occlusion", "Occlusion with a sliding window (Captum)", _occlusion, "none", "captum")
+    Method(
+        "occlusion",
+        "Occlusion with a sliding window (Captum)",
+        _occlusion,
+        "none",
+        "captum",
+        seeded=True,
+    )
 )
 register(
-    Method("gradient_x_input", "Gradient times input (Captum)", _gradient_x_input, "none", "captum")
+    Method(
+        "gradient_x_input",
+        "Gradient times input (Captum)",
+        _gradient_x_input,
+        "none",
+        "captum",
+        seeded=True,
+    )
 )

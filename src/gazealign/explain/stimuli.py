@@ -21,6 +21,7 @@ import pandas as pd
 from gazealign.errors import DataError
 from gazealign.explain.base import ExplainOptions, explain
 from gazealign.explain.reduce import SignPolicy, to_stimulus_frame
+from gazealign.explain.targets import TargetOutput
 from gazealign.models.bundle import ModelBundle
 from gazealign.stimuli.artifacts import StimulusItem
 
@@ -33,6 +34,7 @@ MAP_COLUMNS: tuple[str, ...] = (
     "method",
     "target",
     "target_label",
+    "target_output",
     "predicted",
     "logit",
     "relevance_sum",
@@ -67,6 +69,7 @@ def explain_items(
     sign: SignPolicy,
     options: ExplainOptions,
     batch_size: int,
+    target_output: TargetOutput = "logit",
 ) -> dict[str, dict[str, npt.NDArray[Any]]]:
     """stimulus_id -> arrays (see the module docstring) for every item and method."""
     if not items:
@@ -91,6 +94,7 @@ def explain_items(
             sign=sign,
             options=options,
             stimulus_ids=ids,
+            target_output=target_output,
         )
         for item, result in zip(items, results, strict=True):
             stimulus_map = to_stimulus_frame(result.map, item.crop)
@@ -117,6 +121,7 @@ def records_table(items: Mapping[str, Mapping[str, npt.NDArray[Any]]]) -> pd.Dat
             "method": "string",
             "target": "int64",
             "target_label": "string",
+            "target_output": "string",
             "predicted": "int64",
             "logit": "float64",
             "relevance_sum": "float64",

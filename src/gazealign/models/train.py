@@ -18,6 +18,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from gazealign.models.alignment import AlignmentTargets, alignment_loss, augment_with_maps
 from gazealign.models.augment import Augmentation, augment_batch
 from gazealign.models.bundle import ModelBundle
 from gazealign.models.predict import predict
@@ -100,6 +101,7 @@ def fit(
     config: TrainConfig,
     seed: int,
     track: Track = _no_track,
+    alignment: AlignmentTargets | None = None,
 ) -> TrainResult:
     """Train ``bundle.model`` in place on (N, S, S, 3) uint8 images and class indices.
 
@@ -108,6 +110,11 @@ def fit(
     accuracy on the validation images. The kept weights are those of the best validation epoch
     (highest accuracy, then lowest loss); training stops after ``patience`` epochs without a
     better one. Without validation images every epoch is trained and the last one kept.
+
+    With ``alignment`` (human maps of the training images, in their order) the loss is the
+    alignment objective of :mod:`gazealign.models.alignment` instead (the maps get the images'
+    augmentation); the history then also has ``train_cross_entropy`` and ``train_alignment``.
+    With weight 0 it is plain cross-entropy, trained exactly as without ``alignment``.
     """
     model = bundle.model
     if not isinstance(model, VGG):
@@ -116,6 +123,8 @@ def fit(
     y_train = _labels_tensor(train_labels, n_classes)
     if len(y_train) != len(train_images) or len(y_train) == 0:
         raise ValueError(f"{len(train_images)} training images but {len(y_train)} labels")
+    if alignment is not None and len(alignment.has_map) != len(y_train):
+        raise ValueError(f"{len(alignment.has_map)} human maps for {len(y_train)} training images")
     has_val = val_images is not None and val_labels is not None and len(val_images) > 0
     y_val = _labels_tensor(val_labels if has_val and val_labels is not None else [], n_classes)
     trainable = set_trainable(model, config.freeze)
@@ -139,14 +148,28 @@ def fit(
             model.train()
             order = torch.randperm(len(y_train), generator=generator)
             total_loss, correct = 0.0, 0
+            total_ce, total_align = 0.0, 0.0
             for start in range(0, len(order), config.batch_size):
                 idx = order[start : start + config.batch_size]
                 x = x_all[idx].float()
+                aligned = alignment is not None and alignment.config.weight > 0
+                maps = alignment.human_maps[idx] if aligned and alignment is not None else None
                 if config.augmentation is not None:
-                    x = augment_batch(x, config.augmentation, generator)
+                    if maps is None:
+                        x = augment_batch(x, config.augmentation, generator)
+                    else:
+                        x, maps = augment_with_maps(x, maps, config.augmentation, generator)
                 x = _preprocess_float(bundle, x)
-                logits = model(x)
-                loss = F.cross_entropy(logits, y_train[idx])
+                if maps is not None and alignment is not None:
+                    parts = alignment_loss(
+                        model, x, y_train[idx], maps, alignment.has_map[idx], alignment.config
+                    )
+                    logits, loss = parts.logits, parts.total
+                    total_ce += float(parts.cross_entropy.detach()) * len(idx)
+                    total_align += float(parts.alignment.detach()) * len(idx)
+                else:
+                    logits = model(x)
+                    loss = F.cross_entropy(logits, y_train[idx])
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()
                 optimiser.step()
@@ -159,6 +182,11 @@ def fit(
                 "train_loss": total_loss / len(y_train),
                 "train_accuracy": correct / len(y_train),
             }
+            if alignment is not None and alignment.config.weight > 0:
+                row |= {
+                    "train_cross_entropy": total_ce / len(y_train),
+                    "train_alignment": total_align / len(y_train),
+                }
             if has_val:
                 assert val_images is not None
                 val_loss, val_acc = _eval_loss_acc(
@@ -189,10 +217,7 @@ def fit(
 
 def _preprocess_float(bundle: ModelBundle, x_255: torch.Tensor) -> torch.Tensor:
     """The bundle's preprocessing on (N, 3, H, W) float images in [0, 255]."""
-    from gazealign.models.bundle import PREPROCESSING
-
-    offset, scale = PREPROCESSING[bundle.preprocessing]
-    return (x_255 - torch.tensor(offset).view(1, 3, 1, 1)) * scale
+    return bundle.preprocess_float(x_255)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 from gazealign.errors import PipelineError
+from gazealign.pipeline.artifacts import Artifact
 from gazealign.pipeline.stage import ALL_STAGES, ItemResult, Stage, StageContext
 
 _STAGES: dict[str, Stage] = {}
@@ -42,6 +43,7 @@ def stage(
     reads: Sequence[str] = (),
     needs: Sequence[str] = (),
     version: str = "1",
+    writes: Sequence[Artifact] = (),
     unkeyed: Sequence[str] = (),
     items: Callable[[StageContext], Sequence[str]] | None = None,
     run_item: Callable[[StageContext, str], ItemResult] | None = None,
@@ -61,6 +63,9 @@ def stage(
         stage (the report).
     version
         Raise it when the stage's output changes for a reason its code hash cannot see.
+    writes
+        The artifacts it writes (:mod:`gazealign.pipeline.artifacts`): checked after it runs,
+        recorded with its output, and the only way later stages and the report find them.
     unkeyed
         Keys inside ``reads`` that choose a code path with equal results: not in the key.
     items, run_item
@@ -78,6 +83,7 @@ def stage(
                 items=items,
                 run_item=run_item,
                 version=version,
+                writes=tuple(writes),
                 unkeyed=tuple(unkeyed),
             )
         )

@@ -32,10 +32,14 @@ from gazealign.coords import ScreenGeometry
 from gazealign.errors import DataError, PipelineError
 from gazealign.heatmaps.baselines import centre_bias_map, uniform_map
 from gazealign.heatmaps.density import density_values, sigma_stimulus_px
+from gazealign.pipeline.artifacts import table
 from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import read_arrays, write_table
 from gazealign.stages.common import (
+    PER_IMAGE_COLUMNS,
+    SUMMARY_COLUMNS,
+    TEST_COLUMNS,
     network_methods,
     read_fixations,
     selected_stimuli,
@@ -46,6 +50,25 @@ from gazealign.stats.tables import summarise
 CEILING = "human (split-half ceiling)"
 CENTRE_BIAS = "centre bias"
 UNIFORM = "uniform"
+
+WRITES = (
+    table(
+        "per_image_metrics",
+        "per (image, map, metric): the value (NaN where undefined)",
+        {**PER_IMAGE_COLUMNS, "map": "a method or a baseline", "metric": "", "value": ""}
+        | {"higher_is_better": "bool"},
+    ),
+    table(
+        "metrics",
+        "mean per (map, metric, label | all) with its interval",
+        {"map": "", "metric": ""} | SUMMARY_COLUMNS | {"value": "mean", "higher_is_better": ""},
+    ),
+    table(
+        "metrics_vs_baselines",
+        "<method> - centre bias and <method> - ceiling, with intervals and tests",
+        {"versus": "", "metric": ""} | SUMMARY_COLUMNS | TEST_COLUMNS,
+    ),
+)
 
 
 def gaussian_density(
@@ -104,6 +127,7 @@ def _other_fixations(
         "heatmap.duration_weighted",
     ),
     needs=("stimuli", "explain", "gaze", "human_maps"),
+    writes=WRITES,
 )
 def _run(ctx: StageContext) -> None:
 

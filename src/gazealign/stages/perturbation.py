@@ -43,10 +43,14 @@ import pandas as pd
 from gazealign.compare import perturbation as pt
 from gazealign.errors import DataError, PipelineError
 from gazealign.models.bundle import ModelBundle
+from gazealign.pipeline.artifacts import items, other, table
 from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import read_arrays, read_json, write_arrays, write_json, write_table
 from gazealign.stages.common import (
+    PER_IMAGE_COLUMNS,
+    SUMMARY_COLUMNS,
+    TEST_COLUMNS,
     cached_model,
     item_seed,
     network_methods,
@@ -59,11 +63,93 @@ from gazealign.stats.tables import ALL, interaction_table, summarise
 
 MEASURES = {"correct": "accuracy", "prob": "probability", "logit": "logit"}
 
+#: The settings stamped on every row of the stage's tables (what the captions state).
+#: The precision decision of ``bf16 = "auto"`` (written before any item runs).
+PRECISION_FILE = "precision.json"
+SETTINGS: dict[str, str] = {
+    "tile_px": "tile side in model-input px",
+    "tile_score": "how a tile's relevance is scored",
+    "fill": "what replaces a removed tile",
+    "random_orders": "random orders per image",
+    "bf16": "bool: the network ran as a bfloat16 copy (the study's choice or the 'auto' check)",
+}
+_CURVE_KEYS = {
+    "ordering": "human, a method, or random",
+    "order": "morf or lerf",
+    "measure": "accuracy, probability or logit",
+}
+
+WRITES = (
+    other(
+        "precision",
+        PRECISION_FILE,
+        "json",
+        "bf16 = 'auto': the decision (bf16), why (reason), the checked sample and the largest "
+        "per-image AUC differences bf16 - fp32 by measure",
+        optional=True,
+    ),
+    items(
+        "curves_per_item",
+        "per image: tile orders and curves of every ordering",
+        {
+            "true_class": "int",
+            "<ordering>__<morf|lerf>__order": "(n_tiles,) tile numbers",
+            "<ordering>__<morf|lerf>__<prob|logit|correct>": "(n_steps + 1,), step 0 intact",
+            "random__<order|prob|logit|correct>": "the same with a leading (K,) axis",
+        },
+        frame="model_input",
+    ),
+    table(
+        "per_image_steps",
+        "one row per (image, ordering, order, measure, step); random: mean of its orders",
+        {**PER_IMAGE_COLUMNS, **_CURVE_KEYS, "step": "", "fraction_perturbed": "", "value": ""}
+        | SETTINGS,
+    ),
+    table(
+        "per_image_areas",
+        "per (image, ordering, order, measure): AUC and AOPC",
+        {**PER_IMAGE_COLUMNS, **_CURVE_KEYS, "auc": "", "aopc": ""} | SETTINGS,
+    ),
+    table(
+        "curves",
+        "mean curve per (label | all, ordering, order, measure, step) with its interval",
+        {
+            "label": "expression, or 'all'",
+            **_CURVE_KEYS,
+            "step": "tiles removed",
+            "fraction_perturbed": "",
+            "value": "mean",
+            "ci_low": "",
+            "ci_high": "",
+            "n": "images",
+        }
+        | SETTINGS,
+    ),
+    table(
+        "per_image_differences",
+        "per image: the AUC/AOPC differences between orderings",
+        {**PER_IMAGE_COLUMNS, "quantity": "auc or aopc", "measure": "", "order": "", "contrast": ""}
+        | {"difference": ""}
+        | SETTINGS,
+    ),
+    table(
+        "auc_differences",
+        "contrasts between orderings per label and overall, with intervals and tests",
+        {"quantity": "auc or aopc", "measure": "", "order": "", "contrast": "a - b"}
+        | SUMMARY_COLUMNS
+        | TEST_COLUMNS
+        | SETTINGS,
+    ),
+    table(
+        "interaction",
+        "expression x ordering interaction test per contrast",
+        {"quantity": "", "measure": "", "order": "", "contrast": "", "p_value": ""} | SETTINGS,
+    ),
+)
+
 
 # --- per item ---------------------------------------------------------------------------------
 
-#: The precision decision of ``bf16 = "auto"`` (written before any item runs).
-PRECISION_FILE = "precision.json"
 #: Measures whose per-image AUCs the bf16 check compares (both lie in [0, 1]).
 CHECKED_MEASURES = ("probability", "accuracy")
 
@@ -357,6 +443,7 @@ def mean_curves(
         "comparison.p_adjust",
     ),
     needs=("stimuli", "train", "explain", "human_maps"),
+    writes=WRITES,
     # Incremental and full forwards give the same curves (to float rounding; tested).
     unkeyed=("comparison.perturbation.incremental",),
     items=_items,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gazealign.config import dump_study
+from gazealign.pipeline.artifacts import other
 from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import ALL_STAGES, StageContext
 from gazealign.pipeline.store import read_json
@@ -23,11 +24,19 @@ READS = (
 )
 
 
+WRITES = (
+    other("page", "report.html", "file", "the self-contained HTML report"),
+    other("summary", "summary.json", "json", "the numbers the findings are written from"),
+    other("figures", "figures", "folder", "every figure in each configured format"),
+)
+
+
 @stage(
     "report",
     description="figures and the self-contained HTML report",
     reads=READS,
     needs=(ALL_STAGES,),
+    writes=WRITES,
 )
 def run(ctx: StageContext) -> None:
     from gazealign.report.build import write_report
