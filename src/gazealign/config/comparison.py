@@ -17,8 +17,12 @@ class PerturbationSection(Section):
     tile_score: Literal["sum", "mean"] = Field(
         "sum", description="Tile score from the map inside it."
     )
-    fill: Literal["uniform_noise", "mean", "blur", "zeros"] = Field(
-        "uniform_noise", description="What replaces a tile."
+    fill: str = Field(
+        "uniform_noise",
+        description=(
+            "What replaces a tile (a registered fill): uniform_noise, mean (the image's mean "
+            "colour), blur, zeros (black)."
+        ),
     )
     random_orders: PositiveInt = Field(10, description="Number of random orders (baseline).")
     batch_size: PositiveInt = Field(32, description="Perturbed images per network batch.")
@@ -54,6 +58,13 @@ class PerturbationSection(Section):
 
 
 class MetricsSection(Section):
+    names: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Saliency metrics computed (registered names, see `gazealign list metrics`); "
+            "empty: every registered metric."
+        ),
+    )
     auc_splits: PositiveInt = Field(
         100, description="Random negative sets of AUC-Borji and shuffled AUC."
     )
@@ -62,6 +73,22 @@ class MetricsSection(Section):
     )
     ceiling_splits: PositiveInt = Field(
         10, description="Random subject splits of the split-half noise ceiling."
+    )
+    ceiling: Literal["leave_one_out", "split_half"] = Field(
+        "leave_one_out",
+        description="Human noise ceiling: 'leave_one_out' (gold standard: the other observers' "
+        "density predicts each held-out observer, network maps scored on the same held-out "
+        "fixations; Kummerer et al. 2015) or 'split_half' (one half predicts the other).",
+    )
+    ceiling_metrics: list[str] = Field(
+        ["cc", "nss", "auc_judd", "information_gain"],
+        description="Metrics of the leave-one-out ceiling and the chance-corrected % of ceiling "
+        "(registered names; those not in `names` are skipped when `names` is set).",
+    )
+    ceiling_observer_counts: list[PositiveInt] = Field(
+        [1, 2, 4, 8, 16],
+        description="Numbers of observers k for the ceiling-vs-observers curve (leave-one-out; "
+        "k below the observers of an image minus one are used), extrapolated to infinitely many.",
     )
     centre_bias_sigma_fraction: PositiveFloat = Field(
         0.25, description="Sigma of the centre-bias baseline, as a fraction of image height/width."
@@ -85,6 +112,12 @@ class ComparisonSection(Section):
         "bca",
         description="Bootstrap interval: 'bca' (bias-corrected and accelerated, acceleration "
         "from the jackknife over identities) or 'percentile'.",
+    )
+    expand_intervals: bool = Field(
+        True,
+        description="Widen bootstrap intervals for few identities (Hesterberg 2015 expanded "
+        "interval: z -> sqrt(G/(G-1)) t_(G-1)); without it a 95 % interval from 16 identities "
+        "covers about 92 % (benchmarks/inference_calibration.py).",
     )
     p_adjust: Literal["holm", "fdr_bh", "none"] = Field(
         "holm",
