@@ -54,9 +54,9 @@ def _runner(tmp_path: Path, run_dir: str, incremental: bool, **perturbation: Any
     stages = [
         fake("stimuli", write_stimuli),
         fake("train", lambda ctx: None, ("stimuli",)),
-        fake("explain", write_explain, ("stimuli", "train")),
-        fake("gaze", write_gaze, ("stimuli",)),
-        fake("human_maps", write_human, ("stimuli", "gaze")),
+        fake("explain", write_explain, ("stimuli", "train"), ("maps",)),
+        fake("gaze", write_gaze, ("stimuli",), ("fixations",)),
+        fake("human_maps", write_human, ("stimuli", "gaze"), ("maps",)),
         get_stage("perturbation"),
     ]
     return Runner(config, stages, show_progress=False)
