@@ -17,7 +17,15 @@ from gazealign.coords import CropResize
 from gazealign.errors import DataError
 from gazealign.stimuli.aoi import face_aois
 from gazealign.stimuli.artifacts import dropped_item, item_arrays
-from gazealign.stimuli.crop import FaceBox, apply_crop, haar_face_crop, whole_image_crop
+from gazealign.stimuli.crop import (
+    FaceBox,
+    FaceDetection,
+    apply_crop,
+    crop_for_box,
+    find_faces,
+    grow_box,
+    whole_image_crop,
+)
 from gazealign.stimuli.dataset import ImageRecord, Scan, drop_reason, load_record_image
 from gazealign.stimuli.kdef import scan_kdef
 from gazealign.stimuli.layouts import scan_fer2013, scan_folder, scan_manifest
@@ -41,20 +49,33 @@ def scan_source(cfg: StimuliSection, resolve: Callable[[Path], Path]) -> Scan:
     return scan_fer2013(path)
 
 
+def detect_and_crop(
+    image: npt.NDArray[np.uint8], cfg: StimuliSection
+) -> tuple[CropResize, FaceBox, FaceDetection] | tuple[None, None, FaceDetection]:
+    """The crop transform, the face box and the detection record of one image, as the study
+    crops it (``faces scan`` calls this to report drops before a run).
+
+    ``crop = "none"``: the whole image, recorded as one face. No face found: (None, None, record).
+    """
+    rows, cols = image.shape[:2]
+    if cfg.crop == "none":
+        whole = FaceBox(0, 0, cols, rows)
+        return whole_image_crop(rows, cols, cfg.input_size_px), whole, FaceDetection((whole,))
+    found = find_faces(
+        image, scale_factor=cfg.haar_scale_factor, min_neighbors=cfg.haar_min_neighbors
+    )
+    if found.chosen is None:
+        return None, None, found
+    box = grow_box(found.chosen, cfg.crop_margin_px, rows, cols)
+    return crop_for_box(box, rows, cols, cfg.input_size_px), found.chosen, found
+
+
 def crop_image(
     image: npt.NDArray[np.uint8], cfg: StimuliSection
 ) -> tuple[CropResize, FaceBox] | None:
     """The crop transform and the face box (detected, or the whole image); None: no face."""
-    rows, cols = image.shape[:2]
-    if cfg.crop == "none":
-        return whole_image_crop(rows, cols, cfg.input_size_px), FaceBox(0, 0, cols, rows)
-    return haar_face_crop(
-        image,
-        size_px=cfg.input_size_px,
-        margin_px=cfg.crop_margin_px,
-        scale_factor=cfg.haar_scale_factor,
-        min_neighbors=cfg.haar_min_neighbors,
-    )
+    crop, box, _ = detect_and_crop(image, cfg)
+    return None if crop is None or box is None else (crop, box)
 
 
 def prepare_image(
@@ -64,26 +85,35 @@ def prepare_image(
     aois: dict[str, npt.NDArray[np.bool_]] | None = None,
     planted: npt.NDArray[np.bool_] | None = None,
     aoi_method: str = "synthetic",
+    aoi_margin_px: float | None = None,
 ) -> ItemArrays:
-    """Item arrays of one decoded image; AOIs from the face box unless given (synthetic faces)."""
-    found = crop_image(image, cfg)
-    if found is None:
+    """Item arrays of one decoded image; AOIs from the face box unless given (synthetic faces).
+
+    ``aoi_margin_px``: margin of landmark regions in stimulus px (the study's
+    ``stimuli.aoi_margin_deg`` converted with the screen geometry); None: the default margin.
+    Also records ``faces_found`` and ``face_tie`` (see :class:`FaceDetection`).
+    """
+    crop, box, found = detect_and_crop(image, cfg)
+    if crop is None or box is None:
         return dropped_item("no_face", "the Haar cascade found no face")
-    crop, box = found
     if aois is None:
-        aois, aoi_method = face_aois(image, box, method=cfg.aoi_method)
+        aois, aoi_method = face_aois(image, box, method=cfg.aoi_method, margin_px=aoi_margin_px)
     out = item_arrays(image, apply_crop(image, crop), crop, aois, planted)
     out["region_method"] = np.array(aoi_method)
+    out["faces_found"] = np.array(found.faces_found, dtype=np.int64)
+    out["face_tie"] = np.array(found.tie)
     return out
 
 
-def prepare_record(record: ImageRecord, cfg: StimuliSection) -> ItemArrays:
+def prepare_record(
+    record: ImageRecord, cfg: StimuliSection, *, aoi_margin_px: float | None = None
+) -> ItemArrays:
     """Item arrays of one dataset record, or a dropped item (corrupt file, no face)."""
     try:
         image = load_record_image(record)
     except DataError as exc:
         return dropped_item(drop_reason(exc), str(exc))
-    return prepare_image(image, cfg)
+    return prepare_image(image, cfg, aoi_margin_px=aoi_margin_px)
 
 
 def split_table(table: pd.DataFrame, cfg: StimuliSection, *, seed: int) -> pd.Series:
