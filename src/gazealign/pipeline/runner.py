@@ -201,6 +201,11 @@ class Runner:
                     todo.append(need)
         return out
 
+    def plan(self, until: str) -> set[str]:
+        """The stages a run ``until`` this stage runs: it and every stage it needs."""
+        self._check_names([until])
+        return self.ancestors(until) | {until}
+
     def descendants(self, name: str) -> set[str]:
         out: set[str] = set()
         for stage in self.stages:  # ordered, so one pass suffices

@@ -26,7 +26,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from gazealign.compare.ceiling import DensityFn, split_half_ceiling
-from gazealign.compare.metrics import DIRECTION, fixation_map
+from gazealign.compare.metric_registry import higher_is_better
+from gazealign.compare.metrics import fixation_map
 from gazealign.compare.scoring import score_map
 from gazealign.coords import ScreenGeometry
 from gazealign.errors import DataError, PipelineError
@@ -176,6 +177,7 @@ def _run(ctx: StageContext) -> None:
                 other_fixations=other,
                 n_splits=mcfg.auc_splits,
                 emd_max_side_px=mcfg.emd_max_side_px,
+                metrics=mcfg.names or None,
                 seed=seed,
             )
             for metric, value in scores.items():
@@ -200,6 +202,7 @@ def _run(ctx: StageContext) -> None:
             n_splits=mcfg.ceiling_splits,
             metric_splits=max(1, mcfg.auc_splits // 10),
             emd_max_side_px=mcfg.emd_max_side_px,
+            metrics=mcfg.names or None,
             seed=seed,
         )
         ceiling_means = ceiling.groupby("metric", sort=False)["value"].mean()
@@ -218,7 +221,7 @@ def _run(ctx: StageContext) -> None:
     if not rows:
         raise PipelineError("saliency_metrics: no image has fixations and maps to compare")
     per_image = pd.DataFrame(rows)
-    per_image["higher_is_better"] = per_image["metric"].map(lambda m: DIRECTION[m] > 0)
+    per_image["higher_is_better"] = per_image["metric"].map(higher_is_better)
     write_table(ctx.out_dir / "per_image_metrics.parquet", per_image)
     valid = per_image.dropna(subset=["value"])
     ctx.note("saliency_metrics_undefined_values", int(len(per_image) - len(valid)))
@@ -234,7 +237,7 @@ def _run(ctx: StageContext) -> None:
         interval=cfg.interval,
     )
     summary["value"] = summary["estimate"]
-    summary["higher_is_better"] = summary["metric"].map(lambda m: DIRECTION[m] > 0)
+    summary["higher_is_better"] = summary["metric"].map(higher_is_better)
     write_table(ctx.out_dir / "metrics.parquet", summary)
     write_table(
         ctx.out_dir / "metrics_vs_baselines.parquet", _versus(valid, cfg, ctx.seed("versus"))

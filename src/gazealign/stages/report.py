@@ -11,6 +11,7 @@ from gazealign.pipeline.store import read_json
 #: The report shows the whole study file, so it reads every table of it (but not where the run
 #: folder lives: moving a run must not invalidate its report).
 READS = (
+    "plugins",
     "study.name",
     "study.seed",
     "study.synthetic",
