@@ -9,7 +9,7 @@ from typing import Any, cast
 import numpy as np
 import pytest
 
-from gazealign.config import study_from_dict
+from gazealign.config import parse_study, study_from_dict
 from gazealign.errors import DataError, StudyFileError
 from gazealign.pipeline.stage import StageContext
 from gazealign.stages.train import check_training_split, starting_network
@@ -32,19 +32,22 @@ class FakeContext:
 
 
 def ctx_of(data: dict[str, Any]) -> StageContext:
-    return cast(StageContext, FakeContext(study_from_dict(data)))
+    return cast(StageContext, FakeContext(parse_study(data)))  # types only: the stage's own guards
 
 
 def test_epochs_zero_is_accepted_and_negative_refused() -> None:
-    assert study_from_dict({"model": {"train": {"epochs": 0}}}).model.train.epochs == 0
+    assert parse_study({"model": {"train": {"epochs": 0}}}).model.train.epochs == 0
     with pytest.raises(StudyFileError, match=r"model\.train\.epochs"):
-        study_from_dict({"model": {"train": {"epochs": -1}}})
+        parse_study({"model": {"train": {"epochs": -1}}})
 
 
 def test_zoo_architecture_is_a_study_key() -> None:
-    assert (
-        study_from_dict({"model": {"architecture": "pyemotion"}}).model.architecture == "pyemotion"
-    )
+    data = {
+        "stimuli": {"input_size_px": 48},
+        "model": {"architecture": "pyemotion", "train": {"epochs": 0}},
+        "comparison": {"perturbation": {"tile_px": 12}},
+    }
+    assert study_from_dict(data).model.architecture == "pyemotion"
 
 
 def test_explain_only_without_weights_is_refused() -> None:
@@ -71,3 +74,21 @@ def test_warnings_for_missing_and_rare_classes(tmp_path: Path) -> None:
     assert any("no validation images" in w for w in warnings)
     with pytest.raises(DataError, match="no stimulus in the 'train' split"):
         check_training_split(ctx, labels[:0], {"train": 0, "val": 0, "test": 3}, tmp_path)
+
+
+def test_study_checks_of_explain_only_and_zoo_keys() -> None:
+    from gazealign.config.checks import study_problems
+
+    def problems(data: dict[str, Any]) -> list[str]:
+        return [p.text() for p in study_problems(parse_study(data))]
+
+    zoo_ok = {
+        "stimuli": {"input_size_px": 48},
+        "model": {"architecture": "pyemotion", "train": {"epochs": 0}},
+    }
+    assert not [p for p in problems(zoo_ok) if "model." in p]
+    wrong = problems({"stimuli": {"input_size_px": 64}, "model": {"architecture": "pyemotion"}})
+    assert any("takes 48 px inputs" in p for p in wrong)
+    assert any("set epochs = 0" in p for p in wrong)
+    untrained = problems({"model": {"train": {"epochs": 0}}})
+    assert any("would be untrained" in p for p in untrained)
