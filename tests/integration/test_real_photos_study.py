@@ -40,6 +40,11 @@ def test_explain_only_zoo_study_runs_from_the_example_to_its_report(tmp_path: Pa
     # the 45-degree profile has no frontal face: dropped and counted, not passed on uncropped
     assert stages["stimuli"]["notes"]["dropped"] == {"no_face": 1}
     assert stages["stimuli"]["notes"]["stimuli"] == 3
+    # comparison.split = "all": every stimulus viewed by the simulated observers gets a human map
+    maps = stages["human_maps"]["notes"]
+    assert maps["items"] == 3 and maps["human_maps_splits"] == ["train", "val", "test"]
+    assert maps["human_maps_without_fixations"] == 0
+    assert maps["human_maps_eye_tracked_outside_split"] == 0
     train_notes = stages["train"]["notes"]
     assert train_notes["trained"] is False and train_notes["pretrained"]["zoo"] == "fer"
     train_dir = run / "real_photos" / "stages" / "train" / stages["train"]["key"]
