@@ -35,13 +35,15 @@ SUMMARY_COLUMNS: dict[str, str] = {
     "ci_high": "interval bound",
     "confidence": "interval level",
     "interval_method": "bca or percentile",
+    "interval_expanded": "small-sample expansion for few identities (Hesterberg 2015)",
 }
 
 #: Columns a summary table with tests carries after :data:`SUMMARY_COLUMNS`.
 TEST_COLUMNS: dict[str, str] = {
     "p_value": "cluster sign-flip permutation p",
     "p_adjusted": "p adjusted within its family",
-    "p_adjust_method": "",
+    "p_adjust_method": "holm, fdr_bh or none",
+    "family_size": "tests in the family of p_adjusted",
     "cohens_dz": "effect size",
 }
 
