@@ -89,8 +89,9 @@ def fixations() -> pd.DataFrame:
         for s in range(6):
             for _ in range(6):
                 y = 12 + rng.normal(0, 1.5) if rng.random() < 0.7 else 25 + rng.normal(0, 1.5)
+                x = 16 + rng.normal(0, 3)
                 rows.append(
-                    (f"p{s}", 1, sid, 16 + rng.normal(0, 3), y, 0.0, 250.0, "stimulus", label, True)
+                    (f"p{s}", 1, sid, x, y, 0.0, 250.0, "stimulus", label, label, True, 1.0)
                 )
     return pd.DataFrame(
         rows,
@@ -104,7 +105,9 @@ def fixations() -> pd.DataFrame:
             "duration_ms",
             "frame",
             "label",
+            "response",
             "correct",
+            "scale",
         ],
     )
 
@@ -148,8 +151,12 @@ def write_human(ctx: StageContext) -> None:
         write_arrays(ctx.out_dir / "items" / f"{sid}.npz", {"density": d, "density_model": d})
 
 
-def fake(name: str, run: object, needs: tuple[str, ...] = ()) -> Stage:
-    return Stage(name=name, description=name, reads=(), needs=needs, run=run)  # type: ignore[arg-type]
+def fake(
+    name: str, run: object, needs: tuple[str, ...] = (), writes: tuple[str, ...] = ()
+) -> Stage:
+    """A stand-in for stage ``name`` keeping the real stage's contract for ``writes``."""
+    contract = tuple(a for a in get_stage(name).writes if a.name in writes)
+    return Stage(name=name, description=name, reads=(), needs=needs, run=run, writes=contract)  # type: ignore[arg-type]
 
 
 @pytest.mark.slow
@@ -176,9 +183,9 @@ def test_comparison_stages_on_a_synthetic_study(
     stages = [
         fake("stimuli", write_stimuli),
         fake("train", lambda ctx: None, ("stimuli",)),
-        fake("explain", write_explain, ("stimuli", "train")),
-        fake("gaze", write_gaze, ("stimuli",)),
-        fake("human_maps", write_human, ("stimuli", "gaze")),
+        fake("explain", write_explain, ("stimuli", "train"), ("maps",)),
+        fake("gaze", write_gaze, ("stimuli",), ("fixations",)),
+        fake("human_maps", write_human, ("stimuli", "gaze"), ("maps",)),
         get_stage("perturbation"),
         get_stage("saliency_metrics"),
         get_stage("region_shares"),
@@ -232,6 +239,13 @@ def test_comparison_stages_on_a_synthetic_study(
     assert ceiling["nss"] > overall[("lrp", "nss")] + 1
     assert ceiling["cc"] > overall[("lrp", "cc")]
     assert ceiling["auc_judd"] > overall[(metrics_stage.CENTRE_BIAS, "auc_judd")] - 0.05
+    # Calibrated rows: only the distribution metrics, and a density never scores worse on IG
+    # than the raw map read as one (the fit may pick pure centre bias, never less).
+    calibrated = overall["lrp (calibrated)"]
+    assert set(calibrated.index) == set(metrics_stage.CALIBRATED_METRICS)
+    assert calibrated["information_gain"] > overall[("lrp", "information_gain")]
+    fits = read_table(dirs["saliency_metrics"] / "calibration.parquet")
+    assert set(fits["fold"]) == {0, 1} and (fits["centre_weight"] >= 0.01).all()
 
     # Leave-one-observer-out: the network map on the same held-out fixations, chance-corrected.
     table = read_table(dirs["saliency_metrics"] / "ceiling.parquet").set_index(["map", "metric"])

@@ -19,6 +19,7 @@ from gazealign.config.gaze import GazeSection
 from gazealign.config.heatmap import HeatmapSection
 from gazealign.config.model import ModelSection
 from gazealign.config.report import ReportSection
+from gazealign.config.sanity import SanitySection
 from gazealign.config.stimuli import StimuliSection
 from gazealign.config.study import StudySection
 from gazealign.errors import GazeAlignError, StudyFileError
@@ -43,6 +44,7 @@ class StudyConfig(Section):
     gaze: GazeSection = Field(default_factory=GazeSection)
     heatmap: HeatmapSection = Field(default_factory=HeatmapSection)
     comparison: ComparisonSection = Field(default_factory=ComparisonSection)
+    sanity: SanitySection = Field(default_factory=SanitySection)
     report: ReportSection = Field(default_factory=ReportSection)
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)

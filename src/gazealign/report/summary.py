@@ -96,7 +96,7 @@ def headline_table(
                         centre[centre["metric"].astype(str) == metric],
                     )
                 row[f"% of ceiling above chance, {metric}"] = (
-                    "undefined" if share is None or not np.isfinite(share) else f"{share:.0%}"
+                    "undefined" if share is None or not np.isfinite(share) else _percent(share)
                 )
         rows.append(row)
     return pd.DataFrame(rows) if rows else None
@@ -271,6 +271,10 @@ def _ceiling_rows(sub: pd.DataFrame) -> pd.DataFrame:
     return sub[names.str.contains("ceiling") | names.str.startswith("human")]
 
 
+def _percent(share: float) -> str:
+    return f"{share:.0%}".replace("-", "\u2212")
+
+
 def percent_of_ceiling(row: pd.Series, ceiling: float, centre: pd.DataFrame) -> float | None:
     """Chance-corrected share of the ceiling, (model - chance) / (ceiling - chance).
 
@@ -313,12 +317,32 @@ def metric_sentences(table: pd.DataFrame) -> list[str]:
         centre = baselines[baselines["map"].astype(str).str.lower().str.contains("centre|center")]
         for _, row in networks.iterrows():
             text = f"{metric} ({direction}): {row['map']} scores {fmt(float(row['value']))}"
+            held = [
+                float(row[c]) if c in row.index and pd.notna(row[c]) else float("nan")
+                for c in ("held_out_score", "held_out_ceiling", "held_out_chance")
+            ]
+            if all(np.isfinite(v) for v in held):
+                # Leave-one-out: the three numbers of the chance-corrected share stand on the
+                # same held-out observers.
+                text += (
+                    f"; on held-out observers {fmt(held[0])} against the leave-one-out "
+                    f"ceiling {fmt(held[1])} and the centre bias {fmt(held[2])}"
+                )
+                share = percent_of_ceiling(row, held[1], centre)
+                if share is not None:
+                    text += f" ({_percent(share)} of the way from the centre bias to the ceiling)"
+                if not baselines.empty:
+                    text += "; baselines on all observers: " + ", ".join(
+                        f"{b['map']} {fmt(float(b['value']))}" for _, b in baselines.iterrows()
+                    )
+                out.append(text + ".")
+                continue
             if not ceiling.empty:
                 c = float(ceiling.iloc[0]["value"])
                 text += f" against a human noise ceiling of {fmt(c)}"
                 share = percent_of_ceiling(row, c, centre)
                 if share is not None:
-                    text += f" ({share:.0%} of the way from the centre bias to the ceiling)"
+                    text += f" ({_percent(share)} of the way from the centre bias to the ceiling)"
             if not baselines.empty:
                 text += "; baselines: " + ", ".join(
                     f"{b['map']} {fmt(float(b['value']))}" for _, b in baselines.iterrows()
@@ -481,6 +505,7 @@ def summarise(
     region_differences: pd.DataFrame | None = None,
     train_metrics: Mapping[str, Any] | None = None,
     confusions: Mapping[str, pd.DataFrame] | None = None,
+    sanity_verdicts: pd.DataFrame | None = None,
     confidence: float = 0.95,
 ) -> Summary:
     """Sentences and key numbers from whatever tables are present (``None`` = absent)."""
@@ -543,6 +568,23 @@ def summarise(
                     if c in planted.columns
                 ]
             ].to_dict(orient="records")
+    if sanity_verdicts is not None and not sanity_verdicts.empty:
+        summary.sentences.extend(
+            f"Sanity check of {m}: {v}."
+            for m, v in zip(sanity_verdicts["method"], sanity_verdicts["verdict"], strict=True)
+        )
+        summary.numbers["sanity_checks"] = _records(
+            sanity_verdicts,
+            (
+                "method",
+                "target_output",
+                "randomised_spearman",
+                "head_randomised_spearman",
+                "passes_randomisation",
+                "class_r",
+                "passes_class_sensitivity",
+            ),
+        )
     if not summary.sentences:
         summary.sentences.append("No results were found in this run to summarise.")
     return summary

@@ -100,7 +100,7 @@ def _run(ctx: StageContext) -> None:
             # Synthetic faces: the planted diagnostic region is measured like an AOI.
             aois[PLANTED] = item.planted
             regions = (*FACE_REGIONS, PLANTED)
-        explain = read_arrays(ctx.input("explain") / "items" / f"{sid}.npz")
+        explain = read_arrays(ctx.artifact("explain", "maps", sid))
         shares: dict[str, dict[str, float]] = {
             m: relevance_shares(explain[f"{m}__stimulus"], aois, regions=regions)
             for m in network_methods(explain)

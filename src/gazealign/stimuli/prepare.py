@@ -26,11 +26,14 @@ from gazealign.stimuli.crop import (
     grow_box,
     whole_image_crop,
 )
-from gazealign.stimuli.dataset import ImageRecord, Scan, drop_reason, load_record_image
+from gazealign.stimuli.dataset import Dropped, ImageRecord, Scan, drop_reason, load_record_image
 from gazealign.stimuli.kdef import scan_kdef
 from gazealign.stimuli.layouts import scan_fer2013, scan_folder, scan_manifest
 
 ItemArrays = dict[str, npt.NDArray[np.generic]]
+#: The crop, the face box it was grown from, and the detection record of one image.
+Found = tuple[CropResize, FaceBox, FaceDetection]
+NO_FACE_DETAIL = "the Haar cascade found no face"
 
 
 def scan_source(cfg: StimuliSection, resolve: Callable[[Path], Path]) -> Scan:
@@ -86,34 +89,59 @@ def prepare_image(
     planted: npt.NDArray[np.bool_] | None = None,
     aoi_method: str = "synthetic",
     aoi_margin_px: float | None = None,
+    found: Found | None = None,
 ) -> ItemArrays:
     """Item arrays of one decoded image; AOIs from the face box unless given (synthetic faces).
 
     ``aoi_margin_px``: margin of landmark regions in stimulus px (the study's
     ``stimuli.aoi_margin_deg`` converted with the screen geometry); None: the default margin.
-    Also records ``faces_found`` and ``face_tie`` (see :class:`FaceDetection`).
+    Also records ``faces_found`` and ``face_tie`` (see :class:`FaceDetection`). ``found``: the
+    crop, face box and detection when already known (:func:`check_record` found them).
     """
-    crop, box, found = detect_and_crop(image, cfg)
-    if crop is None or box is None:
-        return dropped_item("no_face", "the Haar cascade found no face")
+    if found is None:
+        crop_, box_, detection = detect_and_crop(image, cfg)
+        if crop_ is None or box_ is None:
+            return dropped_item("no_face", NO_FACE_DETAIL)
+        found = (crop_, box_, detection)
+    crop, box, detection = found
     if aois is None:
         aois, aoi_method = face_aois(image, box, method=cfg.aoi_method, margin_px=aoi_margin_px)
     out = item_arrays(image, apply_crop(image, crop), crop, aois, planted)
     out["region_method"] = np.array(aoi_method)
-    out["faces_found"] = np.array(found.faces_found, dtype=np.int64)
-    out["face_tie"] = np.array(found.tie)
+    out["faces_found"] = np.array(detection.faces_found, dtype=np.int64)
+    out["face_tie"] = np.array(detection.tie)
     return out
+
+
+def check_record(
+    record: ImageRecord, cfg: StimuliSection
+) -> tuple[npt.NDArray[np.uint8], Found] | Dropped:
+    """Decode ``record`` and find its face as the stimuli stage does, or why it is dropped.
+
+    The checks of :func:`prepare_record` (a missing, undecodable or too small file; no face
+    with ``crop = "haar"``) without the crop and facial regions: what ``gazealign faces scan``
+    runs, so its counts are the stage's. The :class:`FaceDetection` (third element of the
+    found tuple) says how many faces there were and whether the largest tied.
+    """
+    try:
+        image = load_record_image(record)
+    except DataError as exc:
+        return Dropped(record.source_path, record.stimulus_id, drop_reason(exc), str(exc))
+    crop, box, detection = detect_and_crop(image, cfg)
+    if crop is None or box is None:
+        return Dropped(record.source_path, record.stimulus_id, "no_face", NO_FACE_DETAIL)
+    return image, (crop, box, detection)
 
 
 def prepare_record(
     record: ImageRecord, cfg: StimuliSection, *, aoi_margin_px: float | None = None
 ) -> ItemArrays:
     """Item arrays of one dataset record, or a dropped item (corrupt file, no face)."""
-    try:
-        image = load_record_image(record)
-    except DataError as exc:
-        return dropped_item(drop_reason(exc), str(exc))
-    return prepare_image(image, cfg, aoi_margin_px=aoi_margin_px)
+    checked = check_record(record, cfg)
+    if isinstance(checked, Dropped):
+        return dropped_item(checked.reason, checked.detail)
+    image, found = checked
+    return prepare_image(image, cfg, found=found, aoi_margin_px=aoi_margin_px)
 
 
 def split_table(table: pd.DataFrame, cfg: StimuliSection, *, seed: int) -> pd.Series:
@@ -124,7 +152,16 @@ def split_table(table: pd.DataFrame, cfg: StimuliSection, *, seed: int) -> pd.Se
     if sp.use_dataset_split:
         if cfg.source != "fer2013":
             raise DataError("[stimuli.split] use_dataset_split applies to source = 'fer2013' only")
-        return table["usage"].astype("string").rename("split")
+        split = table["usage"].astype("string").rename("split")
+        bad = split.isna() | ~split.isin(["train", "val", "test"])
+        if bad.any():
+            first = table.loc[bad, "source_path"].iloc[0]
+            raise DataError(
+                f"[stimuli.split] use_dataset_split: the FER2013 column 'Usage' is missing or "
+                f"has an unknown value in {int(bad.sum())} of {len(split)} rows (first: "
+                f"{first}); expected Training, PublicTest or PrivateTest in every row"
+            )
+        return split
     return assign_splits(
         table,
         test_identities=sp.test_identities,

@@ -238,3 +238,22 @@ def test_all_zero_network_maps_are_flagged() -> None:
     )
     sentences = summarise(metrics=metrics).sentences
     assert sentences[0].startswith("Warning: the lrp map is all zero on 3 image(s)")
+
+
+def test_metric_sentence_reads_the_held_out_numbers_of_the_leave_one_out_ceiling() -> None:
+    table = pd.DataFrame(
+        {
+            "metric": "nss",
+            "map": ["lrp", "human (leave-one-out ceiling)", "centre bias"],
+            "value": [0.9, 2.0, 1.0],
+            "held_out_score": [0.8, np.nan, np.nan],
+            "held_out_ceiling": [1.9, np.nan, np.nan],
+            "held_out_chance": [1.2, np.nan, np.nan],
+            "percent_of_ceiling": [(0.8 - 1.2) / (1.9 - 1.2), np.nan, np.nan],
+        }
+    )
+    (text,) = metric_sentences(table)
+    assert (
+        "on held-out observers 0.800 against the leave-one-out ceiling 1.900 and the centre bias "
+        "1.200 (\u221257% of the way from the centre bias to the ceiling)"
+    ) in text
