@@ -71,8 +71,7 @@ def compared_splits(ctx: StageContext) -> tuple[str, ...]:
 
 def screen_of(ctx: StageContext) -> ScreenGeometry:
     """The study's screen geometry (``[gaze.screen]``)."""
-    s = ctx.config.gaze.screen
-    return ScreenGeometry(s.width_px, s.height_px, s.width_cm, s.height_cm, s.distance_cm)
+    return ctx.config.gaze.screen.geometry()
 
 
 def selected_stimuli(ctx: StageContext, split: str) -> pd.DataFrame:
@@ -132,18 +131,7 @@ def explain_options(cfg: ExplainSection) -> ExplainOptions:
     """The explainers' options from the study's ``[explain]`` table."""
     from gazealign.explain.base import ExplainOptions
 
-    return ExplainOptions(
-        epsilon=cfg.epsilon,
-        gamma=cfg.gamma,
-        ig_steps=cfg.ig_steps,
-        ig_baseline=cfg.ig_baseline,
-        internal_batch_size=cfg.internal_batch_size,
-        occlusion_window_px=cfg.occlusion_window_px,
-        occlusion_stride_px=cfg.occlusion_stride_px,
-        occlusion_baseline=cfg.occlusion_baseline,
-        gradcam_layer=cfg.gradcam_layer,
-        conservation_tolerance=cfg.conservation_tolerance,
-    )
+    return ExplainOptions.from_section(cfg)
 
 
 def load_trained(train_dir: Path) -> ModelBundle:
