@@ -104,6 +104,34 @@ def stimulus_clusters(table: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+#: The study keys behind :func:`inference_options` (every comparison stage reads them).
+INFERENCE_KEYS: tuple[str, ...] = (
+    "comparison.split",
+    "comparison.bootstrap_resamples",
+    "comparison.permutations",
+    "comparison.confidence",
+    "comparison.interval",
+    "comparison.expand_intervals",
+    "comparison.p_adjust",
+)
+
+
+def inference_options(ctx: StageContext) -> dict[str, Any]:
+    """The keyword arguments of :func:`gazealign.stats.tables.summarise` for this study:
+    identities resampled (``group="identity"``), interval method and expansion, resamples,
+    permutations, confidence and the per-class p adjustment of ``[comparison]``."""
+    cfg = ctx.config.comparison
+    return {
+        "resamples": cfg.bootstrap_resamples,
+        "permutations": cfg.permutations,
+        "confidence": cfg.confidence,
+        "group": "identity",
+        "interval": cfg.interval,
+        "expand": cfg.expand_intervals,
+        "adjust": cfg.p_adjust,
+    }
+
+
 def network_methods(explain_item: dict[str, npt.NDArray[Any]]) -> list[str]:
     """Methods of an explain item: every ``<method>`` that has a ``<method>__stimulus`` twin."""
     return sorted(k for k in explain_item if f"{k}__stimulus" in explain_item)
