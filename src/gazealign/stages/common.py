@@ -62,6 +62,13 @@ PER_IMAGE_COLUMNS: dict[str, str] = {
 CHECKPOINT = "model.safetensors"
 
 
+def compared_splits(ctx: StageContext) -> tuple[str, ...]:
+    """The splits a study compares (``comparison.split``; all three for ``"all"``): the stimuli
+    simulated observers view and the human maps are made for."""
+    split = ctx.config.comparison.split
+    return ("train", "val", "test") if split == "all" else (split,)
+
+
 def screen_of(ctx: StageContext) -> ScreenGeometry:
     """The study's screen geometry (``[gaze.screen]``)."""
     return ctx.config.gaze.screen.geometry()
@@ -95,6 +102,34 @@ def stimulus_clusters(table: pd.DataFrame) -> pd.DataFrame:
         }
     )
     return out.reset_index(drop=True)
+
+
+#: The study keys behind :func:`inference_options` (every comparison stage reads them).
+INFERENCE_KEYS: tuple[str, ...] = (
+    "comparison.split",
+    "comparison.bootstrap_resamples",
+    "comparison.permutations",
+    "comparison.confidence",
+    "comparison.interval",
+    "comparison.expand_intervals",
+    "comparison.p_adjust",
+)
+
+
+def inference_options(ctx: StageContext) -> dict[str, Any]:
+    """The keyword arguments of :func:`gazealign.stats.tables.summarise` for this study:
+    identities resampled (``group="identity"``), interval method and expansion, resamples,
+    permutations, confidence and the per-class p adjustment of ``[comparison]``."""
+    cfg = ctx.config.comparison
+    return {
+        "resamples": cfg.bootstrap_resamples,
+        "permutations": cfg.permutations,
+        "confidence": cfg.confidence,
+        "group": "identity",
+        "interval": cfg.interval,
+        "expand": cfg.expand_intervals,
+        "adjust": cfg.p_adjust,
+    }
 
 
 def network_methods(explain_item: dict[str, npt.NDArray[Any]]) -> list[str]:
