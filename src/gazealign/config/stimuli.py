@@ -54,8 +54,12 @@ class SplitSection(Section):
 
 
 class StimuliSection(Section):
-    source: Literal["kdef", "folder", "fer2013", "manifest", "synthetic"] = Field(
-        "synthetic", description="Dataset layout to read."
+    source: str = Field(
+        "synthetic",
+        description=(
+            "Dataset layout to read (a registered layout): kdef, folder, manifest, fer2013, or "
+            "synthetic (built-in faces)."
+        ),
     )
     path: Path | None = Field(
         None,
@@ -99,6 +103,15 @@ class StimuliSection(Section):
             "Facial regions of real photos: 68-point landmarks (extra `landmarks`), a fixed "
             "template in the face box (aligned frontal faces), or `auto` (landmarks if installed). "
             "Synthetic faces always use their exact regions."
+        ),
+    )
+    aoi_margin_deg: float = Field(
+        0.5,
+        ge=0,
+        description=(
+            "Landmark regions are grown by this margin, in degrees of visual angle (converted with "
+            "[gaze.screen] and gaze.stimulus_scale), for eye-tracker error: 0.5 is the typical "
+            "accuracy of lab video trackers (docs/regions.md)."
         ),
     )
     synthetic: SyntheticFacesSection = Field(default_factory=SyntheticFacesSection)

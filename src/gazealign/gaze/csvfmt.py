@@ -51,6 +51,7 @@ from gazealign.coords import Placement, ScreenGeometry
 from gazealign.errors import DataError
 from gazealign.gaze.asc import utf16_name
 from gazealign.gaze.events import segments
+from gazealign.gaze.format_registry import ReadContext, gaze_format
 from gazealign.gaze.recording import Recording, events_frame, messages_frame
 
 SAMPLE_REQUIRED = ("time_ms", "x_px", "y_px", "trial", "stimulus_id")
@@ -130,6 +131,11 @@ def read_samples_csv(path: Path | str, *, sampling_rate_hz: float | None = None)
     if (steps[same] <= 0).any():
         row = int(np.flatnonzero(same & (steps <= 0))[0]) + 1
         raise DataError(f"{path}:{row + 2}: time_ms does not increase within trial {trial[row]}")
+    if not sampling_rate_hz and not same.any():
+        raise DataError(
+            f"{path}: every trial has a single sample, so the sampling interval cannot be "
+            "inferred from time_ms steps"
+        )
     interval = 1000.0 / sampling_rate_hz if sampling_rate_hz else float(np.median(steps[same]))
     # Put the trials one after another with a gap, so blocks never join.
     shift = np.zeros(len(table))
@@ -254,3 +260,18 @@ def read_fixations_csv(
             )
         )
     return out
+
+
+@gaze_format("csv_samples", description="Sample CSV: one participant's gaze samples", suffix=".csv")
+def _read_samples_format(path: Path, context: ReadContext) -> list[Recording]:
+    return [read_samples_csv(path)]
+
+
+@gaze_format(
+    "csv_fixations",
+    description="Fixation CSV: fixations of one or more subjects (screen or stimulus frame)",
+    suffix=".csv",
+    samples=False,
+)
+def _read_fixations_format(path: Path, context: ReadContext) -> list[Recording]:
+    return read_fixations_csv(path, screen=context.screen, placements=dict(context.placements))
