@@ -29,7 +29,7 @@ from gazealign.pipeline.artifacts import other, table
 from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import write_json, write_table
-from gazealign.stages.common import screen_of
+from gazealign.stages.common import compared_splits, screen_of
 from gazealign.stimuli.artifacts import read_item, read_stimuli_table
 
 
@@ -71,7 +71,7 @@ def observer_model(ctx: StageContext) -> ObserverModel:
 def simulate(
     ctx: StageContext, stim_dir: Path, test_ids: list[str], labels: dict[str, str]
 ) -> list[Path]:
-    """Simulated observers for the test stimuli; ASC files in ``recordings/``."""
+    """Simulated observers for the given stimuli; ASC files in ``recordings/``."""
     g = ctx.config.gaze
     stimuli = []
     for sid in ctx.track(test_ids, total=len(test_ids), description="gaze: load AOIs"):
@@ -168,7 +168,7 @@ WRITES = (
 @stage(
     "gaze",
     description="Read eye-tracking recordings (or simulate observers) into stimulus-frame fixations.",
-    reads=("gaze",),
+    reads=("gaze", "comparison.split"),
     needs=("stimuli",),
     writes=WRITES,
 )
@@ -187,7 +187,9 @@ def run(ctx: StageContext) -> None:
         )
     }
     labels = {sid: info.label for sid, info in infos.items()}
-    test_ids = [str(s) for s in table.loc[table["split"] == "test", "stimulus_id"]]
+    # simulated observers view the stimuli of the compared split(s)
+    viewed = compared_splits(ctx)
+    test_ids = [str(s) for s in table.loc[table["split"].isin(viewed), "stimulus_id"]]
     options = align_options(ctx)
     if g.source == "simulated":
         paths = simulate(ctx, stim_dir, test_ids, labels)

@@ -1,4 +1,4 @@
-"""The ``human_maps`` stage: one fixation density map per test stimulus, in both frames.
+"""The ``human_maps`` stage: one fixation density map per compared stimulus, in both frames.
 
 Per item ``items/<stimulus_id>.npz``:
 
@@ -11,7 +11,9 @@ Per item ``items/<stimulus_id>.npz``:
 
 Afterwards ``maps.parquet`` lists the maps and ``class_maps.npz`` holds, per expression, the mean
 of the model-input maps of its stimuli (all model inputs share one size).
-Test stimuli without any kept fixation get no map; they are counted in the manifest.
+The stimuli mapped are those of the comparison's split (``comparison.split``; every split for
+``"all"``). Stimuli of that split without any kept fixation get no map, and eye-tracked stimuli
+of other splits are left out; both are counted in the manifest.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from gazealign.pipeline.artifacts import other, table
 from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import ItemResult, StageContext
 from gazealign.pipeline.store import read_arrays, read_table, write_arrays, write_table
-from gazealign.stages.common import screen_of
+from gazealign.stages.common import compared_splits, screen_of
 from gazealign.stimuli.artifacts import read_item, read_stimuli_table
 
 
@@ -55,13 +57,26 @@ def fixations_of(ctx: StageContext) -> pd.DataFrame:
     return table
 
 
+def mapped_splits(ctx: StageContext) -> tuple[str, ...]:
+    """The splits that get human maps: the comparison's (``comparison.split``)."""
+    return compared_splits(ctx)
+
+
 def items(ctx: StageContext) -> Sequence[str]:
     table = read_stimuli_table(ctx.input("stimuli"))
-    test = sorted(str(s) for s in table.loc[table["split"] == "test", "stimulus_id"])
     have = set(fixations_of(ctx)["stimulus_id"].astype(str))
-    out = [s for s in test if s in have]
-    ctx.note("human_maps_test_stimuli", len(test))
-    ctx.note("human_maps_without_fixations", len(test) - len(out))
+    splits = mapped_splits(ctx)
+    chosen = table["split"].astype(str).isin(splits)
+    ids = sorted(str(s) for s in table.loc[chosen, "stimulus_id"])
+    out = [s for s in ids if s in have]
+    for split in splits:
+        n = int((table["split"].astype(str) == split).sum())
+        ctx.note(f"human_maps_{split}_stimuli", n)
+    ctx.note("human_maps_splits", list(splits))
+    ctx.note("human_maps_without_fixations", len(ids) - len(out))
+    # eye-tracked stimuli outside the compared split(s): counted, not silently ignored
+    outside = {str(s) for s in table.loc[~chosen, "stimulus_id"]} & have
+    ctx.note("human_maps_eye_tracked_outside_split", len(outside))
     return out
 
 
@@ -98,7 +113,7 @@ def run_item(ctx: StageContext, stimulus_id: str) -> ItemResult:
 WRITES = (
     item_artifact(
         "maps",
-        "one fixation density per test stimulus with fixations",
+        "one fixation density per stimulus of the compared split with fixations",
         {
             "density": "(rows, cols) float64, stimulus frame, sums to 1",
             "density_model": "(S, S) float64, model-input frame, sums to 1",
@@ -129,8 +144,8 @@ WRITES = (
 
 @stage(
     "human_maps",
-    description="Fixation density maps per test stimulus (stimulus and model-input frames).",
-    reads=("gaze", "heatmap"),
+    description="Fixation density maps per compared stimulus (stimulus and model-input frames).",
+    reads=("gaze", "heatmap", "comparison.split"),
     needs=("stimuli", "gaze"),
     writes=WRITES,
     items=items,
