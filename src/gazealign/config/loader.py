@@ -10,6 +10,7 @@ from typing import Any, get_args, get_origin
 from pydantic import Field, PrivateAttr, ValidationError
 from pydantic.fields import FieldInfo
 
+from gazealign.config.alignment import AlignmentSection
 from gazealign.config.base import Section
 from gazealign.config.comparison import ComparisonSection
 from gazealign.config.explain import ExplainSection
@@ -33,6 +34,7 @@ class StudyConfig(Section):
     heatmap: HeatmapSection = Field(default_factory=HeatmapSection)
     comparison: ComparisonSection = Field(default_factory=ComparisonSection)
     report: ReportSection = Field(default_factory=ReportSection)
+    alignment: AlignmentSection = Field(default_factory=AlignmentSection)
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _source: str = PrivateAttr(default="<in memory>")

@@ -74,7 +74,7 @@ def observer_model(ctx: StageContext) -> ObserverModel:
 def simulate(
     ctx: StageContext, stim_dir: Path, test_ids: list[str], labels: dict[str, str]
 ) -> list[Path]:
-    """Simulated observers for the test stimuli; ASC files in ``recordings/``."""
+    """Simulated observers for the given stimuli; ASC files in ``recordings/``."""
     g = ctx.config.gaze
     stimuli = []
     for sid in ctx.track(test_ids, total=len(test_ids), description="gaze: load AOIs"):
@@ -99,7 +99,7 @@ def simulate(
 @stage(
     "gaze",
     description="Read eye-tracking recordings (or simulate observers) into stimulus-frame fixations.",
-    reads=("gaze",),
+    reads=("gaze", "alignment.lambdas"),
     needs=("stimuli",),
 )
 def run(ctx: StageContext) -> None:
@@ -117,7 +117,9 @@ def run(ctx: StageContext) -> None:
         )
     }
     labels = {sid: info.label for sid, info in infos.items()}
-    test_ids = [str(s) for s in table.loc[table["split"] == "test", "stimulus_id"]]
+    # An alignment sweep trains on human maps: the simulated observers view the training faces too.
+    viewed = ("test", "train") if ctx.config.alignment.enabled else ("test",)
+    test_ids = [str(s) for s in table.loc[table["split"].isin(viewed), "stimulus_id"]]
     options = align_options(ctx)
     if g.source == "simulated":
         paths = simulate(ctx, stim_dir, test_ids, labels)

@@ -12,6 +12,9 @@ Per item ``items/<stimulus_id>.npz``:
 Afterwards ``maps.parquet`` lists the maps and ``class_maps.npz`` holds, per expression, the mean
 of the model-input maps of its stimuli (all model inputs share one size).
 Test stimuli without any kept fixation get no map; they are counted in the manifest.
+With ``alignment.lambdas`` set, the training split is mapped too (the aligned networks train on
+those maps); ``train_maps.parquet`` lists them, and they stay out of ``maps.parquet`` and
+``class_maps.npz``.
 """
 
 from __future__ import annotations
@@ -53,14 +56,24 @@ def fixations_of(ctx: StageContext) -> pd.DataFrame:
     return table
 
 
+def mapped_splits(ctx: StageContext) -> tuple[str, ...]:
+    """The splits that get human maps: test, and train for an alignment sweep (aligned
+    training needs the human maps of its training images)."""
+    return ("test", "train") if ctx.config.alignment.enabled else ("test",)
+
+
 def items(ctx: StageContext) -> Sequence[str]:
     table = read_stimuli_table(ctx.input("stimuli"))
-    test = sorted(str(s) for s in table.loc[table["split"] == "test", "stimulus_id"])
     have = set(fixations_of(ctx)["stimulus_id"].astype(str))
-    out = [s for s in test if s in have]
-    ctx.note("human_maps_test_stimuli", len(test))
-    ctx.note("human_maps_without_fixations", len(test) - len(out))
-    return out
+    out = []
+    for split in mapped_splits(ctx):
+        ids = sorted(str(s) for s in table.loc[table["split"] == split, "stimulus_id"])
+        kept = [s for s in ids if s in have]
+        out += kept
+        ctx.note(f"human_maps_{split}_stimuli", len(ids))
+        prefix = "human_maps" if split == "test" else f"human_maps_{split}"
+        ctx.note(f"{prefix}_without_fixations", len(ids) - len(kept))
+    return sorted(out)
 
 
 def run_item(ctx: StageContext, stimulus_id: str) -> ItemResult:
@@ -96,7 +109,7 @@ def run_item(ctx: StageContext, stimulus_id: str) -> ItemResult:
 @stage(
     "human_maps",
     description="Fixation density maps per test stimulus (stimulus and model-input frames).",
-    reads=("gaze", "heatmap"),
+    reads=("gaze", "heatmap", "alignment.lambdas"),
     needs=("stimuli", "gaze"),
     items=items,
     run_item=run_item,
@@ -104,14 +117,17 @@ def run_item(ctx: StageContext, stimulus_id: str) -> ItemResult:
 def run(ctx: StageContext) -> None:
     table = read_stimuli_table(ctx.input("stimuli"))
     labels = {str(r.stimulus_id): str(r.label) for r in table.itertuples()}
-    rows = []
+    split_of = {str(r.stimulus_id): str(r.split) for r in table.itertuples()}
+    rows: list[dict[str, object]] = []
+    train_rows: list[dict[str, object]] = []
     sums: dict[str, np.ndarray] = {}
     counts: dict[str, int] = {}
     for path in sorted((ctx.out_dir / "items").glob("*.npz")):
         sid = path.stem
         arrays = read_arrays(path)
         label = labels.get(sid, "")
-        rows.append(
+        # Training-split maps (alignment sweep only) stay out of the comparison's tables.
+        (rows if split_of.get(sid) != "train" else train_rows).append(
             {
                 "stimulus_id": sid,
                 "label": label,
@@ -120,12 +136,14 @@ def run(ctx: StageContext) -> None:
                 "sigma_px": float(arrays["sigma_px"]),
             }
         )
+        if split_of.get(sid) == "train":
+            continue
         model = np.asarray(arrays["density_model"], dtype=np.float64)
         sums[label] = sums.get(label, np.zeros_like(model)) + model
         counts[label] = counts.get(label, 0) + 1
-    write_table(
-        ctx.out_dir / "maps.parquet",
-        pd.DataFrame(rows, columns=["stimulus_id", "label", "fixations", "subjects", "sigma_px"]),
-    )
+    columns = ["stimulus_id", "label", "fixations", "subjects", "sigma_px"]
+    write_table(ctx.out_dir / "maps.parquet", pd.DataFrame(rows, columns=columns))
+    if train_rows:
+        write_table(ctx.out_dir / "train_maps.parquet", pd.DataFrame(train_rows, columns=columns))
     if sums:
         write_arrays(ctx.out_dir / "class_maps.npz", {k: v / counts[k] for k, v in sums.items()})
