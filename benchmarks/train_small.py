@@ -71,6 +71,7 @@ def main() -> None:
                     },
                 },
             },
+            "comparison": {"perturbation": {"tile_px": min(56, args.size)}},
         },
         base_dir=out,
     )

@@ -24,7 +24,12 @@ from test_stimuli_kdef import CORRUPT, MISNAMED, make_tree
 
 def _run(tmp_path: Path, stimuli: dict[str, object], seed: int = 7) -> Path:
     cfg = study_from_dict(
-        {"study": {"seed": seed, "run_dir": "run"}, "stimuli": stimuli}, base_dir=tmp_path
+        {
+            "study": {"seed": seed, "run_dir": "run"},
+            "stimuli": stimuli,
+            "comparison": {"perturbation": {"tile_px": 8}},  # not above the small inputs
+        },
+        base_dir=tmp_path,
     )
     runner = Runner(cfg, [get_stage("stimuli")], show_progress=False, versions={"numpy": "test"})
     runner.run()

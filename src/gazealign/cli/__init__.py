@@ -55,6 +55,9 @@ def build_app() -> typer.Typer:
     from gazealign.cli import gaze
 
     gaze.register(app)
+    from gazealign.cli import models
+
+    models.register(app)
     return app
 
 

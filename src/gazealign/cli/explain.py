@@ -17,8 +17,10 @@ console = Console()
 def register(app: typer.Typer) -> None:
     @app.command()
     def explain(
-        model: Path = typer.Option(
-            ..., "--model", help="Checkpoint (.safetensors with its .json)."
+        model: str = typer.Option(
+            ...,
+            "--model",
+            help="Checkpoint (.safetensors with its .json), or a zoo network's name (gazealign models list).",
         ),
         image: Path = typer.Option(..., "--image", help="Image file (any format Pillow reads)."),
         method: str = typer.Option(
@@ -26,8 +28,8 @@ def register(app: typer.Typer) -> None:
             "--method",
             help="Explanation method (an unknown name lists the available ones).",
         ),
-        out: Path = typer.Option(
-            ..., "--out", help="Map as .npy (float64); PNG and JSON beside it."
+        out: Path | None = typer.Option(
+            None, "--out", help="Map as .npy (float64); PNG and JSON beside it (default: none)."
         ),
         target: str = typer.Option(
             "predicted", "--target", help="'predicted', or a label name of the model."
@@ -39,12 +41,15 @@ def register(app: typer.Typer) -> None:
             help="Frame of the saved map: stimulus (the image) or model_input.",
         ),
         crop: str = typer.Option(
-            "none", "--crop", help="none (whole image resized) or centre (central square)."
+            "none",
+            "--crop",
+            help="none (whole image resized), centre (central square) or haar (largest face, the study's detector).",
         ),
         epsilon: float = typer.Option(1e-6, "--epsilon", help="LRP epsilon."),
         gamma: float = typer.Option(0.25, "--gamma", help="LRP gamma."),
     ) -> None:
-        """Explain one image: writes OUT (.npy), OUT.png (overlay) and OUT.json (record, steps)."""
+        """Explain one image; prints the predicted label. With --out writes OUT (.npy), OUT.png
+        (overlay) and OUT.json (record, steps)."""
         from gazealign.explain.single import explain_file  # imports torch: only when used
 
         result = explain_file(
@@ -58,16 +63,20 @@ def register(app: typer.Typer) -> None:
             epsilon=epsilon,
             gamma=gamma,
         )
-        buf = io.BytesIO()
-        np.save(buf, result.values, allow_pickle=False)
-        write_bytes(out, buf.getvalue())
-        write_bytes(out.with_suffix(".png"), result.png)
-        write_json(out.with_suffix(".json"), result.record)
         rec = result.record
         flag = " (conservation violated)" if rec["conservation_violated"] else ""
         console.print(
-            f"{method}: target {rec['target_label']} (logit {rec['logit']:.4g}), relevance sum "
-            f"{rec['relevance_sum']:.4g}{flag}\nwrote {out}, {out.with_suffix('.png')}, "
-            f"{out.with_suffix('.json')}",
+            f"predicted: {rec['predicted_label']}\n{method}: target {rec['target_label']} "
+            f"(logit {rec['logit']:.4g}), relevance sum {rec['relevance_sum']:.4g}{flag}",
             highlight=False,
         )
+        if out is not None:
+            buf = io.BytesIO()
+            np.save(buf, result.values, allow_pickle=False)
+            write_bytes(out, buf.getvalue())
+            write_bytes(out.with_suffix(".png"), result.png)
+            write_json(out.with_suffix(".json"), result.record)
+            console.print(
+                f"wrote {out}, {out.with_suffix('.png')}, {out.with_suffix('.json')}",
+                highlight=False,
+            )

@@ -8,18 +8,48 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from gazealign.config import load_study
+from gazealign.config import check_study, load_study
 from gazealign.pipeline import Runner
 
 console = Console()
 
 
-def _runner(study_file: Path, *, progress: bool = True, scheduler: str | None = None) -> Runner:
+def open_study(
+    study_file: Path,
+    *,
+    until: str | None = None,
+    progress: bool = True,
+    scheduler: str | None = None,
+) -> Runner:
+    """The study's runner, after checking what the stages up to ``until`` (default: all) need.
+
+    Parameters
+    ----------
+    study_file
+        The study file.
+    until
+        The last stage to run; keys read only by later stages are not checked (so
+        ``run --until stimuli`` works before the recordings exist).
+    progress, scheduler
+        Progress bars; a Dask scheduler address (or ``local``) for per-item work.
+
+    Raises
+    ------
+    StudyFileError
+        Every problem of the study, one line each.
+    """
     from gazealign.pipeline.executors import DaskExecutor
     from gazealign.stages import study_stages
 
+    config = load_study(study_file, check=False)
     executor = DaskExecutor(scheduler) if scheduler else None
-    return Runner(load_study(study_file), study_stages(), show_progress=progress, executor=executor)
+    runner = Runner(config, study_stages(), show_progress=progress, executor=executor)
+    # the keys the stages that run read (`until` and what it needs); others are not checked
+    reads = None
+    if until is not None:
+        reads = {key for name in runner.plan(until) for key in runner.by_name[name].reads}
+    check_study(config, reads=reads)
+    return runner
 
 
 def register(app: typer.Typer) -> None:
@@ -38,7 +68,7 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Run a study: every stage in order, reusing cached results."""
-        runner = _runner(study_file, progress=not no_progress, scheduler=scheduler)
+        runner = open_study(study_file, until=until, progress=not no_progress, scheduler=scheduler)
         folders = runner.run(until=until, force=force)
         console.print(f"run folder: {runner.run_dir}", soft_wrap=True)
         if "report" in folders:
@@ -51,7 +81,7 @@ def register(app: typer.Typer) -> None:
         A stale stage says why: which study keys, input files, modules of its code, its
         declared version, upstream stages or package versions differ from its newest cache.
         """
-        runner = _runner(study_file)
+        runner = open_study(study_file)
         table = Table("stage", "state", "key", "why", "folder")
         colour = {"done": "green", "stale": "yellow", "missing": "red"}
         for s in runner.status():

@@ -21,11 +21,9 @@ def register(app: typer.Typer) -> None:
         no_progress: bool = typer.Option(False, "--no-progress", help="Hide progress bars."),
     ) -> None:
         """Prepare the stimuli and train (or fine-tune) the network; print its test accuracy."""
-        from gazealign.config import load_study
-        from gazealign.pipeline import Runner
-        from gazealign.stages import study_stages
+        from gazealign.cli.study import open_study
 
-        runner = Runner(load_study(study_file), study_stages(), show_progress=not no_progress)
+        runner = open_study(study_file, until="train", progress=not no_progress)
         runner.run(until="train", force=["train"] if force else [])
         stage_dir = runner.stage_dir("train")
         metrics = read_json(stage_dir / "metrics.json")

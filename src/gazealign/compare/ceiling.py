@@ -18,7 +18,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from gazealign.compare.metrics import fixation_map
-from gazealign.compare.scoring import METRICS, score_map
+from gazealign.compare.scoring import score_map
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -34,7 +34,7 @@ def split_half_ceiling(
     baseline_map: npt.ArrayLike,
     other_fixations: npt.ArrayLike | None = None,
     n_splits: int = 10,
-    metrics: Sequence[str] = METRICS,
+    metrics: Sequence[str] | None = None,
     metric_splits: int = 20,
     emd_max_side_px: int = 32,
     seed: int,

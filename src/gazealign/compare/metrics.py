@@ -14,7 +14,8 @@ Human reference comes in two forms:
 
 Definitions follow Bylinskii, Judd, Oliva, Torralba, Durand (2018), "What do different evaluation
 metrics tell us about saliency models?", IEEE TPAMI 41(3), and the MIT saliency benchmark code.
-:data:`DIRECTION` says for each metric whether higher or lower is better.
+Each metric registers itself (:func:`~gazealign.compare.metric_registry.metric`) with its
+direction, the human data it reads and whether it needs a non-negative map.
 """
 
 from __future__ import annotations
@@ -24,20 +25,9 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
+from gazealign.compare.metric_registry import metric
 
-#: For each metric: +1 when higher is better, -1 when lower is better.
-DIRECTION: dict[str, int] = {
-    "nss": +1,
-    "cc": +1,
-    "sim": +1,
-    "kld": -1,
-    "auc_judd": +1,
-    "auc_borji": +1,
-    "auc_shuffled": +1,
-    "information_gain": +1,
-    "emd": -1,
-}
+FloatArray = npt.NDArray[np.float64]
 
 #: Default epsilon of KLD and IG: the MIT benchmark code uses Matlab's ``eps`` (2.2e-16).
 EPS = float(np.finfo(np.float64).eps)
@@ -146,6 +136,12 @@ def _roc_auc(
 # --- metrics ----------------------------------------------------------------------------------
 
 
+@metric(
+    "nss",
+    description="Normalized scanpath saliency: mean z-scored map value at fixations",
+    higher_is_better=True,
+    inputs=("fixations",),
+)
 def nss(saliency_map: npt.ArrayLike, fixations: npt.ArrayLike) -> float:
     """Normalized Scanpath Saliency (higher is better; chance 0).
 
@@ -160,6 +156,12 @@ def nss(saliency_map: npt.ArrayLike, fixations: npt.ArrayLike) -> float:
     return float((z * counts).sum() / counts.sum())
 
 
+@metric(
+    "cc",
+    description="Pearson correlation of the map with the human density",
+    higher_is_better=True,
+    inputs=("density",),
+)
 def cc(saliency_map: npt.ArrayLike, reference_map: npt.ArrayLike) -> float:
     """Pearson's linear correlation coefficient of two maps (higher is better; range [-1, 1]).
 
@@ -178,6 +180,13 @@ def _min_max(a: FloatArray) -> FloatArray:
     return np.ones_like(a) if span == 0 else (a - a.min()) / span
 
 
+@metric(
+    "sim",
+    description="Similarity (histogram intersection) with the human density",
+    higher_is_better=True,
+    inputs=("density",),
+    positive_part=True,
+)
 def sim(saliency_map: npt.ArrayLike, reference_map: npt.ArrayLike) -> float:
     """Similarity (histogram intersection) of two maps (higher is better; range [0, 1]).
 
@@ -193,6 +202,13 @@ def sim(saliency_map: npt.ArrayLike, reference_map: npt.ArrayLike) -> float:
     return float(np.minimum(p, q).sum())
 
 
+@metric(
+    "kld",
+    description="Kullback-Leibler divergence of the human density from the map",
+    higher_is_better=False,
+    inputs=("density",),
+    positive_part=True,
+)
 def kld(saliency_map: npt.ArrayLike, reference_map: npt.ArrayLike, *, eps: float = EPS) -> float:
     """Kullback-Leibler divergence of the saliency map P from the human map Q (lower is better).
 
@@ -208,6 +224,12 @@ def kld(saliency_map: npt.ArrayLike, reference_map: npt.ArrayLike, *, eps: float
     return float((q * np.log(eps + q / (p + eps))).sum())
 
 
+@metric(
+    "auc_judd",
+    description="ROC area: fixated pixels against all other pixels",
+    higher_is_better=True,
+    inputs=("fixations",),
+)
 def auc_judd(saliency_map: npt.ArrayLike, fixations: npt.ArrayLike) -> float:
     """AUC-Judd: ROC area, fixated pixels against all other pixels (higher is better; chance 0.5).
 
@@ -241,6 +263,13 @@ def _fixation_values(s: FloatArray, counts: npt.NDArray[np.int64]) -> FloatArray
     return np.repeat(s.ravel(), counts.ravel())
 
 
+@metric(
+    "auc_borji",
+    description="ROC area: fixations against uniformly sampled pixels",
+    higher_is_better=True,
+    inputs=("fixations",),
+    options=("n_splits", "seed"),
+)
 def auc_borji(
     saliency_map: npt.ArrayLike,
     fixations: npt.ArrayLike,
@@ -266,6 +295,13 @@ def auc_borji(
     return float(np.mean(aucs))
 
 
+@metric(
+    "auc_shuffled",
+    description="ROC area: fixations against fixations on other images",
+    higher_is_better=True,
+    inputs=("fixations", "other_fixations"),
+    options=("n_splits", "seed"),
+)
 def auc_shuffled(
     saliency_map: npt.ArrayLike,
     fixations: npt.ArrayLike,
@@ -296,6 +332,13 @@ def auc_shuffled(
     return float(np.mean(aucs))
 
 
+@metric(
+    "information_gain",
+    description="Information gain over the baseline map, bits per fixation",
+    higher_is_better=True,
+    inputs=("fixations", "baseline"),
+    positive_part=True,
+)
 def information_gain(
     saliency_map: npt.ArrayLike,
     fixations: npt.ArrayLike,
@@ -366,6 +409,14 @@ def _transport_cost(a: FloatArray, b: FloatArray, cost: FloatArray, solver: EmdS
     return float(res.fun)
 
 
+@metric(
+    "emd",
+    description="Earth mover's distance to the human density, in map pixels",
+    higher_is_better=False,
+    inputs=("density",),
+    options=("max_side_px",),
+    positive_part=True,
+)
 def emd(
     saliency_map: npt.ArrayLike,
     reference_map: npt.ArrayLike,

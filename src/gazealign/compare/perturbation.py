@@ -18,10 +18,11 @@ Orders:
 * random orders: ``random_tile_orders(n_tiles, n_orders, seed=...)`` (the baseline);
 
 ties are broken by tile index (row-major), so an order is a deterministic function of the map.
-Fills: ``uniform_noise`` (an independent uniform 0-255 value per pixel and channel, seeded; not
-Quantus' one value per image), ``mean`` (the image's mean colour), ``blur`` (Gaussian blur of the
-image, ``blur_sigma_px``), ``zeros`` (black in image space). The fill image of a stimulus is made
-once and shared by all its orders, so orders differ only in where the fill goes.
+Fills are registered in :mod:`gazealign.compare.fills`: ``uniform_noise`` (an independent
+uniform 0-255 value per pixel and channel, seeded; not Quantus' one value per image), ``mean``
+(the image's mean colour), ``blur`` (Gaussian blur of the image, ``blur_sigma_px``), ``zeros``
+(black in image space). The fill image of a stimulus is made once and shared by all its orders,
+so orders differ only in where the fill goes.
 """
 
 from __future__ import annotations
@@ -35,14 +36,13 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
+from gazealign.compare.fills import make_fill
 from gazealign.models.bundle import ModelBundle
 
 TileScore = Literal["sum", "mean"]
 Direction = Literal["morf", "lerf"]
-Fill = Literal["uniform_noise", "mean", "blur", "zeros"]
 TILE_SCORES: tuple[str, ...] = ("sum", "mean")
 DIRECTIONS: tuple[str, ...] = ("morf", "lerf")
-FILLS: tuple[str, ...] = ("uniform_noise", "mean", "blur", "zeros")
 
 UInt8Image = npt.NDArray[np.uint8]
 IntArray = npt.NDArray[np.int64]
@@ -124,25 +124,10 @@ def random_tile_orders(n_tiles: int, n_orders: int, *, seed: int) -> IntArray:
 
 
 def fill_image(
-    image: UInt8Image, fill: Fill, *, seed: int, blur_sigma_px: float = 8.0
+    image: UInt8Image, fill: str, *, seed: int, blur_sigma_px: float = 8.0
 ) -> UInt8Image:
-    """The (rows, cols, 3) uint8 image whose pixels replace perturbed tiles."""
-    img = np.asarray(image)
-    if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
-        raise ValueError(f"image must be (rows, cols, 3) uint8, got {img.shape} {img.dtype}")
-    if fill == "uniform_noise":
-        return np.random.default_rng(seed).integers(0, 256, size=img.shape, dtype=np.uint8)
-    if fill == "mean":
-        colour = np.round(img.reshape(-1, 3).mean(axis=0))
-        return np.broadcast_to(colour.astype(np.uint8), img.shape).copy()
-    if fill == "blur":
-        import cv2
-
-        blurred = cv2.GaussianBlur(img, (0, 0), sigmaX=blur_sigma_px, sigmaY=blur_sigma_px)
-        return np.asarray(blurred, dtype=np.uint8)
-    if fill == "zeros":
-        return np.zeros_like(img)
-    raise ValueError(f"unknown fill {fill!r}; choose one of {FILLS}")
+    """The (rows, cols, 3) uint8 image whose pixels replace perturbed tiles (a registered fill)."""
+    return make_fill(fill, image, seed=seed, blur_sigma_px=blur_sigma_px)
 
 
 def tile_rank_map(order: npt.ArrayLike, grid: TileGrid) -> IntArray:

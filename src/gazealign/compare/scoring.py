@@ -1,9 +1,10 @@
 """Score one map against the human data on every saliency metric at once.
 
 Used alike for network maps, baselines (centre bias, uniform) and the human noise ceiling, so
-all are read on the same scale. Metrics that compare distributions (SIM, KLD, IG, EMD) need a
-non-negative map: signed maps (LRP relevance) enter them as their positive part, and
-:data:`POSITIVE_PART_METRICS` says which metrics that is.
+all are read on the same scale. Each metric is called from what it declares in the metric
+registry (:mod:`gazealign.compare.metric_registry`): the human data it reads, its options, and
+whether it compares distributions. Those (SIM, KLD, IG, EMD) need a non-negative map: signed
+maps (LRP relevance) enter them as their positive part.
 """
 
 from __future__ import annotations
@@ -13,25 +14,17 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from gazealign.compare import metrics as m
+from gazealign.compare.metric_registry import METRICS, Metric
 
-FloatArray = npt.NDArray[np.float64]
 
-#: Every metric :func:`score_map` can compute, in report order.
-METRICS: tuple[str, ...] = (
-    "nss",
-    "cc",
-    "sim",
-    "kld",
-    "auc_judd",
-    "auc_borji",
-    "auc_shuffled",
-    "information_gain",
-    "emd",
-)
+def metric_names() -> list[str]:
+    """Every registered metric, in report order."""
+    return METRICS.names()
 
-#: Metrics computed on max(map, 0) (they need a distribution).
-POSITIVE_PART_METRICS: frozenset[str] = frozenset({"sim", "kld", "information_gain", "emd"})
+
+def positive_part_metrics() -> frozenset[str]:
+    """Metrics computed on max(map, 0) (they need a distribution)."""
+    return frozenset(m.name for m in METRICS.entries() if m.positive_part)
 
 
 def score_map(
@@ -41,48 +34,57 @@ def score_map(
     *,
     baseline_map: npt.ArrayLike,
     other_fixations: npt.ArrayLike | None = None,
-    metrics: Sequence[str] = METRICS,
+    metrics: Sequence[str] | None = None,
     n_splits: int = 100,
     emd_max_side_px: int = 32,
     seed: int = 0,
 ) -> dict[str, float]:
     """Every requested metric of ``saliency_map`` against the human data of one image.
 
-    ``fixations`` (rows, cols) fixation counts and ``reference_map`` (rows, cols) human density,
-    both in the map's frame; ``baseline_map`` for information gain; ``other_fixations`` counts
-    of fixations on other images (shuffled AUC; NaN when absent). A map with no positive part
-    gets NaN on :data:`POSITIVE_PART_METRICS`.
+    Parameters
+    ----------
+    saliency_map
+        (rows, cols) map under test, in the frame of the human data.
+    fixations
+        (rows, cols) fixation counts.
+    reference_map
+        (rows, cols) human density.
+    baseline_map
+        (rows, cols) baseline map of information gain (e.g. centre bias).
+    other_fixations
+        (rows, cols) counts of fixations on other images (shuffled AUC; NaN when absent).
+    metrics
+        Names of registered metrics; default every one.
+    n_splits, seed
+        Random negative sets of the sampled AUCs, and their seed.
+    emd_max_side_px
+        Maps are area-downsized to this longer side before EMD.
+
+    Returns
+    -------
+    dict
+        metric name -> score. A map with no positive part scores NaN on the metrics that take
+        its positive part.
     """
-    unknown = sorted(set(metrics) - set(METRICS))
-    if unknown:
-        raise ValueError(f"unknown metric(s) {unknown}; available: {METRICS}")
+    chosen: list[Metric] = (
+        METRICS.entries() if metrics is None else [METRICS.get(name) for name in metrics]
+    )
     s = np.asarray(saliency_map, dtype=np.float64)
     pos = np.maximum(s, 0.0)
     has_mass = bool(pos.sum() > 0)
+    data: dict[str, npt.ArrayLike | None] = {
+        "fixations": fixations,
+        "density": reference_map,
+        "baseline": baseline_map,
+        "other_fixations": other_fixations,
+    }
+    options = {"n_splits": n_splits, "seed": seed, "max_side_px": emd_max_side_px}
     out: dict[str, float] = {}
-    for name in metrics:
-        if name in POSITIVE_PART_METRICS and not has_mass:
-            out[name] = float("nan")
-        elif name == "nss":
-            out[name] = m.nss(s, fixations)
-        elif name == "cc":
-            out[name] = m.cc(s, reference_map)
-        elif name == "sim":
-            out[name] = m.sim(pos, reference_map)
-        elif name == "kld":
-            out[name] = m.kld(pos, reference_map)
-        elif name == "auc_judd":
-            out[name] = m.auc_judd(s, fixations)
-        elif name == "auc_borji":
-            out[name] = m.auc_borji(s, fixations, n_splits=n_splits, seed=seed)
-        elif name == "auc_shuffled":
-            out[name] = (
-                float("nan")
-                if other_fixations is None
-                else m.auc_shuffled(s, fixations, other_fixations, n_splits=n_splits, seed=seed)
-            )
-        elif name == "information_gain":
-            out[name] = m.information_gain(pos, fixations, baseline_map)
-        elif name == "emd":
-            out[name] = m.emd(pos, reference_map, max_side_px=emd_max_side_px)
+    for entry in chosen:
+        args = [data[kind] for kind in entry.inputs]
+        if (entry.positive_part and not has_mass) or any(a is None for a in args):
+            out[entry.name] = float("nan")
+            continue
+        kwargs = {k: options[k] for k in entry.options}
+        out[entry.name] = float(entry.fn(pos if entry.positive_part else s, *args, **kwargs))
     return out

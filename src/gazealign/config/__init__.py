@@ -5,6 +5,20 @@ of gazealign owns the keys it reads. :func:`load_study` turns a file into a :cla
 and any problem into a :class:`~gazealign.errors.StudyFileError` naming the file and the key.
 """
 
-from gazealign.config.loader import StudyConfig, dump_study, load_study, study_from_dict
+from gazealign.config.loader import (
+    StudyConfig,
+    check_study,
+    dump_study,
+    load_study,
+    parse_study,
+    study_from_dict,
+)
 
-__all__ = ["StudyConfig", "dump_study", "load_study", "study_from_dict"]
+__all__ = [
+    "StudyConfig",
+    "check_study",
+    "dump_study",
+    "load_study",
+    "parse_study",
+    "study_from_dict",
+]

@@ -17,8 +17,12 @@ class PerturbationSection(Section):
     tile_score: Literal["sum", "mean"] = Field(
         "sum", description="Tile score from the map inside it."
     )
-    fill: Literal["uniform_noise", "mean", "blur", "zeros"] = Field(
-        "uniform_noise", description="What replaces a tile."
+    fill: str = Field(
+        "uniform_noise",
+        description=(
+            "What replaces a tile (a registered fill): uniform_noise, mean (the image's mean "
+            "colour), blur, zeros (black)."
+        ),
     )
     random_orders: PositiveInt = Field(10, description="Number of random orders (baseline).")
     batch_size: PositiveInt = Field(32, description="Perturbed images per network batch.")
@@ -32,6 +36,13 @@ class PerturbationSection(Section):
 
 
 class MetricsSection(Section):
+    names: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Saliency metrics computed (registered names, see `gazealign list metrics`); "
+            "empty: every registered metric."
+        ),
+    )
     auc_splits: PositiveInt = Field(
         100, description="Random negative sets of AUC-Borji and shuffled AUC."
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
@@ -12,6 +13,7 @@ from pydantic.fields import FieldInfo
 
 from gazealign.config.alignment import AlignmentSection
 from gazealign.config.base import Section
+from gazealign.config.checks import study_problems
 from gazealign.config.comparison import ComparisonSection
 from gazealign.config.explain import ExplainSection
 from gazealign.config.gaze import GazeSection
@@ -20,12 +22,21 @@ from gazealign.config.model import ModelSection
 from gazealign.config.report import ReportSection
 from gazealign.config.stimuli import StimuliSection
 from gazealign.config.study import StudySection
-from gazealign.errors import StudyFileError
+from gazealign.errors import GazeAlignError, StudyFileError
 
 
 class StudyConfig(Section):
     """A whole study. Relative paths are resolved against the study file's folder."""
 
+    plugins: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Plug-in modules imported before the study is checked: module names (`mylab.layouts`, "
+            "importable or a file beside the study) or `.py` files (relative to the study file). "
+            "What they register (layouts, gaze formats, detectors, explainers, metrics, fills) "
+            "can then be named in the study (see docs/extending.md)."
+        ),
+    )
     study: StudySection = Field(default_factory=StudySection)
     stimuli: StimuliSection = Field(default_factory=StimuliSection)
     model: ModelSection = Field(default_factory=ModelSection)
@@ -62,6 +73,9 @@ class StudyConfig(Section):
         """The same study with every path key resolved (loadable from any folder)."""
         data = self.model_dump(mode="json")
         data["study"]["run_dir"] = str(self.run_dir)
+        data["plugins"] = [
+            str(self.resolve(Path(p))) if p.endswith(".py") else p for p in self.plugins
+        ]
         for section, name in (("stimuli", "path"), ("gaze", "path"), ("model", "weights")):
             value = getattr(getattr(self, section), name)
             if value is not None:
@@ -125,44 +139,98 @@ def _format_errors(exc: ValidationError, source: str) -> str:
     return "\n".join(lines)
 
 
-def study_from_dict(
+def parse_study(
     data: dict[str, Any], *, base_dir: Path | None = None, source: str = "<in memory>"
 ) -> StudyConfig:
-    """Validate a study given as a dict (as parsed from TOML)."""
+    """A study from a dict (as parsed from TOML) with every key's type and range checked.
+
+    The plug-in modules named in ``plugins`` are imported first. The checks across keys, of
+    names and of paths (:func:`check_study`) are not made here.
+
+    Raises
+    ------
+    StudyFileError
+        One line per problem, each naming the key.
+    """
+    base = (base_dir or Path.cwd()).resolve()
+    _load_plugins(data.get("plugins", []), base, source)
     try:
         config = StudyConfig.model_validate(data)
     except ValidationError as exc:
         raise StudyFileError(_format_errors(exc, source)) from None
-    config._base_dir = (base_dir or Path.cwd()).resolve()
+    config._base_dir = base
     config._source = source
-    _check_paths(config)
     return config
 
 
-def _check_paths(config: StudyConfig) -> None:
-    """Input paths named in the study must exist (run_dir is created, not read)."""
-    for key in ("stimuli.path", "model.weights", "gaze.path"):
-        section, name = key.split(".")
-        value = getattr(getattr(config, section), name)
-        if value is not None and not config.resolve(value).exists():
-            raise StudyFileError(
-                f"{config.source}: key '{key}': file or folder {str(value)!r} does not exist "
-                f"(looked in {config.resolve(value)})"
-            )
+def _load_plugins(names: Any, base_dir: Path, source: str) -> None:
+    from gazealign.registry import load_plugins
+
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        return  # the model reports the wrong type
+    try:
+        load_plugins(names, base_dir=base_dir)
+    except GazeAlignError as exc:
+        raise StudyFileError(f"{source}: key 'plugins': {exc}") from None
 
 
-def load_study(path: str | Path) -> StudyConfig:
-    """Read and validate a study file; every problem is a :class:`StudyFileError`."""
+def check_study(config: StudyConfig, *, reads: Collection[str] | None = None) -> None:
+    """Check names, cross-key rules and paths of ``config`` (of the keys in ``reads``, or all).
+
+    Raises
+    ------
+    StudyFileError
+        One line per problem found (all of them), each naming its keys.
+    """
+    problems = study_problems(config, reads=reads)
+    if problems:
+        raise StudyFileError("\n".join(f"{config.source}: {p.text()}" for p in problems))
+
+
+def study_from_dict(
+    data: dict[str, Any], *, base_dir: Path | None = None, source: str = "<in memory>"
+) -> StudyConfig:
+    """Validate a study given as a dict (as parsed from TOML): types, then every check."""
+    config = parse_study(data, base_dir=base_dir, source=source)
+    check_study(config)
+    return config
+
+
+def load_study(
+    path: str | Path, *, reads: Collection[str] | None = None, check: bool = True
+) -> StudyConfig:
+    """Read and validate a study file; every problem is a :class:`StudyFileError`.
+
+    Parameters
+    ----------
+    path
+        The study file (TOML).
+    reads
+        Check only these keys (dotted, or tables; the ``reads`` of the stages about to run);
+        default: every key.
+    check
+        False: check types only; the caller runs :func:`check_study` itself.
+    """
     path = Path(path)
     if not path.exists():
         raise StudyFileError(f"study file {str(path)!r} does not exist")
+    if not path.is_file():
+        raise StudyFileError(f"study file {str(path)!r} is not a file")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise StudyFileError(f"{path}: not valid TOML: {exc}") from None
     except UnicodeDecodeError:
         raise StudyFileError(f"{path}: not a UTF-8 text file") from None
-    return study_from_dict(data, base_dir=path.resolve().parent, source=str(path))
+    if not data:
+        raise StudyFileError(
+            f"{path}: the study file is empty; name at least its [stimuli] and [gaze] data "
+            "(examples/demo.toml is a complete study; `gazealign demo` runs the built-in one)"
+        )
+    config = parse_study(data, base_dir=path.resolve().parent, source=str(path))
+    if check:
+        check_study(config, reads=reads)
+    return config
 
 
 def _toml_value(value: Any) -> str:
@@ -202,8 +270,14 @@ def dump_study(config: StudyConfig) -> str:
         for k, v in tables.items():
             emit(f"{table}.{k}", v)
 
-    for name, node in config.model_dump(mode="json").items():
-        emit(name, node)
+    data = config.model_dump(mode="json")
+    top = {k: v for k, v in data.items() if not isinstance(v, dict)}
+    out.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in top.items() if v is not None)
+    if top:
+        out.append("")
+    for name, node in data.items():
+        if isinstance(node, dict):
+            emit(name, node)
     return "\n".join(out)
 
 

@@ -79,9 +79,7 @@ def _table(name: str, model: type[BaseModel], out: list[str]) -> None:
         if _is_model(annotation):
             subtables.append((f"{name}.{key}", annotation))
             continue
-        ptype = _type_name(info.annotation).replace("|", "\\|")
-        default = _default(info).replace("|", "\\|")
-        rows.append(f"| `{key}` | {ptype} | {default} | {info.description or ''} |")
+        rows.append(_row(key, info))
     out.append(f"\n## [{name}]\n")
     doc = (model.__doc__ or "").strip()
     if doc and not doc.startswith("A table of the study file"):
@@ -93,10 +91,21 @@ def _table(name: str, model: type[BaseModel], out: list[str]) -> None:
         _table(sub_name, sub_model, out)
 
 
+def _row(key: str, info: Any) -> str:
+    ptype = _type_name(info.annotation).replace("|", "\\|")
+    default = _default(info).replace("|", "\\|")
+    return f"| `{key}` | {ptype} | {default} | {info.description or ''} |"
+
+
 def study_file_reference() -> str:
     out = [HEADER]
+    top = [(k, i) for k, i in StudyConfig.model_fields.items() if not _is_model(i.annotation)]
+    if top:
+        out.append("\n## Top-level keys\n")
+        out.append("| key | type | default | meaning |\n|---|---|---|---|")
+        out.extend(_row(key, info) for key, info in top)
     for key, info in StudyConfig.model_fields.items():
         annotation = info.annotation
-        assert _is_model(annotation)
-        _table(key, annotation, out)
+        if _is_model(annotation):
+            _table(key, annotation, out)
     return "\n".join(out) + "\n"

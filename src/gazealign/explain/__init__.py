@@ -6,6 +6,7 @@ in the model-input frame and go to the stimulus frame with :func:`to_stimulus_fr
 
 from gazealign.explain.base import (
     CONSERVATION_TOLERANCE,
+    EXPLAINERS,
     Attribution,
     ExplainOptions,
     Explanation,
@@ -14,6 +15,7 @@ from gazealign.explain.base import (
     available_methods,
     evaluation_mode,
     explain,
+    explainer,
     get_method,
     register,
 )
@@ -27,6 +29,7 @@ from gazealign.explain.reduce import (
 
 __all__ = [
     "CONSERVATION_TOLERANCE",
+    "EXPLAINERS",
     "SIGN_POLICIES",
     "Attribution",
     "ExplainOptions",
@@ -38,6 +41,7 @@ __all__ = [
     "available_methods",
     "evaluation_mode",
     "explain",
+    "explainer",
     "get_method",
     "register",
     "sum_channels",

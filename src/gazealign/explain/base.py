@@ -8,7 +8,6 @@ recorded steps, and putting the model back as it was (evaluation mode only insid
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -25,6 +24,7 @@ from gazealign.errors import GazeAlignError
 from gazealign.explain.reduce import SignPolicy, apply_sign, sum_channels
 from gazealign.explain.targets import TARGET_OUTPUTS, TargetOutput, output_seed
 from gazealign.models.bundle import ModelBundle
+from gazealign.registry import Registry
 from gazealign.types import SaliencyMap, Step
 
 #: What the relevance of a method should add up to. ``logit``: the output relevance it starts
@@ -98,49 +98,53 @@ class Method:
     seeded: bool = False
 
 
-_METHODS: dict[str, Method] = {}
+#: Every explanation method. Built-ins register in the modules of ``gazealign/explain/``
+#: (Captum's only when the ``captum`` extra is installed); plug-ins register the same way.
+EXPLAINERS: Registry[Method] = Registry("explanation method", ("gazealign.explain",))
 
 
 def register(method: Method) -> Method:
     """Add ``method`` to the registry (names are unique)."""
-    if method.name in _METHODS and _METHODS[method.name] is not method:
-        raise ValueError(f"explanation method {method.name!r} is registered twice")
-    _METHODS[method.name] = method
-    return method
+    return EXPLAINERS.add(method)
 
 
-def _load_builtin() -> None:
-    # Imported here: the method modules import this one. Captum is an extra; without it its
-    # methods are simply not registered and the error for them says which extra to install.
-    importlib.import_module("gazealign.explain.lrp")
-    try:
-        importlib.import_module("gazealign.explain.captum_methods")
-    except ImportError as exc:
-        if exc.name != "captum":  # only a missing extra is expected; anything else is a bug
-            raise
+def explainer(
+    name: str, *, description: str, conservation: Conservation, extra: str | None = None
+) -> Callable[[MethodFn], MethodFn]:
+    """Register the decorated function as explanation method ``name``.
+
+    Parameters
+    ----------
+    name
+        The method's name in the study file (``explain.methods``).
+    description
+        One line for listings.
+    conservation
+        What the relevance should add up to (:data:`Conservation`).
+    extra
+        The gazealign extra it needs, if any.
+
+    Returns
+    -------
+    Callable
+        A decorator returning the function unchanged.
+    """
+
+    def decorate(fn: MethodFn) -> MethodFn:
+        register(Method(name, description, fn, conservation, extra))
+        return fn
+
+    return decorate
 
 
 def available_methods() -> list[str]:
     """Names of every registered explanation method, sorted."""
-    _load_builtin()
-    return sorted(_METHODS)
-
-
-CAPTUM_METHODS = ("gradcam", "gradient_x_input", "integrated_gradients", "occlusion")
+    return sorted(EXPLAINERS.names())
 
 
 def get_method(name: str) -> Method:
     """The method called ``name``; an error listing the available names otherwise."""
-    _load_builtin()
-    try:
-        return _METHODS[name]
-    except KeyError:
-        hint = ""
-        if name in CAPTUM_METHODS:
-            hint = " (it needs captum: pip install 'gazealign[captum]')"
-        raise GazeAlignError(
-            f"unknown explanation method {name!r}{hint}; available: {', '.join(sorted(_METHODS))}"
-        ) from None
+    return EXPLAINERS.get(name)
 
 
 @dataclass(frozen=True)

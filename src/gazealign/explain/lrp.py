@@ -19,7 +19,12 @@ winning input, zennit's gradient routing; ReLU modules pass relevance unchanged)
 * ``epsilon_alpha2_beta1_flat``: flat on the first layer, alpha2-beta1 on the other convs.
 
 Networks with BatchNorm get zennit's ``SequentialMergeBatchNorm`` canonizer (the merge is undone
-when the ``with`` block ends).
+when the ``with`` block ends). Networks with residual or dense additions written as zennit ``Sum``
+layers (the zoo's mini-Xception and FaceExpressionNet) get :class:`PositiveShareSum` on them in
+every composite but ``epsilon``: zennit's default for ``Sum`` (``Norm``, a share proportional to each signed
+branch) divides by the branches' total, which nearly cancels where a positive and a negative
+branch meet, and relevance then grows without bound (measured: input relevance 1e7 against a
+logit of 3 under alpha2-beta1 on FaceExpressionNet; ``benchmarks/zoo_lrp.py``).
 """
 
 from __future__ import annotations
@@ -39,8 +44,9 @@ from zennit.composites import (
     LayerMapComposite,
     layer_map_base,
 )
-from zennit.core import Composite
-from zennit.rules import Epsilon
+from zennit.core import BasicHook, Composite, Stabilizer
+from zennit.layer import Sum
+from zennit.rules import Epsilon, NoMod
 from zennit.types import Convolution, Linear
 
 from gazealign.errors import GazeAlignError
@@ -49,28 +55,57 @@ from gazealign.explain.targets import OutputSeed, output_seed
 from gazealign.models.bundle import ModelBundle
 
 Bounds = tuple[torch.Tensor, torch.Tensor]
-CompositeFactory = Callable[[ExplainOptions, Bounds, list[Any]], tuple[Composite, dict[str, Any]]]
+#: (module types, rule) pairs placed ahead of a composite's own layer map.
+LayerMap = list[tuple[Any, Any]]
+CompositeFactory = Callable[
+    [ExplainOptions, Bounds, list[Any], LayerMap], tuple[Composite, dict[str, Any]]
+]
+
+
+class PositiveShareSum(BasicHook):
+    """LRP for an elementwise sum of branches: each branch's share of its positive contribution.
+
+    R_k = a_k^+ / (sum_j a_j^+ + stabiliser) * R: the z+ rule of a sum with unit weights
+    (Montavon et al. 2017, deep Taylor decomposition). The shares lie in [0, 1] and add up to
+    1 wherever a branch is positive, so a sum conserves relevance and never amplifies it.
+    """
+
+    def __init__(self, stabilizer: float = 1e-6) -> None:
+        stab = Stabilizer.ensure(stabilizer)
+        super().__init__(
+            input_modifiers=[lambda x: x.clamp(min=0)],
+            param_modifiers=[NoMod(param_keys=[])],
+            output_modifiers=[lambda out: out],
+            gradient_mapper=lambda grad, outputs: grad / stab(outputs[0]),
+            reducer=lambda inputs, gradients: inputs[0] * gradients[0],
+        )
 
 
 def _epsilon(
-    opts: ExplainOptions, bounds: Bounds, canon: list[Any]
+    opts: ExplainOptions, bounds: Bounds, canon: list[Any], extra: LayerMap
 ) -> tuple[Composite, dict[str, Any]]:
-    layer_map = [*layer_map_base(), ((Convolution, Linear), Epsilon(epsilon=opts.epsilon))]
+    layer_map = [*extra, *layer_map_base(), ((Convolution, Linear), Epsilon(epsilon=opts.epsilon))]
     return LayerMapComposite(layer_map=layer_map, canonizers=canon), {"epsilon": opts.epsilon}
 
 
 def _epsilon_plus_flat(
-    opts: ExplainOptions, bounds: Bounds, canon: list[Any]
+    opts: ExplainOptions, bounds: Bounds, canon: list[Any], extra: LayerMap
 ) -> tuple[Composite, dict[str, Any]]:
-    return EpsilonPlusFlat(epsilon=opts.epsilon, canonizers=canon), {"epsilon": opts.epsilon}
+    composite = EpsilonPlusFlat(epsilon=opts.epsilon, canonizers=canon, layer_map=list(extra))
+    return composite, {"epsilon": opts.epsilon}
 
 
 def _epsilon_gamma_box(
-    opts: ExplainOptions, bounds: Bounds, canon: list[Any]
+    opts: ExplainOptions, bounds: Bounds, canon: list[Any], extra: LayerMap
 ) -> tuple[Composite, dict[str, Any]]:
     low, high = bounds
     composite = EpsilonGammaBox(
-        low=low, high=high, epsilon=opts.epsilon, gamma=opts.gamma, canonizers=canon
+        low=low,
+        high=high,
+        epsilon=opts.epsilon,
+        gamma=opts.gamma,
+        canonizers=canon,
+        layer_map=list(extra),
     )
     params = {
         "epsilon": opts.epsilon,
@@ -82,17 +117,21 @@ def _epsilon_gamma_box(
 
 
 def _epsilon_alpha2_beta1(
-    opts: ExplainOptions, bounds: Bounds, canon: list[Any]
+    opts: ExplainOptions, bounds: Bounds, canon: list[Any], extra: LayerMap
 ) -> tuple[Composite, dict[str, Any]]:
     params = {"epsilon": opts.epsilon, "alpha": 2.0, "beta": 1.0}
-    return EpsilonAlpha2Beta1(epsilon=opts.epsilon, canonizers=canon), params
+    composite = EpsilonAlpha2Beta1(epsilon=opts.epsilon, canonizers=canon, layer_map=list(extra))
+    return composite, params
 
 
 def _epsilon_alpha2_beta1_flat(
-    opts: ExplainOptions, bounds: Bounds, canon: list[Any]
+    opts: ExplainOptions, bounds: Bounds, canon: list[Any], extra: LayerMap
 ) -> tuple[Composite, dict[str, Any]]:
     params = {"epsilon": opts.epsilon, "alpha": 2.0, "beta": 1.0}
-    return EpsilonAlpha2Beta1Flat(epsilon=opts.epsilon, canonizers=canon), params
+    composite = EpsilonAlpha2Beta1Flat(
+        epsilon=opts.epsilon, canonizers=canon, layer_map=list(extra)
+    )
+    return composite, params
 
 
 #: Composite name -> factory.
@@ -123,12 +162,18 @@ def make_composite(
             f"unknown LRP composite {name!r}; available: {', '.join(sorted(COMPOSITES))}"
         ) from None
     canon = canonizers_for(model)
-    composite, params = factory(options, bounds, canon)
+    # The plain epsilon composite keeps zennit's Norm on sums: it is the epsilon rule of a sum,
+    # and combined with epsilon convs it stays bounded where the positive share does not
+    # (measured in benchmarks/zoo_real_photos.py).
+    has_sum = name != "epsilon" and any(isinstance(m, Sum) for m in model.modules())
+    extra: LayerMap = [(Sum, PositiveShareSum())] if has_sum else []
+    composite, params = factory(options, bounds, canon, extra)
     return composite, {
         "composite": name,
         **params,
         "canonizers": [type(c).__name__ for c in canon],
         "maxpool": "winner_take_all",
+        **({"sum": "positive_share"} if has_sum else {}),
     }
 
 

@@ -15,6 +15,7 @@ from gazealign.errors import GazeAlignError
 from gazealign.explain.base import ExplainOptions, explain
 from gazealign.explain.overlay import overlay_png
 from gazealign.explain.reduce import SIGN_POLICIES, SignPolicy, to_stimulus_frame
+from gazealign.models.bundle import ModelBundle
 
 
 @dataclass(frozen=True)
@@ -24,8 +25,19 @@ class SingleResult:
     record: dict[str, Any]  # MapRecord fields, params and steps
 
 
-def image_crop(rows: int, cols: int, size_px: int, crop: str) -> CropResize:
-    """``none``: the whole image resized (stretched if not square); ``centre``: central square."""
+def image_crop(
+    image: npt.NDArray[np.uint8], size_px: int, crop: str, *, source: str = "image"
+) -> CropResize:
+    """``none``: the whole image resized (stretched if not square); ``centre``: central square;
+    ``haar``: the largest Haar-cascade face, grown by 20 px a side (the study default)."""
+    rows, cols = image.shape[:2]
+    if crop == "haar":
+        from gazealign.stimuli.crop import haar_face_crop
+
+        found = haar_face_crop(image, size_px=size_px)
+        if found is None:
+            raise GazeAlignError(f"{source}: the Haar cascade found no face (try --crop none)")
+        return found[0]
     if crop == "none":
         return CropResize.resize_only(rows, cols, size_px, size_px)
     if crop == "centre":
@@ -33,11 +45,21 @@ def image_crop(rows: int, cols: int, size_px: int, crop: str) -> CropResize:
         return CropResize(
             (cols - side) // 2, (rows - side) // 2, side, side, size_px, size_px, cols, rows
         )
-    raise GazeAlignError(f"unknown crop {crop!r}; expected none or centre")
+    raise GazeAlignError(f"unknown crop {crop!r}; expected none, centre or haar")
+
+
+def load_model(model: str | Path) -> ModelBundle:
+    """A zoo network by name (``pyemotion``), else a checkpoint file (.safetensors + .json)."""
+    from gazealign.models import zoo
+    from gazealign.models.io import load_bundle
+
+    if str(model) in zoo.names() and not Path(model).exists():
+        return zoo.load(str(model))
+    return load_bundle(Path(model))
 
 
 def explain_file(
-    model_path: Path,
+    model_path: str | Path,
     image_path: Path,
     *,
     method: str,
@@ -48,7 +70,6 @@ def explain_file(
     epsilon: float = 1e-6,
     gamma: float = 0.25,
 ) -> SingleResult:
-    from gazealign.models.io import load_bundle
     from gazealign.stimuli.crop import apply_crop
     from gazealign.stimuli.dataset import load_image
 
@@ -56,9 +77,9 @@ def explain_file(
         raise GazeAlignError(f"unknown sign policy {sign!r}; expected one of {SIGN_POLICIES}")
     if frame not in ("stimulus", "model_input"):
         raise GazeAlignError(f"unknown frame {frame!r}; expected stimulus or model_input")
-    bundle = load_bundle(model_path)
+    bundle = load_model(model_path)
     image = load_image(image_path)
-    transform = image_crop(image.shape[0], image.shape[1], bundle.input_size_px, crop)
+    transform = image_crop(image, bundle.input_size_px, crop, source=str(image_path))
     model_image = apply_crop(image, transform)
     if target == "predicted":
         targets: str | list[int] = "predicted"
@@ -80,6 +101,7 @@ def explain_file(
     shown = image if frame == "stimulus" else model_image
     row = result.record.as_row(saliency.steps)
     record = {**row, "params": json.loads(row["params"]), "steps": json.loads(row["steps"])}
+    record["predicted_label"] = bundle.labels[result.record.predicted]
     title = f"{method} | {result.record.target_label} | sign {sign}"
     png = overlay_png(shown, saliency.values, signed=sign == "signed", title=title)
     return SingleResult(values=saliency.values, png=png, record=record)

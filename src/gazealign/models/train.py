@@ -217,10 +217,7 @@ def fit(
 
 def _preprocess_float(bundle: ModelBundle, x_255: torch.Tensor) -> torch.Tensor:
     """The bundle's preprocessing on (N, 3, H, W) float images in [0, 255]."""
-    from gazealign.models.bundle import PREPROCESSING
-
-    offset, scale = PREPROCESSING[bundle.preprocessing]
-    return (x_255 - torch.tensor(offset).view(1, 3, 1, 1)) * scale
+    return bundle.preprocess_float(x_255)
 
 
 @dataclass(frozen=True)

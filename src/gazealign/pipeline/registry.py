@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 from gazealign.errors import PipelineError
+from gazealign.pipeline.artifacts import Artifact
 from gazealign.pipeline.stage import ALL_STAGES, ItemResult, Stage, StageContext
 
 _STAGES: dict[str, Stage] = {}
@@ -42,6 +43,7 @@ def stage(
     reads: Sequence[str] = (),
     needs: Sequence[str] = (),
     version: str = "1",
+    writes: Sequence[Artifact] = (),
     items: Callable[[StageContext], Sequence[str]] | None = None,
     run_item: Callable[[StageContext, str], ItemResult] | None = None,
 ) -> Callable[[RunFn], RunFn]:
@@ -60,6 +62,9 @@ def stage(
         stage (the report).
     version
         Raise it when the stage's output changes for a reason its code hash cannot see.
+    writes
+        The artifacts it writes (:mod:`gazealign.pipeline.artifacts`): checked after it runs,
+        recorded with its output, and the only way later stages and the report find them.
     items, run_item
         For a per-item stage: the item ids, and the arrays of one item (written by the runner).
     """
@@ -75,6 +80,7 @@ def stage(
                 items=items,
                 run_item=run_item,
                 version=version,
+                writes=tuple(writes),
             )
         )
         return run

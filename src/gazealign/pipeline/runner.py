@@ -40,6 +40,7 @@ from rich.progress import (
 from gazealign import __version__
 from gazealign.config import StudyConfig, dump_study
 from gazealign.errors import PipelineError
+from gazealign.pipeline.artifacts import STAGE_RECORD, check_written
 from gazealign.pipeline.codehash import PACKAGE_ROOT, changed_modules, code_hashes
 from gazealign.pipeline.executors import Executor, LocalExecutor
 from gazealign.pipeline.stage import Stage, StageContext, key_of
@@ -58,9 +59,6 @@ KEYED_PACKAGES = (
 )
 
 StageState = Literal["done", "stale", "missing"]
-
-#: Name of the record a finished stage folder holds.
-STAGE_RECORD = "_stage.json"
 
 
 def package_versions(packages: Iterable[str] = KEYED_PACKAGES) -> dict[str, str]:
@@ -203,6 +201,11 @@ class Runner:
                     todo.append(need)
         return out
 
+    def plan(self, until: str) -> set[str]:
+        """The stages a run ``until`` this stage runs: it and every stage it needs."""
+        self._check_names([until])
+        return self.ancestors(until) | {until}
+
     def descendants(self, name: str) -> set[str]:
         out: set[str] = set()
         for stage in self.stages:  # ordered, so one pass suffices
@@ -342,6 +345,7 @@ class Runner:
                     _merge_notes(ctx.notes, notes)
             if stage.run is not None:
                 stage.run(ctx)
+        check_written(stage.name, stage.writes, partial)
         duration_s = time.perf_counter() - t0
         files = sorted(p for p in partial.rglob("*") if p.is_file() and not p.name.startswith("."))
         record: dict[str, Any] = {
@@ -359,7 +363,9 @@ class Runner:
                 if not p.parts[-2] == "items" or len(files) < 200
             },
         }
-        write_json(partial / STAGE_RECORD, {**record, "key_parts": self.key_parts[stage.name]})
+        contract = [a.as_record() for a in stage.writes]
+        full = {**record, "writes": contract, "key_parts": self.key_parts[stage.name]}
+        write_json(partial / STAGE_RECORD, full)
         partial.rename(self.stage_dir(stage.name))
         self.console.print(f"[green]✓[/green] {stage.name}: done in {duration_s:.1f} s")
         return record

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy.typing as npt
 
+from gazealign.pipeline.artifacts import Artifact
+
 if TYPE_CHECKING:
     from rich.progress import Progress
 
@@ -116,6 +118,7 @@ class Stage:
     ``run_item``): its source and the gazealign modules it imports enter the stage's key
     (:mod:`gazealign.pipeline.codehash`). ``version`` enters it too: raise it when the output
     changes for a reason the code cannot show (e.g. a new release of data the stage reads).
+    ``writes`` is the stage's artifact contract (:mod:`gazealign.pipeline.artifacts`).
     """
 
     name: str
@@ -127,6 +130,7 @@ class Stage:
     run_item: Callable[[StageContext, str], ItemResult] | None = None
     version: str = "1"
     module: str = ""
+    writes: tuple[Artifact, ...] = ()
 
     def __post_init__(self) -> None:
         if (self.items is None) != (self.run_item is None):

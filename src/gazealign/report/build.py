@@ -37,9 +37,9 @@ def write_report(
     """Gather the inputs, write the report into ``out_dir``; return the page and absent pieces."""
     inputs = gather_inputs(
         {n: p for n, p in stage_dirs.items() if n != "report"},
+        config=config,
         study_toml=study_toml,
         manifest=manifest,
-        overview_method=config.report.overview_method,
     )
     page = build_report(inputs, out_dir, options_from_config(config))
     return page, inputs.absent

@@ -2,32 +2,38 @@
 
 A report is built from finished stage folders (``run_dir/stages/<name>/<key>/`` with a
 ``_stage.json``). Each piece (the overview examples, the perturbation curves, ...) is loaded by its
-own function; a piece whose inputs are absent or unreadable is recorded in
+own function, which reads one named artifact of one named stage through the stage's artifact
+contract (:mod:`gazealign.pipeline.artifacts`): the file and its columns are the ones the stage
+declares, never guessed. A piece whose inputs are absent or unreadable is recorded in
 :attr:`ReportInputs.absent` with the reason, and the report says so in that section instead of
-failing. Tables are brought to the long-form columns the figure functions document
-(:mod:`gazealign.report.figures`) by :func:`normalise_columns`.
+failing.
 """
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
+from gazealign.config import StudyConfig
 from gazealign.errors import DataError, GazeAlignError
-from gazealign.pipeline.store import read_arrays, read_json, read_table
-from gazealign.report.figures import CURVE_COLUMNS, OverviewExample, confusion_counts, label_order
+from gazealign.pipeline.artifacts import (
+    STAGE_RECORD,
+    declared,
+    has_artifact,
+    item_ids,
+    read_arrays_artifact,
+    read_json_artifact,
+    read_table_artifact,
+)
+from gazealign.pipeline.store import read_json
+from gazealign.report.figures import OverviewExample, confusion_counts, label_order
 
 T = TypeVar("T")
-
-#: Stages every study has; any other stage before ``report`` is a comparison stage.
-CORE_STAGES = ("stimuli", "train", "explain", "gaze", "human_maps")
 
 
 @dataclass
@@ -64,7 +70,7 @@ def find_stage_dirs(run_dir: Path) -> dict[str, Path]:
 
     The key recorded in ``run_dir/manifest.json`` (``stages -> <name> -> key``) wins; a stage
     missing from the manifest falls back to its most recently finished folder under
-    ``run_dir/stages/<name>/`` (the one whose ``_stage.json`` is newest). Unfinished
+    ``run_dir/stages/<name>/`` (the one whose record is newest). Unfinished
     (``.partial``) folders are never used.
     """
     out: dict[str, Path] = {}
@@ -73,7 +79,7 @@ def find_stage_dirs(run_dir: Path) -> dict[str, Path]:
     for name, record in (manifest.get("stages") or {}).items():
         key = record.get("key") if isinstance(record, dict) else None
         folder = run_dir / "stages" / name / str(key)
-        if key and (folder / "_stage.json").exists():
+        if key and (folder / STAGE_RECORD).exists():
             out[name] = folder
     stages_root = run_dir / "stages"
     if stages_root.is_dir():
@@ -84,73 +90,27 @@ def find_stage_dirs(run_dir: Path) -> dict[str, Path]:
                 d
                 for d in stage_folder.iterdir()
                 if d.is_dir() and not d.name.endswith((".partial", ".discard"))
-                if (d / "_stage.json").exists()
+                if (d / STAGE_RECORD).exists()
             ]
             if finished:
                 out[stage_folder.name] = max(
-                    finished, key=lambda d: ((d / "_stage.json").stat().st_mtime, d.name)
+                    finished, key=lambda d: ((d / STAGE_RECORD).stat().st_mtime, d.name)
                 )
     return out
 
 
 def stage_order(names: list[str], manifest: Mapping[str, Any]) -> list[str]:
-    """Stage names in run order: core stages first, then others as the manifest lists them."""
+    """Stage names in run order (as the manifest lists them), then any others by name."""
     listed = list((manifest.get("stages") or {}).keys())
-    return sorted(
-        names,
-        key=lambda n: (
-            CORE_STAGES.index(n) if n in CORE_STAGES else len(CORE_STAGES),
-            listed.index(n) if n in listed else len(listed),
-            n,
-        ),
-    )
+    return sorted(names, key=lambda n: (listed.index(n) if n in listed else len(listed), n))
 
 
-# --- column normalisation ---------------------------------------------------------------------
-
-#: Accepted alternative column names, per canonical name.
-ALIASES: dict[str, tuple[str, ...]] = {
-    "label": ("label", "expression", "class", "true_label"),
-    "ordering": ("ordering", "order_by", "ranking", "source", "map"),
-    "step": ("step", "steps", "tiles_removed", "k"),
-    "value": ("value", "mean", "estimate", "accuracy", "score"),
-    "ci_low": ("ci_low", "ci_lower", "lower", "low", "lo"),
-    "ci_high": ("ci_high", "ci_upper", "upper", "high", "hi"),
-    "estimate": ("estimate", "difference", "diff", "mean_difference", "value", "mean"),
-    "contrast": ("contrast", "comparison"),
-    "region": ("region", "aoi"),
-    "source": ("source", "map", "kind", "who"),
-    "share": ("share", "value", "mean", "estimate"),
-    "metric": ("metric",),
-    "map": ("map", "model", "method", "source", "baseline"),
-    "subject": ("subject", "participant"),
-    "trials_kept": ("trials_kept", "kept", "n_kept", "trials_used"),
-}
-
-
-def normalise_columns(table: pd.DataFrame, wanted: tuple[str, ...]) -> pd.DataFrame:
-    """Rename the first alias found of each ``wanted`` canonical column; others stay as they are."""
-    renames: dict[str, str] = {}
-    taken = set(table.columns)
-    for canonical in wanted:
-        if canonical in table.columns:
-            continue
-        for alias in ALIASES.get(canonical, ()):
-            if alias in taken and alias not in renames and alias not in wanted:
-                renames[alias] = canonical
-                break
-    return table.rename(columns=renames)
-
-
-def _filter_if(table: pd.DataFrame, column: str, preferred: tuple[str, ...]) -> pd.DataFrame:
-    """Keep the rows whose ``column`` has the first present value of ``preferred``."""
-    if column not in table.columns:
-        return table
-    values = set(table[column].astype(str))
-    for value in preferred:
-        if value in values:
-            return table[table[column].astype(str) == value]
-    return table
+def _only(table: pd.DataFrame, **values: str) -> pd.DataFrame:
+    """The rows of ``table`` whose columns hold the given values."""
+    keep = np.ones(len(table), dtype=bool)
+    for column, value in values.items():
+        keep &= (table[column].astype(str) == value).to_numpy()
+    return table[keep].reset_index(drop=True)
 
 
 # --- loading pieces ---------------------------------------------------------------------------
@@ -174,16 +134,13 @@ def load_overview(
     """One example face per expression with its human density and network map.
 
     Takes, per label, the first test-split stimulus (by id) that has both an explain item and a
-    human-maps item (any split when no test stimulus has both). Maps come from the stimulus frame
-    (``density`` and ``<method>__stimulus``) when both exist, else from the model-input frame
-    (``density_model``, ``<method>``, over ``model_image``).
+    human-maps item (any split when no test stimulus has both). Maps are in the stimulus frame:
+    the human map's ``density`` and the network's ``<method>__stimulus`` over the image as shown.
     """
     from gazealign.stimuli.artifacts import read_item, read_stimuli_table
 
     table = read_stimuli_table(stimuli_dir)
-    have = {p.stem for p in (explain_dir / "items").glob("*.npz")} & {
-        p.stem for p in (human_dir / "items").glob("*.npz")
-    }
+    have = set(item_ids(explain_dir, "maps")) & set(item_ids(human_dir, "maps"))
     table = table[table["stimulus_id"].astype(str).isin(have)]
     if table.empty:
         return None
@@ -194,140 +151,61 @@ def load_overview(
     used_method = method
     for row in chosen.itertuples(index=False):
         sid = str(row.stimulus_id)
-        net = read_arrays(explain_dir / "items" / f"{sid}.npz")
-        human = read_arrays(human_dir / "items" / f"{sid}.npz")
+        net = read_arrays_artifact(explain_dir, "maps", sid)
+        human = read_arrays_artifact(human_dir, "maps", sid)
         if used_method is None:
-            candidates = sorted(
-                k.removesuffix("__stimulus") for k in net if k.endswith("__stimulus")
-            )
-            candidates = candidates or sorted(k for k in net if net[k].ndim == 2)
-            if not candidates:
-                raise DataError(f"{explain_dir / 'items' / sid}.npz: holds no 2-D map")
-            used_method = candidates[0]
-        item = read_item(stimuli_dir, sid)
-        h: npt.NDArray[Any] | None
-        n: npt.NDArray[Any] | None
-        if f"{used_method}__stimulus" in net and "density" in human:
-            image, h, n = item.image, human["density"], net[f"{used_method}__stimulus"]
-        else:
-            image = item.model_image
-            h = human.get("density_model")
-            n = net.get(used_method)
+            methods = sorted(k.removesuffix("__stimulus") for k in net if k.endswith("__stimulus"))
+            if not methods:
+                raise DataError(f"{explain_dir}: explain item {sid} holds no stimulus-frame map")
+            used_method = methods[0]
+        if f"{used_method}__stimulus" not in net:
+            raise DataError(f"{explain_dir}: explain item {sid} has no map of {used_method!r}")
         examples.append(
             OverviewExample(
                 label=str(row.label),
                 stimulus_id=sid,
-                image=image,
-                human_map=None if h is None else np.asarray(h, dtype=np.float64),
-                network_map=None if n is None else np.asarray(n, dtype=np.float64),
+                image=read_item(stimuli_dir, sid).image,
+                human_map=np.asarray(human["density"], dtype=np.float64),
+                network_map=np.asarray(net[f"{used_method}__stimulus"], dtype=np.float64),
             )
         )
     return examples, used_method or "network"
 
 
-def read_any_table(path: Path) -> pd.DataFrame:
-    """A Parquet or CSV table."""
-    if path.suffix == ".parquet":
-        return read_table(path)
-    try:
-        return pd.read_csv(path)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: not a readable CSV table ({exc})") from None
-
-
-def load_network_confusion(train_dir: Path) -> pd.DataFrame | None:
+def load_network_confusion(train_dir: Path) -> pd.DataFrame:
     """The network's test confusion counts (index true label, columns predicted).
 
-    Reads ``confusion.csv`` (wide: first column the true label; or long: ``true``,
-    ``predicted``, ``count``); falls back to ``predictions.parquet`` (``label``/``true`` and
-    ``predicted`` columns, test split when a ``split`` column exists).
+    From the train stage's ``confusion`` artifact: a ``label`` column, then one
+    ``pred_<label>`` count column per predicted label.
     """
-    path = train_dir / "confusion.csv"
-    if path.exists():
-        table = pd.read_csv(path)
-        lower = {c.lower(): c for c in table.columns}
-        if {"true", "predicted", "count"} <= set(lower):
-            wide = table.pivot_table(
-                index=lower["true"],
-                columns=lower["predicted"],
-                values=lower["count"],
-                aggfunc="sum",
-            )
-        else:
-            wide = table.set_index(table.columns[0])
-        wide = wide.fillna(0)
-        wide.index = wide.index.astype(str)
-        # the train stage names prediction columns pred_<label>
-        wide.columns = [str(c).removeprefix("pred_") for c in wide.columns]
-        rows = label_order(list(wide.index))
-        cols = label_order([*wide.columns, *rows])
-        return wide.reindex(index=rows, columns=cols).fillna(0).astype(np.int64)
-    path = train_dir / "predictions.parquet"
-    if path.exists():
-        table = read_table(path)
-        if "split" in table.columns and (table["split"].astype(str) == "test").any():
-            table = table[table["split"].astype(str) == "test"]
-        true_col = next((c for c in ("label", "true", "true_label") if c in table.columns), None)
-        pred_col = next(
-            (c for c in ("predicted", "prediction", "pred") if c in table.columns), None
-        )
-        if true_col is None or pred_col is None:
-            raise DataError(f"{path}: needs a true-label and a 'predicted' column")
-        return confusion_counts(table[true_col].astype(str), table[pred_col].astype(str))
-    return None
+    table = read_table_artifact(train_dir, "confusion")
+    wide = table.set_index("label").fillna(0)
+    wide.index = wide.index.astype(str)
+    wide.columns = [str(c).removeprefix("pred_") for c in wide.columns]
+    rows = label_order(list(wide.index))
+    cols = label_order([*wide.columns, *rows])
+    return wide.reindex(index=rows, columns=cols).fillna(0).astype(np.int64)
 
 
-def load_human_confusion(gaze_dir: Path) -> pd.DataFrame | None:
-    """Confusion counts of the observers' responses, from ``trials.parquet`` (label, response)."""
-    path = gaze_dir / "trials.parquet"
-    if not path.exists():
-        return None
-    table = read_table(path)
-    if "label" not in table.columns or "response" not in table.columns:
-        raise DataError(f"{path}: needs 'label' and 'response' columns for a confusion matrix")
+def load_human_confusion(gaze_dir: Path) -> pd.DataFrame:
+    """Confusion counts of the observers' responses, from the gaze stage's ``trials``."""
+    table = read_table_artifact(gaze_dir, "trials")
     table = table[table["label"].notna()]
     return confusion_counts(table["label"].astype(str), table["response"].astype("string"))
 
 
-def load_quality(gaze_dir: Path) -> pd.DataFrame | None:
-    """Per-subject trial counts: ``subject``, ``trials_kept``, ``dropped_<reason>`` columns.
+def load_quality(gaze_dir: Path) -> pd.DataFrame:
+    """Per-subject trial counts: ``subject``, ``trials_kept``, one ``dropped_<reason>`` each.
 
-    From ``quality.parquet`` when it has a kept count; otherwise counted from ``trials.parquet``
-    (``kept`` boolean column plus an optional ``drop_reason``/``reason`` column).
+    From the gaze stage's ``quality`` artifact.
     """
-    path = gaze_dir / "quality.parquet"
-    if path.exists():
-        table = normalise_columns(read_table(path), ("subject", "trials_kept"))
-        if {"subject", "trials_kept"} <= set(table.columns):
-            dropped = [
-                c
-                for c in table.columns
-                if c.startswith(("dropped_", "trials_dropped_"))
-                and pd.api.types.is_numeric_dtype(table[c])
-            ]
-            out = table[["subject", "trials_kept", *dropped]].copy()
-            out.columns = ["subject", "trials_kept"] + [
-                "dropped_" + c.removeprefix("trials_").removeprefix("dropped_") for c in dropped
-            ]
-            return out
-    path = gaze_dir / "trials.parquet"
-    if path.exists():
-        trials = read_table(path)
-        if {"subject", "kept"} <= set(trials.columns):
-            kept = trials["kept"].astype(bool)
-            out = trials[kept].groupby("subject").size().rename("trials_kept").to_frame()
-            reason = next(
-                (c for c in ("drop_reason", "reason", "dropped") if c in trials.columns), None
-            )
-            lost = trials[~kept]
-            if reason is not None and not lost.empty:
-                counts = lost.groupby(["subject", reason]).size().unstack(fill_value=0)
-                counts.columns = [f"dropped_{c}" for c in counts.columns]
-                out = out.join(counts, how="outer")
-            elif not lost.empty:
-                out = out.join(lost.groupby("subject").size().rename("dropped_other"), how="outer")
-            return out.fillna(0).astype(np.int64).reset_index()
-    return None
+    table = read_table_artifact(gaze_dir, "quality")
+    dropped = [
+        c
+        for c in table.columns
+        if c.startswith("dropped_") and pd.api.types.is_numeric_dtype(table[c])
+    ]
+    return table[["subject", "trials_kept", *dropped]].reset_index(drop=True)
 
 
 def load_stimulus_counts(stimuli_dir: Path) -> pd.DataFrame:
@@ -342,189 +220,86 @@ def load_stimulus_counts(stimuli_dir: Path) -> pd.DataFrame:
 
 
 def load_dropped(stage_dirs: Mapping[str, Path]) -> dict[str, pd.DataFrame]:
-    """Every ``dropped*.csv`` / ``dropped*.parquet`` a stage wrote, keyed ``<stage>/<file>``."""
+    """Every ``dropped`` artifact a stage declares, keyed ``<stage>/<file>``."""
     out: dict[str, pd.DataFrame] = {}
     for name, folder in stage_dirs.items():
-        for path in sorted(folder.glob("dropped*")):
-            if path.suffix == ".csv" and path.with_suffix(".parquet").exists():
-                continue  # the CSV twin of a Parquet table
-            if path.suffix in {".csv", ".parquet"}:
-                out[f"{name}/{path.name}"] = read_any_table(path)
+        for artifact in declared(folder).values():
+            if artifact.name.startswith("dropped") and has_artifact(folder, artifact.name):
+                out[f"{name}/{artifact.path}"] = read_table_artifact(folder, artifact.name)
     return out
 
 
 # --- comparison tables ------------------------------------------------------------------------
 
 
-def _comparison_tables(stage_dirs: Mapping[str, Path]) -> list[tuple[str, pd.DataFrame]]:
-    found: list[tuple[str, pd.DataFrame]] = []
-    for name, folder in stage_dirs.items():
-        if name in CORE_STAGES or name == "report":
-            continue
-        for path in sorted(folder.rglob("*.parquet")):
-            if "items" in path.relative_to(folder).parts or "per_image" in path.name:
-                continue  # per-image tables are the inputs of the summaries, not shown
-            found.append((f"{name}/{path.relative_to(folder)}", read_table(path)))
-    return found
+def load_curves(perturbation_dir: Path) -> pd.DataFrame:
+    """The mean MoRF accuracy curves (the perturbation stage's ``curves``)."""
+    table = read_table_artifact(perturbation_dir, "curves")
+    return _only(table, order="morf", measure="accuracy")
 
 
-def _first(
-    tables: list[tuple[str, pd.DataFrame]],
-    test: Callable[[str, pd.DataFrame], bool],
-    *,
-    preferred: tuple[str, ...] = (),
-) -> pd.DataFrame | None:
-    """The table named ``preferred`` (first found), else the first that passes ``test``."""
-    for wanted in preferred:
-        for name, table in tables:
-            if Path(name).name == wanted:
-                return table
-    for name, table in tables:
-        if test(name, table):
-            return table
-    return None
+def load_auc_differences(perturbation_dir: Path) -> pd.DataFrame:
+    """Contrasts of the AUC of MoRF accuracy curves (the perturbation stage's
+    ``auc_differences``, rows with ``quantity`` auc, ``measure`` accuracy, ``order`` morf)."""
+    table = read_table_artifact(perturbation_dir, "auc_differences")
+    return _only(table, quantity="auc", measure="accuracy", order="morf")
 
 
-def _name_has(name: str, *words: str) -> bool:
-    stem = Path(name).name.lower()
-    return any(w in stem for w in words)
+def load_region_shares(regions_dir: Path) -> pd.DataFrame:
+    """Region shares with intervals (the region_shares stage's ``region_shares``)."""
+    return read_table_artifact(regions_dir, "region_shares")
 
 
-def find_curves(tables: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame | None:
-    """Perturbation curves in the columns of :func:`~gazealign.report.figures.perturbation_figure`.
-
-    ``curves.parquet`` (the perturbation stage), else a table named like ``*curve*`` with a step
-    column; keeps the MoRF order and the accuracy measure when those columns exist.
-    """
-    table = _first(
-        tables,
-        lambda n, t: _name_has(n, "curve") and "step" in normalise_columns(t, ("step",)).columns,
-        preferred=("curves.parquet",),
-    )
-    if table is None:
+def load_region_differences(regions_dir: Path) -> pd.DataFrame | None:
+    """Network minus human region shares (``region_shares_difference``; None if not written)."""
+    if not has_artifact(regions_dir, "region_shares_difference"):
         return None
-    table = normalise_columns(table, ("label", "ordering", "step", "value", "ci_low", "ci_high"))
-    table = _filter_if(table, "order", ("morf",))
-    table = _filter_if(table, "measure", ("accuracy",))
-    if "label" not in table.columns:
-        table = table.assign(label="all")
-    missing = [c for c in CURVE_COLUMNS if c not in table.columns]
-    if missing:
-        raise DataError(
-            f"perturbation curves: no column for {missing}; columns {list(table.columns)}"
-        )
-    return table.reset_index(drop=True)
+    return read_table_artifact(regions_dir, "region_shares_difference")
 
 
-def find_auc_differences(tables: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame | None:
-    """AUC differences with CIs: ``label``, ``contrast``, ``estimate``, ``ci_low``, ``ci_high``.
-
-    ``auc_differences.parquet`` (the perturbation stage), restricted to the AUC of MoRF accuracy
-    curves (the rows with ``quantity`` auc, ``measure`` accuracy, ``order`` morf).
-    """
-    wanted = ("label", "contrast", "estimate", "ci_low", "ci_high")
-    table = _first(
-        tables,
-        lambda n, t: _name_has(n, "auc") and "contrast" in t.columns,
-        preferred=("auc_differences.parquet",),
-    )
-    if table is None:
-        return None
-    table = normalise_columns(table, wanted)
-    table = _filter_if(table, "quantity", ("auc",))
-    table = _filter_if(table, "measure", ("accuracy",))
-    table = _filter_if(table, "order", ("morf",))
-    if "label" not in table.columns:
-        table = table.assign(label="all")
-    return table.reset_index(drop=True)
-
-
-def find_region_shares(tables: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame | None:
-    """Region shares: ``label``, ``region``, ``source``, ``share`` (+ ``ci_low``/``ci_high``)."""
-    table = _first(
-        tables,
-        lambda n, t: (
-            "region" in t.columns and "source" in t.columns and not _name_has(n, "per_image")
-        ),
-        preferred=("region_shares.parquet",),
-    )
-    if table is None:
-        return None
-    return normalise_columns(table, ("label", "region", "source", "share", "ci_low", "ci_high"))
-
-
-def find_region_differences(tables: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame | None:
-    """Network minus human region shares with CIs: ``contrast``, ``region``, ``label``,
-    ``estimate``, ``ci_low``, ``ci_high`` (``region_shares_difference.parquet``)."""
-    table = _first(
-        tables,
-        lambda n, t: "region" in t.columns and "contrast" in t.columns,
-        preferred=("region_shares_difference.parquet",),
-    )
-    if table is None:
-        return None
-    return normalise_columns(
-        table, ("label", "contrast", "region", "estimate", "ci_low", "ci_high")
-    )
-
-
-def find_metrics(tables: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame | None:
-    """Saliency metrics over all images: ``metric``, ``map``, ``value`` (+ CI, direction).
-
-    ``metrics.parquet`` (the saliency_metrics stage), the rows of label ``all`` when per-class
-    rows are there too.
-    """
-    table = _first(
-        tables,
-        lambda n, t: "metric" in t.columns and "map" in t.columns and not _name_has(n, "per_image"),
-        preferred=("metrics.parquet",),
-    )
-    if table is None:
-        return None
-    table = normalise_columns(table, ("metric", "map", "value", "ci_low", "ci_high"))
-    if "label" in table.columns and (table["label"].astype(str) == "all").any():
-        table = table[table["label"].astype(str) == "all"]
-    return table.reset_index(drop=True)
+def load_metrics(metrics_dir: Path) -> pd.DataFrame:
+    """Saliency metrics over all images (the saliency_metrics stage's ``metrics``, label all)."""
+    return _only(read_table_artifact(metrics_dir, "metrics"), label="all")
 
 
 # --- all together -----------------------------------------------------------------------------
 
 
-def _study_facts(study_toml: str) -> dict[str, Any]:
-    try:
-        data = tomllib.loads(study_toml) if study_toml else {}
-    except tomllib.TOMLDecodeError:
-        return {}
-    return data
-
-
 def gather_inputs(
     stage_dirs: Mapping[str, Path],
     *,
-    study_toml: str,
+    config: StudyConfig,
+    study_toml: str = "",
     manifest: Mapping[str, Any] | None = None,
-    overview_method: str | None = None,
 ) -> ReportInputs:
-    """Load every piece of the report from finished stage folders; absent pieces are noted."""
-    data = _study_facts(study_toml)
-    study = data.get("study", {})
-    report = data.get("report", {})
+    """Load every piece of the report from finished stage folders; absent pieces are noted.
+
+    ``config`` is the study (title, name, whether it is synthetic, the overview's method);
+    ``study_toml`` its text as shown in the report.
+    """
     inputs = ReportInputs(
-        title=str(report.get("title", "gazealign report")),
-        study_name=str(study.get("name", "study")),
-        synthetic=bool(study.get("synthetic", False)),
+        title=config.report.title,
+        study_name=config.study.name,
+        synthetic=config.study.synthetic,
         study_toml=study_toml,
         manifest=dict(manifest or {}),
         stage_dirs=dict(stage_dirs),
     )
     for name, folder in stage_dirs.items():
-        record_path = folder / "_stage.json"
+        record_path = folder / STAGE_RECORD
         inputs.stage_records[name] = read_json(record_path) if record_path.exists() else {}
     dirs = stage_dirs
 
     def need(*names: str) -> str | None:
         missing = [n for n in names if n not in dirs]
         return f"the run has no finished {', '.join(missing)} stage" if missing else None
+
+    def piece(name: str, stage: str, load: Callable[[Path], T | None], why: str) -> T | None:
+        """Artifact-backed piece ``name`` of stage ``stage``, or None with the reason noted."""
+        if stage not in dirs:
+            inputs.absent[name] = need(stage) or ""
+            return None
+        return _attempt(inputs, name, lambda: load(dirs[stage]), why)
 
     why = need("stimuli", "explain", "human_maps")
     if why:
@@ -534,59 +309,30 @@ def gather_inputs(
             inputs,
             "overview",
             lambda: load_overview(
-                dirs["stimuli"], dirs["explain"], dirs["human_maps"], method=overview_method
+                dirs["stimuli"],
+                dirs["explain"],
+                dirs["human_maps"],
+                method=config.report.overview_method,
             ),
             "no stimulus has both a network map and a human map",
         )
         if got is not None:
             inputs.overview, inputs.overview_method = got
 
-    if "stimuli" in dirs:
-        inputs.stimulus_counts = _attempt(
-            inputs,
-            "stimulus_counts",
-            lambda: load_stimulus_counts(dirs["stimuli"]),
-            "no stimulus table",
-        )
-    else:
-        inputs.absent["stimulus_counts"] = need("stimuli") or ""
-
+    inputs.stimulus_counts = piece(
+        "stimulus_counts", "stimuli", load_stimulus_counts, "no stimulus table"
+    )
+    inputs.train_metrics = piece(
+        "train_metrics", "train", lambda d: read_json_artifact(d, "metrics"), "no metrics.json"
+    )
     confusions: dict[str, pd.DataFrame] = {}
-    if "train" in dirs:
-        metrics_path = dirs["train"] / "metrics.json"
-        if metrics_path.exists():
-            inputs.train_metrics = _attempt(
-                inputs, "train_metrics", lambda: read_json(metrics_path), "unreadable metrics.json"
-            )
-        else:
-            inputs.absent["train_metrics"] = "the train stage wrote no metrics.json"
-        net = _attempt(
-            inputs,
-            "confusion_network",
-            lambda: load_network_confusion(dirs["train"]),
-            "the train stage wrote no confusion.csv or predictions.parquet",
-        )
-        if net is not None:
-            confusions["network (test images)"] = net
-    else:
-        inputs.absent["train_metrics"] = need("train") or ""
-    if "gaze" in dirs:
-        human = _attempt(
-            inputs,
-            "confusion_human",
-            lambda: load_human_confusion(dirs["gaze"]),
-            "the gaze stage wrote no trials.parquet",
-        )
-        if human is not None:
-            confusions["human responses (all trials)"] = human
-        inputs.quality = _attempt(
-            inputs,
-            "quality",
-            lambda: load_quality(dirs["gaze"]),
-            "the gaze stage wrote no per-subject trial counts (quality.parquet / trials.parquet)",
-        )
-    else:
-        inputs.absent["quality"] = need("gaze") or ""
+    net = piece("confusion_network", "train", load_network_confusion, "no confusion table")
+    if net is not None:
+        confusions["network (test images)"] = net
+    human = piece("confusion_human", "gaze", load_human_confusion, "no trials table")
+    if human is not None:
+        confusions["human responses (all trials)"] = human
+    inputs.quality = piece("quality", "gaze", load_quality, "no per-subject trial counts")
     inputs.confusions = confusions or None
     if not confusions:
         inputs.absent.setdefault(
@@ -598,40 +344,23 @@ def gather_inputs(
     except (GazeAlignError, OSError, ValueError) as exc:
         inputs.absent["dropped"] = f"a table of dropped items is unreadable: {exc}"
 
-    try:
-        tables = _comparison_tables(dirs)
-        reason = "the run has no comparison tables (no finished comparison stage)"
-    except GazeAlignError as exc:
-        tables, reason = [], f"a comparison table is unreadable: {exc}"
-    if not tables:
-        for piece in (
-            "curves",
-            "auc_differences",
-            "region_shares",
-            "region_differences",
-            "metrics",
-        ):
-            inputs.absent[piece] = reason
-    else:
-        inputs.curves = _attempt(
-            inputs, "curves", lambda: find_curves(tables), "no perturbation-curve table"
-        )
-        inputs.auc_differences = _attempt(
-            inputs,
-            "auc_differences",
-            lambda: find_auc_differences(tables),
-            "no AUC-difference table",
-        )
-        inputs.region_shares = _attempt(
-            inputs, "region_shares", lambda: find_region_shares(tables), "no region-share table"
-        )
-        inputs.region_differences = _attempt(
-            inputs,
-            "region_differences",
-            lambda: find_region_differences(tables),
-            "no table of region-share differences",
-        )
-        inputs.metrics = _attempt(
-            inputs, "metrics", lambda: find_metrics(tables), "no saliency-metric table"
-        )
+    comparison = ("perturbation", "saliency_metrics", "region_shares")
+    if not any(n in dirs for n in comparison):
+        for name in ("curves", "auc_differences", "region_shares", "region_differences", "metrics"):
+            inputs.absent[name] = "the run has no comparison tables (no finished comparison stage)"
+        return inputs
+    inputs.curves = piece("curves", "perturbation", load_curves, "no perturbation curves")
+    inputs.auc_differences = piece(
+        "auc_differences", "perturbation", load_auc_differences, "no AUC-difference table"
+    )
+    inputs.region_shares = piece(
+        "region_shares", "region_shares", load_region_shares, "no region-share table"
+    )
+    inputs.region_differences = piece(
+        "region_differences",
+        "region_shares",
+        load_region_differences,
+        "no table of region-share differences",
+    )
+    inputs.metrics = piece("metrics", "saliency_metrics", load_metrics, "no saliency-metric table")
     return inputs

@@ -16,10 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gazealign.compare.metric_registry import METRICS
 from gazealign.report.figures import label_order
-
-#: Metrics for which a lower value is better (all others: higher is better).
-LOWER_IS_BETTER = {"kld", "emd"}
 
 
 @dataclass
@@ -139,7 +137,8 @@ def metric_sentences(table: pd.DataFrame) -> list[str]:
             .str.contains("centre|center|uniform|shuffl|random|chance")
         ]
         networks = others.drop(index=baselines.index)
-        lower_better = metric.lower() in LOWER_IS_BETTER
+        name = metric.lower()
+        lower_better = name in METRICS and not METRICS.get(name).higher_is_better
         if "higher_is_better" in sub.columns and sub["higher_is_better"].notna().any():
             lower_better = not bool(sub["higher_is_better"].iloc[0])
         direction = "lower is better" if lower_better else "higher is better"

@@ -24,6 +24,35 @@ from gazealign.stimuli.artifacts import read_stimuli_table
 if TYPE_CHECKING:
     from gazealign.models.bundle import ModelBundle
 
+#: Columns of every summary table (``gazealign.stats.tables.summarise``): one row per key
+#: combination and class (``label``, or ``all``), resampling identities.
+SUMMARY_COLUMNS: dict[str, str] = {
+    "label": "expression, or 'all'",
+    "n": "images",
+    "n_groups": "identities (the resampling unit)",
+    "estimate": "mean",
+    "ci_low": "interval bound",
+    "ci_high": "interval bound",
+    "confidence": "interval level",
+    "interval_method": "bca or percentile",
+}
+
+#: Columns a summary table with tests carries after :data:`SUMMARY_COLUMNS`.
+TEST_COLUMNS: dict[str, str] = {
+    "p_value": "cluster sign-flip permutation p",
+    "p_adjusted": "p adjusted within its family",
+    "p_adjust_method": "",
+    "cohens_dz": "effect size",
+}
+
+#: Columns of the per-image tables of the comparison stages (the clusters of inference).
+PER_IMAGE_COLUMNS: dict[str, str] = {
+    "stimulus_id": "",
+    "label": "expression",
+    "identity": "person shown (the resampling unit)",
+    "session": "",
+}
+
 #: The train stage's checkpoint, in its output folder.
 CHECKPOINT = "model.safetensors"
 

@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 from gazealign.errors import PipelineError
 from gazealign.explain.base import ExplainOptions
 from gazealign.explain.stimuli import explain_items, records_table, targets_for
+from gazealign.pipeline.artifacts import items, table
 from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import read_arrays, write_arrays, write_table
@@ -49,11 +50,41 @@ def _batches(ids: Sequence[str], size: int) -> Iterator[list[str]]:
         yield list(ids[start : start + size])
 
 
+WRITES = (
+    items(
+        "maps",
+        "per method: the map in the model-input frame, its stimulus-frame twin and its record",
+        {
+            "<method>": "(S, S) float64, model-input frame",
+            "<method>__stimulus": "(rows, cols) float64, stimulus frame",
+            "<method>__record": "0-d str, JSON: target, parameters, steps",
+        },
+        frame="model_input",
+    ),
+    table(
+        "records",
+        "one row per (stimulus, method)",
+        {
+            "stimulus_id": "",
+            "method": "",
+            "target": "class index explained",
+            "logit": "",
+            "relevance_sum": "",
+            "conservation_violated": "bool",
+            "params": "JSON",
+            "steps": "JSON",
+        },
+        path="maps.parquet",
+    ),
+)
+
+
 @stage(
     "explain",
     description="network saliency maps (LRP, Captum methods) for the selected stimuli",
     reads=("explain",),
     needs=("stimuli", "train"),
+    writes=WRITES,
 )
 def run(ctx: StageContext) -> None:
     cfg = ctx.config.explain

@@ -25,6 +25,7 @@ from gazealign.gaze.simulate import (
 )
 from gazealign.gaze.study import align_all, find_recordings, read_recordings
 from gazealign.gaze.trials import TrialRules
+from gazealign.pipeline.artifacts import other, table
 from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import write_json, write_table
@@ -96,11 +97,65 @@ def simulate(
     return list(study.recordings)
 
 
+WRITES = (
+    table(
+        "fixations",
+        "every fixation of a kept trial, stimulus frame",
+        {
+            "subject": "",
+            "trial": "",
+            "stimulus_id": "",
+            "x_px": "stimulus frame",
+            "y_px": "stimulus frame",
+            "duration_ms": "",
+            "frame": "always 'stimulus'",
+            "label": "",
+            "response": "",
+            "correct": "bool or missing",
+            "scale": "stimulus px -> screen px",
+        },
+        frame="stimulus",
+    ),
+    table(
+        "trials",
+        "every trial with its counts and why it was dropped",
+        {
+            "subject": "",
+            "stimulus_id": "",
+            "label": "",
+            "response": "",
+            "correct": "",
+            "kept": "bool",
+            "drop_reason": "",
+        },
+    ),
+    table(
+        "quality",
+        "per subject: trials, kept trials, samples lost, one dropped_<reason> count per reason",
+        {"subject": "", "trials": "", "trials_kept": "", "dropped_<reason>": "trials dropped"},
+    ),
+    table(
+        "trial_counts",
+        "per subject and class",
+        {"subject": "", "label": "", "trials": "", "correct": "", "kept": ""},
+    ),
+    other("screen", "screen.json", "json", "screen geometry, px per degree, placement"),
+    other(
+        "recordings",
+        "recordings",
+        "folder",
+        "simulated observers only: one ASC file each, plus the simulator's ground truth",
+        optional=True,
+    ),
+)
+
+
 @stage(
     "gaze",
     description="Read eye-tracking recordings (or simulate observers) into stimulus-frame fixations.",
     reads=("gaze", "alignment.lambdas"),
     needs=("stimuli",),
+    writes=WRITES,
 )
 def run(ctx: StageContext) -> None:
     g = ctx.config.gaze

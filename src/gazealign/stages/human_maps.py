@@ -29,6 +29,8 @@ import pandas as pd
 
 from gazealign.errors import PipelineError
 from gazealign.heatmaps.density import fixation_density, to_model_input
+from gazealign.pipeline.artifacts import items as item_artifact
+from gazealign.pipeline.artifacts import other, table
 from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import ItemResult, StageContext
 from gazealign.pipeline.store import read_arrays, read_table, write_arrays, write_table
@@ -106,11 +108,44 @@ def run_item(ctx: StageContext, stimulus_id: str) -> ItemResult:
     }
 
 
+WRITES = (
+    item_artifact(
+        "maps",
+        "one fixation density per test stimulus with fixations",
+        {
+            "density": "(rows, cols) float64, stimulus frame, sums to 1",
+            "density_model": "(S, S) float64, model-input frame, sums to 1",
+            "fixations": "count",
+            "subjects": "count",
+            "sigma_px": "kernel sigma in stimulus px",
+            "steps": "0-d str, JSON steps that made density_model",
+        },
+        frame="stimulus",
+    ),
+    table(
+        "summary",
+        "one row per map",
+        {"stimulus_id": "", "label": "", "fixations": "", "subjects": "", "sigma_px": ""},
+        path="maps.parquet",
+    ),
+    other(
+        "class_maps",
+        "class_maps.npz",
+        "arrays",
+        "per expression: the mean model-input map of its stimuli",
+        {"<label>": "(S, S) float64"},
+        frame="model_input",
+        optional=True,
+    ),
+)
+
+
 @stage(
     "human_maps",
     description="Fixation density maps per test stimulus (stimulus and model-input frames).",
     reads=("gaze", "heatmap", "alignment.lambdas"),
     needs=("stimuli", "gaze"),
+    writes=WRITES,
     items=items,
     run_item=run_item,
 )

@@ -26,16 +26,21 @@ import numpy.typing as npt
 import pandas as pd
 
 from gazealign.compare.ceiling import DensityFn, split_half_ceiling
-from gazealign.compare.metrics import DIRECTION, fixation_map
+from gazealign.compare.metric_registry import higher_is_better
+from gazealign.compare.metrics import fixation_map
 from gazealign.compare.scoring import score_map
 from gazealign.coords import ScreenGeometry
 from gazealign.errors import DataError, PipelineError
 from gazealign.heatmaps.baselines import centre_bias_map, uniform_map
 from gazealign.heatmaps.density import density_values, sigma_stimulus_px
+from gazealign.pipeline.artifacts import table
 from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import read_arrays, write_table
 from gazealign.stages.common import (
+    PER_IMAGE_COLUMNS,
+    SUMMARY_COLUMNS,
+    TEST_COLUMNS,
     network_methods,
     read_fixations,
     selected_stimuli,
@@ -46,6 +51,25 @@ from gazealign.stats.tables import summarise
 CEILING = "human (split-half ceiling)"
 CENTRE_BIAS = "centre bias"
 UNIFORM = "uniform"
+
+WRITES = (
+    table(
+        "per_image_metrics",
+        "per (image, map, metric): the value (NaN where undefined)",
+        {**PER_IMAGE_COLUMNS, "map": "a method or a baseline", "metric": "", "value": ""}
+        | {"higher_is_better": "bool"},
+    ),
+    table(
+        "metrics",
+        "mean per (map, metric, label | all) with its interval",
+        {"map": "", "metric": ""} | SUMMARY_COLUMNS | {"value": "mean", "higher_is_better": ""},
+    ),
+    table(
+        "metrics_vs_baselines",
+        "<method> - centre bias and <method> - ceiling, with intervals and tests",
+        {"versus": "", "metric": ""} | SUMMARY_COLUMNS | TEST_COLUMNS,
+    ),
+)
 
 
 def gaussian_density(
@@ -104,6 +128,7 @@ def _other_fixations(
         "heatmap.duration_weighted",
     ),
     needs=("stimuli", "explain", "gaze", "human_maps"),
+    writes=WRITES,
 )
 def _run(ctx: StageContext) -> None:
 
@@ -152,6 +177,7 @@ def _run(ctx: StageContext) -> None:
                 other_fixations=other,
                 n_splits=mcfg.auc_splits,
                 emd_max_side_px=mcfg.emd_max_side_px,
+                metrics=mcfg.names or None,
                 seed=seed,
             )
             for metric, value in scores.items():
@@ -176,6 +202,7 @@ def _run(ctx: StageContext) -> None:
             n_splits=mcfg.ceiling_splits,
             metric_splits=max(1, mcfg.auc_splits // 10),
             emd_max_side_px=mcfg.emd_max_side_px,
+            metrics=mcfg.names or None,
             seed=seed,
         )
         ceiling_means = ceiling.groupby("metric", sort=False)["value"].mean()
@@ -194,7 +221,7 @@ def _run(ctx: StageContext) -> None:
     if not rows:
         raise PipelineError("saliency_metrics: no image has fixations and maps to compare")
     per_image = pd.DataFrame(rows)
-    per_image["higher_is_better"] = per_image["metric"].map(lambda m: DIRECTION[m] > 0)
+    per_image["higher_is_better"] = per_image["metric"].map(higher_is_better)
     write_table(ctx.out_dir / "per_image_metrics.parquet", per_image)
     valid = per_image.dropna(subset=["value"])
     ctx.note("saliency_metrics_undefined_values", int(len(per_image) - len(valid)))
@@ -210,7 +237,7 @@ def _run(ctx: StageContext) -> None:
         interval=cfg.interval,
     )
     summary["value"] = summary["estimate"]
-    summary["higher_is_better"] = summary["metric"].map(lambda m: DIRECTION[m] > 0)
+    summary["higher_is_better"] = summary["metric"].map(higher_is_better)
     write_table(ctx.out_dir / "metrics.parquet", summary)
     write_table(
         ctx.out_dir / "metrics_vs_baselines.parquet", _versus(valid, cfg, ctx.seed("versus"))

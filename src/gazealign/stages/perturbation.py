@@ -41,10 +41,14 @@ import pandas as pd
 
 from gazealign.compare import perturbation as pt
 from gazealign.errors import DataError, PipelineError
+from gazealign.pipeline.artifacts import items, table
 from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import read_arrays, write_table
 from gazealign.stages.common import (
+    PER_IMAGE_COLUMNS,
+    SUMMARY_COLUMNS,
+    TEST_COLUMNS,
     cached_model,
     item_seed,
     network_methods,
@@ -56,6 +60,80 @@ from gazealign.stats.resampling import IntervalMethod
 from gazealign.stats.tables import ALL, interaction_table, summarise
 
 MEASURES = {"correct": "accuracy", "prob": "probability", "logit": "logit"}
+
+#: The settings stamped on every row of the stage's tables (what the captions state).
+SETTINGS: dict[str, str] = {
+    "tile_px": "tile side in model-input px",
+    "tile_score": "how a tile's relevance is scored",
+    "fill": "what replaces a removed tile",
+    "random_orders": "random orders per image",
+    "bf16": "bool",
+}
+_CURVE_KEYS = {
+    "ordering": "human, a method, or random",
+    "order": "morf or lerf",
+    "measure": "accuracy, probability or logit",
+}
+
+WRITES = (
+    items(
+        "curves_per_item",
+        "per image: tile orders and curves of every ordering",
+        {
+            "true_class": "int",
+            "<ordering>__<morf|lerf>__order": "(n_tiles,) tile numbers",
+            "<ordering>__<morf|lerf>__<prob|logit|correct>": "(n_steps + 1,), step 0 intact",
+            "random__<order|prob|logit|correct>": "the same with a leading (K,) axis",
+        },
+        frame="model_input",
+    ),
+    table(
+        "per_image_steps",
+        "one row per (image, ordering, order, measure, step); random: mean of its orders",
+        {**PER_IMAGE_COLUMNS, **_CURVE_KEYS, "step": "", "fraction_perturbed": "", "value": ""}
+        | SETTINGS,
+    ),
+    table(
+        "per_image_areas",
+        "per (image, ordering, order, measure): AUC and AOPC",
+        {**PER_IMAGE_COLUMNS, **_CURVE_KEYS, "auc": "", "aopc": ""} | SETTINGS,
+    ),
+    table(
+        "curves",
+        "mean curve per (label | all, ordering, order, measure, step) with its interval",
+        {
+            "label": "expression, or 'all'",
+            **_CURVE_KEYS,
+            "step": "tiles removed",
+            "fraction_perturbed": "",
+            "value": "mean",
+            "ci_low": "",
+            "ci_high": "",
+            "n": "images",
+        }
+        | SETTINGS,
+    ),
+    table(
+        "per_image_differences",
+        "per image: the AUC/AOPC differences between orderings",
+        {**PER_IMAGE_COLUMNS, "quantity": "auc or aopc", "measure": "", "order": "", "contrast": ""}
+        | {"difference": ""}
+        | SETTINGS,
+    ),
+    table(
+        "auc_differences",
+        "contrasts between orderings per label and overall, with intervals and tests",
+        {"quantity": "auc or aopc", "measure": "", "order": "", "contrast": "a - b"}
+        | SUMMARY_COLUMNS
+        | TEST_COLUMNS
+        | SETTINGS,
+    ),
+    table(
+        "interaction",
+        "expression x ordering interaction test per contrast",
+        {"quantity": "", "measure": "", "order": "", "contrast": "", "p_value": ""} | SETTINGS,
+    ),
+)
 
 
 # --- per item ---------------------------------------------------------------------------------
@@ -256,6 +334,7 @@ def mean_curves(
         "comparison.p_adjust",
     ),
     needs=("stimuli", "train", "explain", "human_maps"),
+    writes=WRITES,
     items=_items,
     run_item=perturb_item,
 )

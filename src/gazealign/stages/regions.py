@@ -23,10 +23,14 @@ import pandas as pd
 
 from gazealign.compare.regions import FACE_REGIONS, fixation_shares, relevance_shares
 from gazealign.errors import PipelineError
+from gazealign.pipeline.artifacts import table
 from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import read_arrays, write_table
 from gazealign.stages.common import (
+    PER_IMAGE_COLUMNS,
+    SUMMARY_COLUMNS,
+    TEST_COLUMNS,
     network_methods,
     read_fixations,
     selected_stimuli,
@@ -40,6 +44,27 @@ HUMAN_DWELL = "human (dwell)"
 AREA = "image area"
 #: Synthetic faces only: the pixels that differ from the identity's neutral face.
 PLANTED = "planted"
+
+WRITES = (
+    table(
+        "region_shares_per_image",
+        "per (image, source, region): the share",
+        {**PER_IMAGE_COLUMNS, "source": "human, human (dwell), image area or a method"}
+        | {"region": "", "share": ""},
+        frame="stimulus",
+    ),
+    table(
+        "region_shares",
+        "mean share per (source, region, label | all) with its interval",
+        {"source": "", "region": ""} | SUMMARY_COLUMNS | {"share": "mean"},
+    ),
+    table(
+        "region_shares_difference",
+        "per-image <method> - human share, with intervals and tests",
+        {"contrast": "", "region": ""} | SUMMARY_COLUMNS | TEST_COLUMNS,
+        optional=True,
+    ),
+)
 
 
 @stage(
@@ -55,6 +80,7 @@ PLANTED = "planted"
         "gaze.correct_only",
     ),
     needs=("stimuli", "explain", "gaze", "human_maps"),
+    writes=WRITES,
 )
 def _run(ctx: StageContext) -> None:
     from gazealign.stimuli.artifacts import read_item

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gazealign.config import dump_study
+from gazealign.pipeline.artifacts import other
 from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import ALL_STAGES, StageContext
 from gazealign.pipeline.store import read_json
@@ -10,6 +11,7 @@ from gazealign.pipeline.store import read_json
 #: The report shows the whole study file, so it reads every table of it (but not where the run
 #: folder lives: moving a run must not invalidate its report).
 READS = (
+    "plugins",
     "study.name",
     "study.seed",
     "study.synthetic",
@@ -23,11 +25,19 @@ READS = (
 )
 
 
+WRITES = (
+    other("page", "report.html", "file", "the self-contained HTML report"),
+    other("summary", "summary.json", "json", "the numbers the findings are written from"),
+    other("figures", "figures", "folder", "every figure in each configured format"),
+)
+
+
 @stage(
     "report",
     description="figures and the self-contained HTML report",
     reads=READS,
     needs=(ALL_STAGES,),
+    writes=WRITES,
 )
 def run(ctx: StageContext) -> None:
     from gazealign.report.build import write_report

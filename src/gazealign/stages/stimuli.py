@@ -18,7 +18,7 @@ from gazealign.errors import PipelineError
 from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import ItemResult, StageContext
 from gazealign.pipeline.store import read_arrays, write_table, write_text
-from gazealign.stimuli.artifacts import STIMULUS_COLUMNS, STIMULUS_OPTIONAL_COLUMNS
+from gazealign.stimuli.artifacts import STIMULUS_COLUMNS, STIMULUS_OPTIONAL_COLUMNS, WRITES
 from gazealign.stimuli.dataset import Dropped, Scan, dropped_table, load_image
 from gazealign.stimuli.kdef import scan_kdef
 from gazealign.stimuli.prepare import prepare_image, prepare_record, scan_source, split_table
@@ -88,6 +88,7 @@ def _item_facts(ctx: StageContext, item: str) -> tuple[Dropped | None, int, int,
     "stimuli",
     description="face images: load, crop, resize, facial regions, identity-disjoint split",
     reads=("study.seed", "stimuli"),
+    writes=WRITES,
     items=items,
     run_item=run_item,
 )

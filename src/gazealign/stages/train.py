@@ -27,6 +27,7 @@ from gazealign.models.bundle import ModelBundle
 from gazealign.models.io import load_weights, make_bundle, save_bundle
 from gazealign.models.train import TrainConfig, evaluate, fit
 from gazealign.models.vggface import VGG
+from gazealign.pipeline.artifacts import other, table
 from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import write_json, write_table, write_text
@@ -92,11 +93,48 @@ def fold_batchnorm(bundle: ModelBundle) -> ModelBundle:
     return ModelBundle(model, bundle.preprocessing, bundle.input_size_px, bundle.labels, meta)
 
 
+WRITES = (
+    other("model", CHECKPOINT, "file", "the network (safetensors; model.json beside it)"),
+    other(
+        "history",
+        "history.csv",
+        "csv",
+        "one row per epoch: losses and accuracies",
+        {"epoch": "", "train_loss": "", "train_accuracy": "", "val_loss": "", "val_accuracy": ""},
+    ),
+    other(
+        "metrics",
+        "metrics.json",
+        "json",
+        "test accuracy, per-class accuracy, image and identity counts, best epoch",
+    ),
+    other(
+        "confusion",
+        "confusion.csv",
+        "csv",
+        "test confusion counts: one row per true label, one pred_<label> column per prediction",
+        {"label": "true label", "pred_<label>": "count predicted as <label>"},
+    ),
+    table(
+        "predictions",
+        "every stimulus with the network's prediction",
+        {
+            "stimulus_id": "",
+            "split": "",
+            "label": "true label",
+            "predicted": "arg-max label",
+            "p_<label>": "softmax probability",
+        },
+    ),
+)
+
+
 @stage(
     "train",
     description="train the network on the identity-disjoint split",
     reads=("study.seed", "study.synthetic", "model", "stimuli.input_size_px"),
     needs=("stimuli",),
+    writes=WRITES,
 )
 def run(ctx: StageContext) -> None:
     cfg = ctx.config.model

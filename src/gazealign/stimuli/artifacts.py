@@ -30,6 +30,7 @@ import pandas as pd
 
 from gazealign.coords import CropResize
 from gazealign.errors import DataError
+from gazealign.pipeline.artifacts import items, other, table
 from gazealign.pipeline.store import read_arrays, read_table
 
 #: Facial regions (areas of interest) every stimulus carries as masks in the stimulus frame.
@@ -55,6 +56,42 @@ STIMULUS_OPTIONAL_COLUMNS: dict[str, str] = {
 }
 
 SPLITS: tuple[str, ...] = ("train", "val", "test")
+
+#: What the ``stimuli`` stage writes (its artifact contract).
+WRITES = (
+    table(
+        "stimuli",
+        "one row per kept stimulus, identity-disjoint split",
+        {**{c: c for c in STIMULUS_COLUMNS}, "<optional>": ", ".join(STIMULUS_OPTIONAL_COLUMNS)},
+    ),
+    other(
+        "dropped",
+        "dropped.csv",
+        "csv",
+        "every file not used, with the reason",
+        {"source_path": "file", "stimulus_id": "id", "reason": "why", "detail": "more"},
+    ),
+    items(
+        "items",
+        "one stimulus (a dropped one holds only dropped_reason and dropped_detail)",
+        {
+            "image": "(rows, cols, 3) uint8, as shown to people",
+            "model_image": "(S, S, 3) uint8, cropped and resized network input",
+            "crop": "int64[8], the CropResize stimulus -> model input",
+            "aoi_<region>": "(rows, cols) bool, one mask per region of AOI_REGIONS",
+            "planted": "(rows, cols) bool, synthetic faces only: the diagnostic pixels",
+            "region_method": "0-d str: synthetic, landmarks or template",
+        },
+        frame="stimulus",
+    ),
+    other(
+        "faces",
+        "faces",
+        "folder",
+        "synthetic studies only: the rendered faces as a KDEF tree, with manifest.csv",
+        optional=True,
+    ),
+)
 
 #: Keys of the item file of a dropped stimulus (0-d str arrays).
 DROPPED_ITEM_KEYS: tuple[str, ...] = ("dropped_reason", "dropped_detail")

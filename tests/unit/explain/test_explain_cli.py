@@ -60,5 +60,5 @@ def test_cli_unknown_method_lists_names(
 
 
 def test_centre_crop_is_the_central_square() -> None:
-    c = image_crop(40, 30, 32, "centre")
+    c = image_crop(np.zeros((40, 30, 3), np.uint8), 32, "centre")
     assert (c.left_px, c.top_px, c.width_px, c.height_px) == (0, 5, 30, 30)

@@ -109,4 +109,4 @@ def test_a_method_without_seed_explains_the_logit_only() -> None:
         with pytest.raises(GazeAlignError, match="explains the target logit only"):
             explain(bundle(small_vgg()), _images(1), method="test_unseeded", target_output="sglrp")
     finally:
-        base._METHODS.pop("test_unseeded")
+        base.EXPLAINERS.remove("test_unseeded")

@@ -198,6 +198,7 @@ def run_stage(tmp_path: Path, name: str, stim_dir: Path) -> Path:
         {
             "study": {"seed": 3, "run_dir": "run"},
             "stimuli": {"input_size_px": SIZE},
+            "comparison": {"perturbation": {"tile_px": 8}},  # a tile fits the small input
             "model": {
                 "architecture": "small_vgg",
                 "width": 0.125,

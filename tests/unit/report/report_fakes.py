@@ -1,8 +1,9 @@
 """A small hand-made run: upstream stages that write the documented artifacts with known numbers.
 
-The stand-in stages below write exactly the files the stage contracts name
-(docs/architecture.md), with values chosen so that the tests can look for them in the report.
-The real ``report`` stage then runs through the real Runner.
+The stand-in stages below declare the real stages' artifact contracts (for the artifacts they
+write) and write through :func:`put`, which fills the declared columns a fake does not care
+about with missing values; the values the tests look for in the report are planted. The real
+``report`` stage then runs through the real Runner, which checks each fake kept its contract.
 """
 
 from __future__ import annotations
@@ -32,6 +33,35 @@ HAPPY_HUMAN_MINUS_NETWORK = 0.3456
 TEST_ACCURACY = 0.8571
 NSS_NETWORK = 1.2345
 NSS_CEILING = 2.3456
+
+
+#: The artifacts each stand-in writes (its contract is the real stage's, restricted to these).
+WRITTEN = {
+    "stimuli": ("stimuli", "dropped", "items"),
+    "train": ("metrics", "confusion", "history"),
+    "explain": ("maps",),
+    "gaze": ("trials", "quality", "fixations"),
+    "human_maps": ("maps",),
+    "perturbation": ("curves", "auc_differences", "per_image_areas"),
+    "saliency_metrics": ("metrics", "per_image_metrics"),
+    "region_shares": ("region_shares", "region_shares_difference", "region_shares_per_image"),
+}
+
+
+def put(ctx: StageContext, name: str, table: pd.DataFrame) -> None:
+    """Write ``table`` as artifact ``name`` of the real stage ``ctx.stage`` stands in for.
+
+    Declared columns the table lacks are added as missing values (the report never reads them).
+    """
+    artifact = next(a for a in get_stage(ctx.stage).writes if a.name == name)
+    for column in artifact.required_columns():
+        if column not in table.columns:
+            table = table.assign(**{column: pd.NA})
+    path = ctx.out_dir / artifact.path
+    if artifact.kind == "csv":
+        write_text(path, table.to_csv(index=False))
+    else:
+        write_table(path, table)
 
 
 def _ids() -> list[tuple[str, str, str]]:
@@ -67,9 +97,9 @@ def _stimuli(ctx: StageContext) -> None:
                 "cols": COLS,
             }
         )
-    write_table(ctx.out_dir / "stimuli.parquet", pd.DataFrame(rows))
-    dropped = pd.DataFrame({"path": ["AF99XXS.JPG"], "reason": ["name does not parse"]})
-    write_text(ctx.out_dir / "dropped.csv", dropped.to_csv(index=False))
+    put(ctx, "stimuli", pd.DataFrame(rows))
+    dropped = pd.DataFrame({"source_path": ["AF99XXS.JPG"], "reason": ["name does not parse"]})
+    put(ctx, "dropped", dropped)
     ctx.note("dropped", {"name does not parse": 1})
 
 
@@ -83,8 +113,8 @@ def _train(ctx: StageContext) -> None:
     counts[0, 0], counts[0, 6] = 1, 1  # one afraid test face taken for surprised
     confusion = pd.DataFrame(counts, columns=[f"pred_{lab}" for lab in LABELS])
     confusion.insert(0, "label", list(LABELS))
-    write_text(ctx.out_dir / "confusion.csv", confusion.to_csv(index=False))
-    write_text(ctx.out_dir / "history.csv", "epoch,loss\n0,1.0\n")
+    put(ctx, "confusion", confusion)
+    put(ctx, "history", pd.DataFrame({"epoch": [0], "train_loss": [1.0]}))
 
 
 def _map(seed: int, centre: tuple[int, int]) -> np.ndarray:
@@ -116,7 +146,7 @@ def _gaze(ctx: StageContext) -> None:
                     "drop_reason": "" if response == label else "incorrect",
                 }
             )
-    write_table(ctx.out_dir / "trials.parquet", pd.DataFrame(trials))
+    put(ctx, "trials", pd.DataFrame(trials))
     quality = pd.DataFrame(
         {
             "subject": ["P00", "P01", "P02"],
@@ -125,10 +155,8 @@ def _gaze(ctx: StageContext) -> None:
             "samples_lost_share": [0.01, 0.02, 0.0],
         }
     )
-    write_table(ctx.out_dir / "quality.parquet", quality)
-    write_table(
-        ctx.out_dir / "fixations.parquet", pd.DataFrame({"subject": ["P00"], "x_px": [1.0]})
-    )
+    put(ctx, "quality", quality)
+    put(ctx, "fixations", pd.DataFrame({"subject": ["P00"], "x_px": [1.0]}))
     ctx.note("trials_dropped", {"incorrect": 1})
 
 
@@ -270,26 +298,32 @@ def _metrics() -> pd.DataFrame:
 
 
 def _perturbation(ctx: StageContext) -> None:
-    write_table(ctx.out_dir / "curves.parquet", _curves())
-    write_table(ctx.out_dir / "auc_differences.parquet", _auc_differences())
-    write_table(ctx.out_dir / "per_image_areas.parquet", pd.DataFrame({"auc": [1.0]}))
+    put(ctx, "curves", _curves())
+    put(ctx, "auc_differences", _auc_differences())
+    put(ctx, "per_image_areas", pd.DataFrame({"auc": [1.0]}))
 
 
 def _saliency_metrics(ctx: StageContext) -> None:
-    write_table(ctx.out_dir / "metrics.parquet", _metrics())
-    write_table(ctx.out_dir / "per_image_metrics.parquet", _metrics().assign(stimulus_id="x"))
+    put(ctx, "metrics", _metrics())
+    put(ctx, "per_image_metrics", _metrics().assign(stimulus_id="x"))
 
 
 def _regions(ctx: StageContext) -> None:
     shares, diffs = _region_shares()
-    write_table(ctx.out_dir / "region_shares.parquet", shares)
-    write_table(ctx.out_dir / "region_shares_difference.parquet", diffs)
-    write_table(ctx.out_dir / "region_shares_per_image.parquet", shares.assign(stimulus_id="x"))
+    put(ctx, "region_shares", shares)
+    put(ctx, "region_shares_difference", diffs)
+    put(ctx, "region_shares_per_image", shares.assign(stimulus_id="x"))
 
 
 def _stage(name: str, run: Callable[[StageContext], None], needs: tuple[str, ...]) -> Stage:
+    writes = tuple(a for a in get_stage(name).writes if a.name in WRITTEN[name])
     return Stage(
-        name=name, description=f"stand-in {name}", reads=("study.seed",), needs=needs, run=run
+        name=name,
+        description=f"stand-in {name}",
+        reads=("study.seed",),
+        needs=needs,
+        run=run,
+        writes=writes,
     )
 
 

@@ -203,7 +203,7 @@ def test_rebuild_into_the_default_folder_notes_absent_pieces(
     assert set(absent) == {"metrics"}
     assert not list((run_dir / "report" / "figures").glob("*.pdf"))
     sections = parse(page.read_text(encoding="utf-8")).sections
-    assert "Not available: no saliency-metric table" in sections["metrics"]
+    assert "Not available: the run has no finished saliency_metrics stage" in sections["metrics"]
     assert f"{OVERALL_HUMAN_MINUS_NETWORK:+.3f}" in sections["summary"]
 
 

@@ -1,4 +1,4 @@
-"""Reading a run's artifacts for the report: the right rows, the right files, clear absences."""
+"""Reading a run's artifacts for the report: through the stage contracts, with clear absences."""
 
 from __future__ import annotations
 
@@ -6,112 +6,84 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from report_fakes import METHOD, OVERALL_HUMAN_MINUS_NETWORK, FakeRun
+from report_fakes import METHOD, OVERALL_HUMAN_MINUS_NETWORK, FakeRun, fake_config
 
 from gazealign.errors import DataError
+from gazealign.pipeline import Runner, Stage, StageContext
+from gazealign.pipeline.registry import get_stage
 from gazealign.pipeline.store import write_table
 from gazealign.report.inputs import (
-    _comparison_tables,
-    find_auc_differences,
-    find_curves,
-    find_metrics,
-    find_region_shares,
     find_stage_dirs,
     gather_inputs,
+    load_auc_differences,
+    load_curves,
+    load_metrics,
     load_network_confusion,
     load_quality,
-    normalise_columns,
+    load_region_shares,
 )
 
 
-def test_normalise_columns_renames_the_first_alias_only_when_needed() -> None:
-    table = pd.DataFrame({"expression": ["happy"], "lower": [0.1], "upper": [0.3], "mean": [0.2]})
-    out = normalise_columns(table, ("label", "ci_low", "ci_high", "estimate"))
-    assert list(out.columns) == ["label", "ci_low", "ci_high", "estimate"]
-    # a canonical column that is there already wins over its aliases
-    kept = normalise_columns(pd.DataFrame({"value": [1], "mean": [2]}), ("value",))
-    assert list(kept.columns) == ["value", "mean"]
-
-
-def test_comparison_tables_are_picked_by_name_and_filtered(fake_run: FakeRun) -> None:
-    tables = _comparison_tables(find_stage_dirs(fake_run.run_dir))
-    assert not any("per_image" in name for name, _ in tables)
-    curves = find_curves(tables)
-    assert curves is not None
+def test_comparison_tables_are_read_by_name_and_filtered(fake_run: FakeRun) -> None:
+    dirs = find_stage_dirs(fake_run.run_dir)
+    curves = load_curves(dirs["perturbation"])
     assert set(curves["order"]) == {"morf"} and set(curves["measure"]) == {"accuracy"}
     assert curves["value"].max() <= 1.0  # the off-scale rows of other measures are gone
     assert set(curves["ordering"]) == {"human", METHOD, "random"}
-    auc = find_auc_differences(tables)
-    assert auc is not None
+    auc = load_auc_differences(dirs["perturbation"])
     assert len(auc) == 16  # 2 contrasts x (7 classes + all), AUC of MoRF accuracy only
     overall = auc[(auc["label"] == "all") & (auc["contrast"] == f"human - {METHOD}")]
     assert overall["estimate"].tolist() == [OVERALL_HUMAN_MINUS_NETWORK]
-    metrics = find_metrics(tables)
-    assert metrics is not None
+    metrics = load_metrics(dirs["saliency_metrics"])
     assert set(metrics["label"]) == {"all"} and len(metrics) == 6
-    regions = find_region_shares(tables)
-    assert regions is not None and "share" in regions.columns
+    assert "share" in load_region_shares(dirs["region_shares"]).columns
 
 
-def test_network_confusion_reads_wide_long_and_predictions(tmp_path: Path) -> None:
-    wide = tmp_path / "wide"
-    wide.mkdir()
-    pd.DataFrame({"label": ["happy", "sad"], "pred_happy": [3, 1], "pred_sad": [0, 2]}).to_csv(
-        wide / "confusion.csv", index=False
-    )
-    got = load_network_confusion(wide)
-    assert got is not None
-    assert got.loc["sad", "happy"] == 1 and got.loc["happy", "happy"] == 3
-    long = tmp_path / "long"
-    long.mkdir()
-    pd.DataFrame({"true": ["happy", "sad"], "predicted": ["sad", "sad"], "count": [2, 5]}).to_csv(
-        long / "confusion.csv", index=False
-    )
-    got = load_network_confusion(long)
-    assert got is not None
-    assert got.loc["happy", "sad"] == 2 and got.loc["sad", "sad"] == 5
-    preds = tmp_path / "preds"
-    write_table(
-        preds / "predictions.parquet",
-        pd.DataFrame(
-            {
-                "split": ["test", "test", "train"],
-                "label": ["happy", "sad", "sad"],
-                "predicted": ["happy", "happy", "sad"],
-            }
-        ),
-    )
-    got = load_network_confusion(preds)
-    assert got is not None
-    assert int(got.to_numpy().sum()) == 2  # test split only
-    assert load_network_confusion(tmp_path / "nothing") is None
-
-
-def test_quality_is_counted_from_trials_when_no_quality_table(tmp_path: Path) -> None:
-    trials = pd.DataFrame(
-        {
-            "subject": ["P1", "P1", "P1", "P2"],
-            "kept": [True, False, False, True],
-            "drop_reason": ["", "incorrect", "off stimulus", ""],
-        }
-    )
-    write_table(tmp_path / "trials.parquet", trials)
-    got = load_quality(tmp_path)
-    assert got is not None
-    assert got.to_dict(orient="list") == {
-        "subject": ["P1", "P2"],
-        "trials_kept": [1, 1],
-        "dropped_incorrect": [1, 0],
-        "dropped_off stimulus": [1, 0],
+def test_network_confusion_and_quality_come_from_the_declared_tables(fake_run: FakeRun) -> None:
+    dirs = find_stage_dirs(fake_run.run_dir)
+    confusion = load_network_confusion(dirs["train"])
+    assert confusion.loc["afraid", "surprised"] == 1 and confusion.loc["happy", "happy"] == 2
+    quality = load_quality(dirs["gaze"])
+    assert quality.to_dict(orient="list") == {
+        "subject": ["P00", "P01", "P02"],
+        "trials_kept": [6, 7, 7],
+        "dropped_incorrect": [1, 0, 0],
     }
 
 
-def test_bad_comparison_table_is_an_absence_with_the_reason(tmp_path: Path) -> None:
+def _bad_curves(ctx: StageContext) -> None:
+    write_table(ctx.out_dir / "curves.parquet", pd.DataFrame({"step": [0], "thing": [1.0]}))
+
+
+def test_a_stage_that_breaks_its_contract_fails_when_it_runs(tmp_path: Path) -> None:
+    curves = next(a for a in get_stage("perturbation").writes if a.name == "curves")
+    stage = Stage("perturbation", "bad", reads=(), run=_bad_curves, writes=(curves,))
+    runner = Runner(fake_config(tmp_path / "run"), [stage], show_progress=False, versions={})
+    with pytest.raises(Exception, match=r"curves.parquet lacks column\(s\) label, ordering"):
+        runner.run()
+
+
+def test_a_table_that_lost_its_columns_is_an_absence_with_the_reason(
+    fake_run: FakeRun, tmp_path: Path
+) -> None:
+    import shutil
+
+    dirs = find_stage_dirs(fake_run.run_dir)
     folder = tmp_path / "perturbation"
+    shutil.copytree(dirs["perturbation"], folder)
     write_table(folder / "curves.parquet", pd.DataFrame({"step": [0], "thing": [1.0]}))
-    with pytest.raises(DataError, match="no column for"):
-        find_curves(_comparison_tables({"perturbation": folder}))
-    inputs = gather_inputs({"perturbation": folder}, study_toml='[study]\nname = "x"\n')
-    assert "no column for" in inputs.absent["curves"]
+    with pytest.raises(DataError, match="lacks column"):
+        load_curves(folder)
+    config = fake_config(tmp_path / "run")
+    inputs = gather_inputs({"perturbation": folder}, config=config)
+    assert "lacks column(s)" in inputs.absent["curves"] and " label," in inputs.absent["curves"]
     assert inputs.absent["overview"] == "the run has no finished stimuli, explain, human_maps stage"
-    assert inputs.study_name == "x" and inputs.synthetic is False
+    assert inputs.absent["metrics"] == "the run has no finished saliency_metrics stage"
+    assert inputs.study_name == "report test study" and inputs.synthetic is True
+
+
+def test_a_folder_without_a_contract_is_a_clear_absence(tmp_path: Path) -> None:
+    folder = tmp_path / "perturbation"
+    write_table(folder / "curves.parquet", pd.DataFrame({"step": [0]}))
+    inputs = gather_inputs({"perturbation": folder}, config=fake_config(tmp_path / "run"))
+    assert "not a finished stage folder" in inputs.absent["curves"]
