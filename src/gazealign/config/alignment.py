@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, NonNegativeFloat, PositiveInt, field_validator
 
 from gazealign.config.base import Section
+from gazealign.config.checks import Problem, check, unknown_name
+
+if TYPE_CHECKING:
+    from gazealign.config.loader import StudyConfig
 
 
 class AlignmentSection(Section):
@@ -78,3 +83,33 @@ class AlignmentSection(Section):
     @property
     def enabled(self) -> bool:
         return bool(self.lambdas)
+
+
+@check("alignment")
+def _alignment_keys(config: StudyConfig) -> Iterator[Problem]:
+    a = config.alignment
+    if not a.enabled:
+        return
+    if a.shortcut != "none" and (
+        config.stimuli.source != "synthetic" or not config.study.synthetic
+    ):
+        yield Problem(
+            ("alignment.shortcut", "stimuli.source"),
+            f"shortcut cue {a.shortcut!r} needs the built-in synthetic faces "
+            "(stimuli.source = 'synthetic', study.synthetic = true)",
+        )
+    side = config.stimuli.input_size_px
+    if side >> (a.pyramid_levels - 1) < 1:
+        yield Problem(
+            ("alignment.pyramid_levels", "stimuli.input_size_px"),
+            f"{a.pyramid_levels} pyramid levels halve a {side} px input below 1 px",
+        )
+    if a.tile_px is not None and a.tile_px > side:
+        yield Problem(
+            ("alignment.tile_px", "stimuli.input_size_px"),
+            f"a tile of {a.tile_px} px is larger than the {side} px model input",
+        )
+    if a.method is not None:
+        from gazealign.explain.base import EXPLAINERS
+
+        yield from unknown_name("alignment.method", EXPLAINERS, a.method)

@@ -43,7 +43,7 @@ from gazealign.compare.alignment import (
     split_half_agreement,
 )
 from gazealign.compare.perturbation import fill_image
-from gazealign.errors import DataError, StudyFileError
+from gazealign.errors import DataError
 from gazealign.explain.stimuli import explain_items
 from gazealign.heatmaps.density import density_values, sigma_stimulus_px
 from gazealign.models.alignment import AlignmentConfig, AlignmentTargets
@@ -80,9 +80,7 @@ def item_name(weight: float) -> str:
 
 
 def items(ctx: StageContext) -> Sequence[str]:
-    cfg = ctx.config.alignment
-    if cfg.enabled and ctx.config.alignment.shortcut != "none" and not ctx.config.study.synthetic:
-        raise StudyFileError("alignment.shortcut needs the built-in synthetic faces")
+    cfg = ctx.config.alignment  # its cross-key rules are checked at load (config/alignment.py)
     return [item_name(w) for w in cfg.lambdas]
 
 
