@@ -107,3 +107,16 @@ def test_sweep_scores_each_lambda_and_resumes_with_identical_numbers(tmp_path: P
         assert a.keys() == b.keys()
         for k in a:
             np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+def test_without_lambdas_the_sweep_stage_records_that_it_is_off(tmp_path: Path) -> None:
+    from gazealign.pipeline.stage import StageContext
+
+    config = study_from_dict({"study": {"run_dir": "run"}}, base_dir=tmp_path)
+    sweep = next(s for s in study_stages() if s.name == "alignment_sweep")
+    ctx = StageContext(config, "alignment_sweep", tmp_path, {})
+    assert sweep.items is not None and list(sweep.items(ctx)) == []
+    assert sweep.run is not None
+    sweep.run(ctx)
+    assert read_json(tmp_path / "summary.json") == {"enabled": False, "lambdas": []}
+    assert ctx.notes["alignment_networks"] == 0

@@ -297,11 +297,15 @@ def _interval(ctx: StageContext, values: npt.ArrayLike, groups: npt.ArrayLike) -
     run_item=run_item,
 )
 def run(ctx: StageContext) -> None:
+    names = list(items(ctx))
+    if not names:  # no [alignment] lambdas: nothing to train; the stage records that
+        write_json(ctx.out_dir / "summary.json", {"enabled": False, "lambdas": []})
+        ctx.note("alignment_networks", 0)
+        return
     table = read_stimuli_table(ctx.input("stimuli"))
     identity = dict(
         zip(table["stimulus_id"].astype(str), table["subject"].astype(str), strict=True)
     )
-    names = list(items(ctx))
     rows, per_image = [], []
     for name in names:
         a = read_arrays(ctx.item_path(name))
@@ -345,24 +349,22 @@ def run(ctx: StageContext) -> None:
         rows.append(row)
     sweep = pd.DataFrame(rows)
     write_table(ctx.out_dir / "sweep.parquet", sweep)
-    if per_image:
-        write_table(ctx.out_dir / "per_image.parquet", pd.concat(per_image, ignore_index=True))
+    write_table(ctx.out_dir / "per_image.parquet", pd.concat(per_image, ignore_index=True))
     write_json(
         ctx.out_dir / "summary.json",
         {
+            "enabled": True,
             "synthetic": ctx.config.study.synthetic,
             "alignment": ctx.config.get("alignment"),
-            "lambdas": [float(w) for w in sweep["weight"]] if len(sweep) else [],
+            "lambdas": [float(w) for w in sweep["weight"]],
             "histories": {
                 n: json.loads(str(read_arrays(ctx.item_path(n))["history"])) for n in names
             },
         },
     )
-    if len(sweep):
-        write_bytes(ctx.out_dir / "tradeoff.png", tradeoff_png(sweep, ctx.config.study.synthetic))
+    write_bytes(ctx.out_dir / "tradeoff.png", tradeoff_png(sweep, ctx.config.study.synthetic))
     ctx.note("alignment_networks", len(sweep))
-    if len(sweep):
-        ctx.note("alignment_train_images_with_map", int(sweep["train_images_with_map"].iloc[0]))
+    ctx.note("alignment_train_images_with_map", int(sweep["train_images_with_map"].iloc[0]))
 
 
 def tradeoff_png(sweep: pd.DataFrame, synthetic: bool) -> bytes:
