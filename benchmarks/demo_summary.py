@@ -2,7 +2,8 @@
 
 Reads only the run's artifacts: stage durations from ``manifest.json``, test accuracy from the
 ``train`` stage, AUC differences, the planted-region share of relevance against its area share
-(synthetic faces), and each saliency metric against the human split-half ceiling.
+(synthetic faces), and each saliency metric against the human noise ceiling (leave one observer
+out by default), with the chance-corrected % of ceiling.
 
     .venv/bin/python benchmarks/demo_summary.py runs/demo/run
 """
@@ -53,11 +54,17 @@ def main(run_dir: Path) -> None:
         & (auc["quantity"] == "auc")
         & (auc["measure"] == "accuracy")
     )
-    print("MoRF accuracy-AUC differences over all test images (95% bootstrap CI, permutation p):\n")
-    print("| contrast | estimate | CI | p |\n|---|---|---|---|")
+    print(
+        "MoRF accuracy-AUC differences over all test images (identity-clustered interval and "
+        "sign-flip p; interaction: expression x ordering):\n"
+    )
+    print("| contrast | estimate | CI | p | images | identities | interval | interaction p |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in auc[keep].itertuples():
+        method = f"{r.interval_method}{' expanded' if r.interval_expanded else ''}"
         print(
-            f"| {r.contrast} | {r.estimate:+.3f} | [{r.ci_low:+.3f}, {r.ci_high:+.3f}] | {r.p_value:.4f} |"
+            f"| {r.contrast} | {r.estimate:+.3f} | [{r.ci_low:+.3f}, {r.ci_high:+.3f}] | "
+            f"{r.p_value:.4f} | {r.n} | {r.n_groups} | {method} | {r.interaction_p:.3g} |"
         )
 
     shares = pd.read_parquet(
@@ -70,8 +77,26 @@ def main(run_dir: Path) -> None:
 
     mets = pd.read_parquet(stage_dir(run_dir, "saliency_metrics", manifest) / "metrics.parquet")
     mets = mets[mets["label"] == "all"] if "label" in mets.columns else mets
-    print("\nSaliency metrics (network maps vs simulated observers; ceiling: split-half):\n")
+    print("\nSaliency metrics (network maps vs simulated observers, all observers):\n")
     print(markdown(mets.pivot_table(index="metric", columns="map", values="value")))
+    ceiling_path = stage_dir(run_dir, "saliency_metrics", manifest) / "ceiling.parquet"
+    if ceiling_path.exists():
+        ceiling = pd.read_parquet(ceiling_path)
+        print(
+            "\nLeave-one-observer-out ceiling (held-out observers; chance map: centre bias; "
+            "interval: two-way bootstrap over identities x observers):\n"
+        )
+        print(
+            "| map | metric | held-out score | ceiling N-1 | ceiling inf | chance | % of ceiling | CI |"
+        )
+        print("|---|---|---|---|---|---|---|---|")
+        for r in ceiling.itertuples():
+            print(
+                f"| {r.map} | {r.metric} | {r.held_out_score:.3f} | {r.ceiling:.3f} | "
+                f"{r.ceiling_extrapolated:.3f} | {r.chance_score:.3f} | "
+                f"{100 * r.percent_of_ceiling:.0f} % | [{100 * r.percent_of_ceiling_ci_low:.0f}, "
+                f"{100 * r.percent_of_ceiling_ci_high:.0f}] |"
+            )
 
 
 if __name__ == "__main__":

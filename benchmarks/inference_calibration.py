@@ -12,9 +12,10 @@ reports, next to each other:
 
 - the pooled (all images) sign-flip test: identity-clustered (gazealign's default) vs the
   image-level test, rejection rate at nominal 5 %;
-- the pooled 95 % interval's coverage of delta: identity-clustered BCa (default) and percentile,
-  and the image-level percentile bootstrap;
-- per-class (16 images, one per identity) 95 % interval coverage: BCa vs percentile;
+- the pooled 95 % interval's coverage of delta: identity-clustered BCa with the small-sample
+  expansion (gazealign's default), plain BCa and percentile, and the image-level percentile
+  bootstrap;
+- per-class (16 images, one per identity) 95 % interval coverage: the same three intervals;
 - the per-class family (7 sign-flip tests): family-wise error uncorrected, Holm and BH;
 - the expression x ordering interaction test (identity-blocked permutation): rejection rate
   without a class effect (size) and with one planted class effect (power).
@@ -62,8 +63,15 @@ class Setting:
         return f"ICC {self.icc:.1f}, delta {self.delta:.1f}, {errors}{extra}"
 
 
-def simulate(setting: Setting, studies: int, seed: int) -> FloatArray:
-    """Differences (studies, identities, classes)."""
+def simulate(setting: Setting, studies: int, seed: int) -> tuple[FloatArray, FloatArray]:
+    """Values for the intervals and differences for the tests, both (studies, ids, classes).
+
+    Normal errors: one array serves both. Skewed errors: the intervals are read on the skewed
+    values themselves (a mean AUC, metric or share), while the tests get paired differences
+    of two such skewed values, (v1 - v2) / sqrt(2) + delta: the sign-flip test's null is that
+    the two orderings are exchangeable, which makes a difference symmetric; a skewed
+    mean-zero difference would be outside that null.
+    """
     rng = np.random.default_rng(seed)
 
     def noise(shape: tuple[int, ...]) -> FloatArray:
@@ -71,23 +79,41 @@ def simulate(setting: Setting, studies: int, seed: int) -> FloatArray:
             return np.asarray((rng.chisquare(3, size=shape) - 3) / np.sqrt(6))
         return rng.standard_normal(shape)
 
-    u = noise((studies, N_IDS, 1))
-    eps = noise((studies, N_IDS, N_CLASSES))
     effect = np.zeros(N_CLASSES)
     effect[0], effect[1] = setting.class_effect, -setting.class_effect
-    return np.asarray(
-        setting.delta + effect + np.sqrt(setting.icc) * u + np.sqrt(1 - setting.icc) * eps
-    )
+
+    def draw() -> FloatArray:
+        u = noise((studies, N_IDS, 1))
+        eps = noise((studies, N_IDS, N_CLASSES))
+        return np.asarray(np.sqrt(setting.icc) * u + np.sqrt(1 - setting.icc) * eps)
+
+    values = setting.delta + effect + draw()
+    if not setting.skewed:
+        return values, values
+    return values, setting.delta + effect + (draw() - draw()) / np.sqrt(2)
 
 
 def covered(
-    clusters: rs.Clusters, truth: float, method: str, *, resamples: int, seed: int
+    clusters: rs.Clusters,
+    truth: float,
+    method: str,
+    *,
+    resamples: int,
+    seed: int,
+    expand: bool = False,
 ) -> FloatArray:
     """Whether each study's 95 % interval covers ``truth``: (studies,) booleans as floats."""
     boot = rs.bootstrap_means(clusters, resamples, seed=seed)
     est = rs.cluster_mean(clusters)
     jack = rs.jackknife_means(clusters) if method == "bca" else None
-    lo, hi = rs.interval_levels(boot, est, confidence=0.95, method=method, jackknife=jack)  # type: ignore[arg-type]
+    lo, hi = rs.interval_levels(
+        boot,
+        est,
+        confidence=0.95,
+        method=method,  # type: ignore[arg-type]
+        jackknife=jack,
+        expand_for=clusters.n_clusters if expand else None,
+    )
     low, high = rs.interval_from_levels(boot, lo, hi)
     return np.asarray((low <= truth) & (truth <= high), dtype=np.float64)
 
@@ -100,19 +126,22 @@ def sign_flip_reject(clusters: rs.Clusters, *, permutations: int, seed: int) -> 
 def run_setting(
     setting: Setting, studies: int, resamples: int, permutations: int, seed: int
 ) -> dict[str, float]:
-    d = simulate(setting, studies, seed)
+    v, d = simulate(setting, studies, seed)
     flat = d.reshape(studies, N_IDS * N_CLASSES)
     ids = np.repeat(np.arange(N_IDS), N_CLASSES)
     classes = np.tile(np.arange(N_CLASSES), N_IDS)
-    by_identity = rs.cluster_totals(flat, ids)
-    by_image = rs.cluster_totals(flat)
+    by_identity = rs.cluster_totals(v.reshape(studies, -1), ids)
+    by_image = rs.cluster_totals(v.reshape(studies, -1))
     truth = setting.delta  # class effects sum to 0
     out = {
         "pooled_reject_identity": sign_flip_reject(
-            by_identity, permutations=permutations, seed=seed + 1
+            rs.cluster_totals(flat, ids), permutations=permutations, seed=seed + 1
         ).mean(),
         "pooled_reject_image": sign_flip_reject(
-            by_image, permutations=permutations, seed=seed + 2
+            rs.cluster_totals(flat), permutations=permutations, seed=seed + 2
+        ).mean(),
+        "cover_identity_bca_x": covered(
+            by_identity, truth, "bca", resamples=resamples, seed=seed + 3, expand=True
         ).mean(),
         "cover_identity_bca": covered(
             by_identity, truth, "bca", resamples=resamples, seed=seed + 3
@@ -126,20 +155,31 @@ def run_setting(
     }
     # Per class: 16 images, one per identity (clusters = images).
     p_class = np.empty((studies, N_CLASSES))
-    cover_bca, cover_pct = [], []
+    cover: dict[str, list[FloatArray]] = {"bca_x": [], "bca": [], "pct": []}
     for e in range(N_CLASSES):
-        part = rs.cluster_totals(d[:, :, e])
         patterns, exact = rs.sign_patterns(N_IDS, permutations, seed=seed + 10 + e)
-        p_class[:, e] = rs.sign_flip_p(part, patterns, exact)
+        p_class[:, e] = rs.sign_flip_p(rs.cluster_totals(d[:, :, e]), patterns, exact)
+        part = rs.cluster_totals(v[:, :, e])
         class_truth = truth + (
-            setting.class_effect if e == 0 else -setting.class_effect if e == 1 else 0
+            setting.class_effect if e == 0 else -setting.class_effect if e == 1 else 0.0
         )
-        cover_bca.append(covered(part, class_truth, "bca", resamples=resamples, seed=seed + 20 + e))
-        cover_pct.append(
-            covered(part, class_truth, "percentile", resamples=resamples, seed=seed + 20 + e)
-        )
-    out["class_cover_bca"] = float(np.mean(cover_bca))
-    out["class_cover_pct"] = float(np.mean(cover_pct))
+        for key, method, expand in (
+            ("bca_x", "bca", True),
+            ("bca", "bca", False),
+            ("pct", "percentile", False),
+        ):
+            cover[key].append(
+                covered(
+                    part,
+                    class_truth,
+                    method,
+                    resamples=resamples,
+                    seed=seed + 20 + e,
+                    expand=expand,
+                )
+            )
+    for key, flags in cover.items():
+        out[f"class_cover_{key}"] = float(np.mean(flags))
     if setting.delta == 0 and setting.class_effect == 0:
         holm = np.array([adjust_p(row, method="holm") for row in p_class])
         bh = np.array([adjust_p(row, method="fdr_bh") for row in p_class])
@@ -167,31 +207,37 @@ def main() -> None:
         f"{studies} studies per setting, {resamples} bootstrap resamples, {permutations} "
         f"permutations; nominal 5 % (Monte Carlo SE of a 5 % rate {100 * se:.2f} %), 95 % intervals"
     )
-    header = (
-        f"{'setting':<44} {'reject id':>9} {'reject img':>10} {'cover id BCa':>12} "
-        f"{'cover id pct':>12} {'cover img pct':>13} {'class BCa':>9} {'class pct':>9} "
-        f"{'FWER raw':>8} {'FWER Holm':>9} {'FWER BH':>7} {'interaction':>11} {'s':>5}"
-    )
+    columns = {
+        "pooled_reject_identity": "reject id",
+        "pooled_reject_image": "reject img",
+        "cover_identity_bca_x": "cover id BCa-x",
+        "cover_identity_bca": "cover id BCa",
+        "cover_identity_pct": "cover id pct",
+        "cover_image_pct": "cover img pct",
+        "class_cover_bca_x": "class BCa-x",
+        "class_cover_bca": "class BCa",
+        "class_cover_pct": "class pct",
+        "fwer_raw": "FWER raw",
+        "fwer_holm": "FWER Holm",
+        "fwer_bh": "FWER BH",
+        "interaction_reject": "interaction",
+    }
+    header = f"{'setting':<44} " + " ".join(f"{c:>{len(c)}}" for c in columns.values())
     print(header)
     for k, setting in enumerate(settings):
         start = time.perf_counter()
         r = run_setting(setting, studies, resamples, permutations, seed=1000 * (k + 1))
         elapsed = time.perf_counter() - start
 
-        def pct(key: str, r: dict[str, float] = r) -> str:
-            return f"{100 * r[key]:.1f}" if key in r else "-"
-
-        print(
-            f"{setting.name:<44} {pct('pooled_reject_identity'):>9} {pct('pooled_reject_image'):>10} "
-            f"{pct('cover_identity_bca'):>12} {pct('cover_identity_pct'):>12} "
-            f"{pct('cover_image_pct'):>13} {pct('class_cover_bca'):>9} {pct('class_cover_pct'):>9} "
-            f"{pct('fwer_raw'):>8} {pct('fwer_holm'):>9} {pct('fwer_bh'):>7} "
-            f"{pct('interaction_reject'):>11} {elapsed:5.1f}",
-            flush=True,
-        )
+        cells = [
+            f"{(f'{100 * r[k]:.1f}' if k in r else '-'):>{len(c)}}" for k, c in columns.items()
+        ]
+        print(f"{setting.name:<44} " + " ".join(cells) + f" {elapsed:5.1f}s", flush=True)
     print(
         "reject: pooled sign-flip test, identity-clustered (id) vs image-level (img): false-positive "
-        "rate at delta 0, power at delta 0.3. cover: share of 95 % intervals containing delta. "
+        "rate at delta 0, power at delta 0.3. cover: share of 95 % intervals containing delta "
+        "(BCa-x: BCa with the small-sample expansion, gazealign's default; BCa: plain Efron BCa; "
+        "pct: percentile). "
         "class: per-class intervals (16 images, one per identity). FWER: share of null studies "
         "with any of the 7 per-class tests significant. interaction: identity-blocked permutation "
         "test of the expression effect on the difference (size without class effect, power with)."

@@ -3,11 +3,14 @@
 Usage: python pipeline_toy.py STUDY.toml LOG_FILE [SLEEP_S]
 
 Stage ``numbers`` (per item) writes one array per item and appends the item id to LOG_FILE
-when it computes it, so tests can see which items were (re)computed.
+when it computes it, so tests can see which items were (re)computed. With the environment
+variable ``TOY_GATE`` set to a path, each item waits until that file exists (a test holds a run
+mid-stage for as long as it needs, whatever the machine's load).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -27,6 +30,10 @@ def toy_stages(log_file: Path, sleep_s: float = 0.0) -> list[Stage]:
         with log_file.open("a") as fh:
             fh.write(item + "\n")
         time.sleep(sleep_s)
+        gate = os.environ.get("TOY_GATE")
+        deadline = time.monotonic() + 120
+        while gate and not Path(gate).exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
         ctx.note("items_computed", 1)
         rng = np.random.default_rng([ctx.seed("noise"), int(item[3:])])
         return {"values": rng.normal(size=(8, 8)), "id": np.array(int(item[3:]))}
@@ -81,5 +88,12 @@ def make_runner(config: StudyConfig, log_file: Path, sleep_s: float = 0.0) -> Ru
 
 
 if __name__ == "__main__":
-    study = load_study(sys.argv[1])
-    make_runner(study, Path(sys.argv[2]), float(sys.argv[3]) if len(sys.argv) > 3 else 0.0).run()
+    # stages keyed by module "pipeline_toy", as the in-process tests key them, not "__main__"
+    from pipeline_toy import make_runner
+
+    from gazealign.cli import user_errors
+
+    with user_errors():  # as the gazealign command: one message and exit 2 on a user error
+        study = load_study(sys.argv[1])
+        sleep = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
+        make_runner(study, Path(sys.argv[2]), sleep).run()

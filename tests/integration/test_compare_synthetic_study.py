@@ -89,8 +89,9 @@ def fixations() -> pd.DataFrame:
         for s in range(6):
             for _ in range(6):
                 y = 12 + rng.normal(0, 1.5) if rng.random() < 0.7 else 25 + rng.normal(0, 1.5)
+                x = 16 + rng.normal(0, 3)
                 rows.append(
-                    (f"p{s}", 1, sid, 16 + rng.normal(0, 3), y, 0.0, 250.0, "stimulus", label, True)
+                    (f"p{s}", 1, sid, x, y, 0.0, 250.0, "stimulus", label, label, True, 1.0)
                 )
     return pd.DataFrame(
         rows,
@@ -104,7 +105,9 @@ def fixations() -> pd.DataFrame:
             "duration_ms",
             "frame",
             "label",
+            "response",
             "correct",
+            "scale",
         ],
     )
 
@@ -148,8 +151,12 @@ def write_human(ctx: StageContext) -> None:
         write_arrays(ctx.out_dir / "items" / f"{sid}.npz", {"density": d, "density_model": d})
 
 
-def fake(name: str, run: object, needs: tuple[str, ...] = ()) -> Stage:
-    return Stage(name=name, description=name, reads=(), needs=needs, run=run)  # type: ignore[arg-type]
+def fake(
+    name: str, run: object, needs: tuple[str, ...] = (), writes: tuple[str, ...] = ()
+) -> Stage:
+    """A stand-in for stage ``name`` keeping the real stage's contract for ``writes``."""
+    contract = tuple(a for a in get_stage(name).writes if a.name in writes)
+    return Stage(name=name, description=name, reads=(), needs=needs, run=run, writes=contract)  # type: ignore[arg-type]
 
 
 @pytest.mark.slow
@@ -176,9 +183,9 @@ def test_comparison_stages_on_a_synthetic_study(
     stages = [
         fake("stimuli", write_stimuli),
         fake("train", lambda ctx: None, ("stimuli",)),
-        fake("explain", write_explain, ("stimuli", "train")),
-        fake("gaze", write_gaze, ("stimuli",)),
-        fake("human_maps", write_human, ("stimuli", "gaze")),
+        fake("explain", write_explain, ("stimuli", "train"), ("maps",)),
+        fake("gaze", write_gaze, ("stimuli",), ("fixations",)),
+        fake("human_maps", write_human, ("stimuli", "gaze"), ("maps",)),
         get_stage("perturbation"),
         get_stage("saliency_metrics"),
         get_stage("region_shares"),
@@ -199,6 +206,16 @@ def test_comparison_stages_on_a_synthetic_study(
     # is 0.5/16; random orders remove it at a uniform random step (AUC about 0.5).
     assert row.estimate < -0.3 and row.ci_high < 0
     assert row.p_value < 0.01 and row.n == 21
+    # Every image shows its own identity here: 21 clusters, BCa expanded, Holm per class.
+    assert row.n_groups == 21 and row.resampling_unit == "identity"
+    assert row.interval_method == "bca" and bool(row.interval_expanded)
+    per_class = diffs[(diffs.contrast == "lrp - random") & (diffs.label != "all")]
+    assert (per_class.p_adjust_method == "holm").all()
+    assert (per_class.p_adjusted >= per_class.p_value - 1e-12).all()
+    assert np.isfinite(row.interaction_p)
+    assert {"identity", "session"} <= set(read_table(pert / "per_image_areas.parquet").columns)
+    interaction = read_table(pert / "interaction.parquet")
+    assert (interaction.n_classes == 7).all() and interaction.p_value.notna().any()
     curves = read_table(pert / "curves.parquet")
     net = curves[
         (curves.ordering == "lrp")
@@ -216,12 +233,25 @@ def test_comparison_stages_on_a_synthetic_study(
 
     metrics = read_table(dirs["saliency_metrics"] / "metrics.parquet")
     overall = metrics[metrics.label == "all"].set_index(["map", "metric"])["value"]
-    ceiling = overall[metrics_stage.CEILING]
-    assert set(ceiling.index) >= {"nss", "cc", "auc_judd", "kld", "emd", "sim"}
+    ceiling = overall[metrics_stage.CEILING_LOO]
+    assert set(ceiling.index) == {"nss", "cc", "auc_judd", "information_gain"}
     # Observers agree with each other far more than the network's off-centre map agrees with them.
     assert ceiling["nss"] > overall[("lrp", "nss")] + 1
     assert ceiling["cc"] > overall[("lrp", "cc")]
     assert ceiling["auc_judd"] > overall[(metrics_stage.CENTRE_BIAS, "auc_judd")] - 0.05
+
+    # Leave-one-observer-out: the network map on the same held-out fixations, chance-corrected.
+    table = read_table(dirs["saliency_metrics"] / "ceiling.parquet").set_index(["map", "metric"])
+    lrp_nss = table.loc[("lrp", "nss")]
+    assert lrp_nss.chance_map == "centre bias" and lrp_nss.percent_of_ceiling < 0.5
+    assert lrp_nss.percent_of_ceiling_ci_low <= lrp_nss.percent_of_ceiling
+    assert lrp_nss.percent_of_ceiling <= lrp_nss.percent_of_ceiling_ci_high
+    assert lrp_nss.n_identities == 21 and lrp_nss.n_images == 21
+    pooled = metrics[(metrics.label == "all") & (metrics["map"] == "lrp")].set_index("metric")
+    assert pooled.loc["nss", "percent_of_ceiling"] == pytest.approx(lrp_nss.percent_of_ceiling)
+    assert (pooled["all_zero_maps"] == 0).all()
+    curve = read_table(dirs["saliency_metrics"] / "ceiling_curve.parquet")
+    assert curve.n_observers.min() == 1
 
     shares = read_table(dirs["region_shares"] / "region_shares.parquet")
     eyes = shares[(shares.region == "eyes") & (shares.label == "all")].set_index("source")["share"]

@@ -40,11 +40,11 @@ def write_study(folder: Path, n: int = 6, sigma: float = 1.0) -> Path:
 
 
 def artifact_bytes(run_dir: Path) -> dict[str, bytes]:
-    """Every artifact of a run, except the bookkeeping files (timestamps, absolute paths)."""
+    """Every artifact of a run, except the bookkeeping files (timestamps, absolute paths, pid)."""
     return {
         str(p.relative_to(run_dir)): p.read_bytes()
         for p in sorted(run_dir.rglob("*"))
-        if p.is_file() and p.name not in {"_stage.json", "manifest.json", "study.toml"}
+        if p.is_file() and p.name not in {"_stage.json", "manifest.json", "study.toml", ".lock"}
     }
 
 

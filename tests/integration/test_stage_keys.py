@@ -17,13 +17,21 @@ from gazealign.pipeline.codehash import PACKAGE_ROOT
 from gazealign.pipeline.store import write_json
 from gazealign.stages import study_stages
 
-METRIC_MODULE = '''"""A new saliency metric."""
+METRIC_MODULE = '''"""A new saliency metric: one new file, registered where it is defined."""
 
 import numpy as np
 
+from gazealign.compare.metric_registry import metric
 
-def mean_map_value(saliency_map: np.ndarray) -> float:
-    return float(np.mean(saliency_map))
+
+@metric(
+    "mean_at_fixations",
+    description="Mean map value at fixated pixels",
+    higher_is_better=True,
+    inputs=("fixations",),
+)
+def mean_at_fixations(saliency_map: np.ndarray, fixations: np.ndarray) -> float:
+    return float((np.asarray(saliency_map) * fixations).sum() / fixations.sum())
 '''
 
 
@@ -52,10 +60,18 @@ def test_adding_a_metric_module_reruns_only_the_stages_that_import_the_metrics(
     source: Path, tmp_path: Path
 ) -> None:
     before = keys(source, tmp_path)
-    (source / "compare" / "mean_value.py").write_text(METRIC_MODULE)
-    scoring = source / "compare" / "scoring.py"  # where the metrics are put together
-    scoring.write_text(scoring.read_text() + "\nfrom gazealign.compare import mean_value  # noqa\n")
+    (source / "compare" / "mean_at_fixations.py").write_text(METRIC_MODULE)  # nothing else edited
     assert rerun(before, keys(source, tmp_path)) == {"saliency_metrics", "report"}
+
+
+def test_a_new_fill_reruns_only_perturbation_and_report(source: Path, tmp_path: Path) -> None:
+    before = keys(source, tmp_path)
+    (source / "compare" / "grey_fill.py").write_text(
+        "from gazealign.compare.fills import fill\n\n\n"
+        '@fill("grey", description="Mid grey")\n'
+        "def grey(image):\n    return image * 0 + 128\n"
+    )
+    assert rerun(before, keys(source, tmp_path)) == {"perturbation", "report"}
 
 
 def test_editing_the_report_reruns_only_the_report(source: Path, tmp_path: Path) -> None:
@@ -122,3 +138,17 @@ def test_status_says_why_a_stage_is_stale(source: Path, tmp_path: Path) -> None:
     density.write_text(density.read_text() + "\n# edited\n")
     status = {s.name: s for s in runner(1.0, source).status()}
     assert status["maps"].reasons == ("code: gazealign.heatmaps.density (edited)",)
+
+
+def test_editing_a_plug_in_module_reruns_every_stage(tmp_path: Path) -> None:
+    plugin = tmp_path / "my_lab_plugin.py"
+    plugin.write_text("LAB = 'one'\n")
+
+    def all_keys() -> dict[str, str]:
+        study = {**DEMO_STUDY, "plugins": ["my_lab_plugin.py"]}
+        config = study_from_dict(study, base_dir=tmp_path)
+        return Runner(config, study_stages(), versions={}).keys
+
+    before = all_keys()
+    plugin.write_text("LAB = 'two'\n")
+    assert rerun(before, all_keys()) == set(before)

@@ -9,7 +9,8 @@ import numpy as np
 import typer
 from rich.console import Console
 
-from gazealign.pipeline.store import write_bytes, write_json
+from gazealign.errors import DataError
+from gazealign.pipeline.store import to_json_text, write_files_together
 
 console = Console()
 
@@ -52,6 +53,12 @@ def register(app: typer.Typer) -> None:
         (overlay) and OUT.json (record, steps)."""
         from gazealign.explain.single import explain_file  # imports torch: only when used
 
+        outputs: list[Path] = (
+            [out, out.with_suffix(".png"), out.with_suffix(".json")] if out else []
+        )
+        for path in outputs:
+            if path.is_dir():
+                raise DataError(f"--out: {path} is a folder; give a file name such as map.npy")
         result = explain_file(
             model,
             image,
@@ -73,9 +80,14 @@ def register(app: typer.Typer) -> None:
         if out is not None:
             buf = io.BytesIO()
             np.save(buf, result.values, allow_pickle=False)
-            write_bytes(out, buf.getvalue())
-            write_bytes(out.with_suffix(".png"), result.png)
-            write_json(out.with_suffix(".json"), result.record)
+            # the three as a set: a full disk leaves none of them, not a map without its record
+            write_files_together(
+                {
+                    outputs[0]: buf.getvalue(),
+                    outputs[1]: result.png,
+                    outputs[2]: to_json_text(result.record, strict=True).encode("utf-8"),
+                }
+            )
             console.print(
                 f"wrote {out}, {out.with_suffix('.png')}, {out.with_suffix('.json')}",
                 highlight=False,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.progress import track
 from rich.table import Table
 
 console = Console()
@@ -81,36 +83,49 @@ def register(app: typer.Typer) -> None:
             "kdef", "--source", help="Layout: kdef, folder, fer2013, manifest."
         ),
         angle: list[str] = typer.Option(["S"], "--angle", help="KDEF angles to keep (repeatable)."),
+        crop: str = typer.Option(
+            "haar",
+            "--crop",
+            help="haar: run the face detector on every image, as the stimuli stage does; none: "
+            "decode only.",
+        ),
     ) -> None:
-        """Check a dataset: images per label and session, and every file that would be dropped."""
-        from gazealign.errors import DataError
-        from gazealign.stimuli.kdef import scan_kdef
-        from gazealign.stimuli.layouts import scan_fer2013, scan_folder, scan_manifest
+        """Check a dataset as the stimuli stage will: decode every image, find its face.
 
-        if source == "kdef":
-            result = scan_kdef(path, angles=angle)
-        elif source == "folder":
-            result = scan_folder(path)
-        elif source == "fer2013":
-            result = scan_fer2013(path)
-        elif source == "manifest":
-            result = scan_manifest(path)
-        else:
-            raise DataError(
-                f"unknown layout {source!r}; expected kdef, folder, fer2013 or manifest"
-            )
-        table = result.table()
+        Prints images per label and session, and every file the stage would drop, with why.
+        """
+        from gazealign.config.stimuli import StimuliSection
+        from gazealign.errors import DataError
+        from gazealign.stimuli.dataset import Dropped, dropped_table
+        from gazealign.stimuli.prepare import check_record, scan_source
+
+        layouts = ("kdef", "folder", "fer2013", "manifest")
+        if source not in layouts:
+            raise DataError(f"unknown layout {source!r}; expected {', '.join(layouts)}")
+        if crop not in ("haar", "none"):
+            raise DataError(f"--crop: unknown crop {crop!r}; expected haar or none")
+        cfg = StimuliSection.model_validate(
+            {"source": source, "path": str(path), "angles": angle, "crop": crop}
+        )
+        result = scan_source(cfg, lambda p: p)
+        dropped = list(result.dropped)
+        kept = []
+        for record in track(result.records, description="decoding", console=console):
+            checked = check_record(record, cfg)
+            if isinstance(checked, Dropped):
+                dropped.append(checked)
+            else:
+                kept.append(record)
         counts = Table("label", "session", "images")
-        if len(table):
-            sizes = table.groupby(["label", "session"]).size()
-            for key, n in zip(sizes.index.tolist(), sizes.tolist(), strict=True):
-                counts.add_row(str(key[0]), str(key[1]), str(n))
+        tally = Counter((r.label, r.session) for r in kept)
+        for (label, session), n in sorted(tally.items()):
+            counts.add_row(label, session, str(n))
         console.print(counts)
         console.print(
-            f"{len(result.records)} images to use, {len(result.dropped)} dropped, {len(result.ignored)} other files"
+            f"{len(kept)} images to use, {len(dropped)} dropped, {len(result.ignored)} other files"
         )
-        dropped = result.dropped_table()
-        for reason_key, group in dropped.groupby("reason"):
+        table = dropped_table(dropped)
+        for reason_key, group in table.groupby("reason"):
             reason = str(reason_key)
             if reason == "filtered":
                 console.print(f"[yellow]{reason}[/yellow]: {len(group)} files")

@@ -41,6 +41,7 @@ def quick_fixations(
 ) -> tuple[pd.DataFrame, list[str]]:
     """Screen-frame fixations of each file, with subject, trial and stimulus; and a summary."""
     from gazealign.coords import ScreenGeometry
+    from gazealign.gaze.align import check_display, require_fixation_events
     from gazealign.gaze.events import detect_fixations
     from gazealign.gaze.quality import drop_impossible
     from gazealign.gaze.recording import Recording
@@ -52,6 +53,9 @@ def quick_fixations(
     for path in paths:
         rec = _recording(path)
         assert isinstance(rec, Recording)
+        check_display(rec, screen, "--screen-width-px x --screen-height-px")
+        if method == "events":
+            require_fixation_events(rec, rec.pick_eye(), "--method")
         rec, impossible = drop_impossible(rec, screen)
         fix = detect_fixations(rec, screen, method=method)
         trials = segment_trials(rec)
@@ -88,6 +92,22 @@ def quick_fixations(
         "frame",
     ]
     return pd.concat(tables, ignore_index=True)[columns], lines
+
+
+#: Names ``--method`` accepts.
+METHODS = ("events", "ivt", "idt")
+
+
+def _method(value: str) -> str:
+    if value not in METHODS:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(METHODS)}")
+    return value
+
+
+def _positive(value: float) -> float:
+    if not value > 0:  # also refuses NaN
+        raise typer.BadParameter(f"must be > 0, got {value:g}")
+    return value
 
 
 def register(app: typer.Typer) -> None:
@@ -167,13 +187,13 @@ def register(app: typer.Typer) -> None:
         files: list[Path] = typer.Argument(..., help="Recordings: .asc, .edf or sample .csv."),
         out: Path = typer.Option(Path("fixations.csv"), "--out", help="CSV file to write."),
         method: str = typer.Option(
-            "events", "--method", help="events (the tracker's), ivt or idt."
+            "events", "--method", help="events (the tracker's), ivt or idt.", callback=_method
         ),
-        width_px: int = typer.Option(1920, "--screen-width-px"),
-        height_px: int = typer.Option(1080, "--screen-height-px"),
-        width_cm: float = typer.Option(53.0, "--screen-width-cm"),
-        height_cm: float = typer.Option(30.0, "--screen-height-cm"),
-        distance_cm: float = typer.Option(65.0, "--distance-cm"),
+        width_px: int = typer.Option(1920, "--screen-width-px", callback=_positive),
+        height_px: int = typer.Option(1080, "--screen-height-px", callback=_positive),
+        width_cm: float = typer.Option(53.0, "--screen-width-cm", callback=_positive),
+        height_cm: float = typer.Option(30.0, "--screen-height-cm", callback=_positive),
+        distance_cm: float = typer.Option(65.0, "--distance-cm", callback=_positive),
     ) -> None:
         """Fixations of one or more recordings (screen frame) as a CSV, with a summary."""
         from gazealign.pipeline.store import write_text

@@ -76,14 +76,16 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def status(study_file: Path = typer.Argument(..., help="The study file (TOML).")) -> None:
-        """Show each stage of a study as done, stale (cached for other settings) or missing.
+        """Show each stage of a study as done, interrupted, stale (cached for other settings) or missing.
 
+        An interrupted stage is one a run stopped inside (or is running now): the next run
+        resumes it.
         A stale stage says why: which study keys, input files, modules of its code, its
         declared version, upstream stages or package versions differ from its newest cache.
         """
         runner = open_study(study_file)
         table = Table("stage", "state", "key", "why", "folder")
-        colour = {"done": "green", "stale": "yellow", "missing": "red"}
+        colour = {"done": "green", "interrupted": "magenta", "stale": "yellow", "missing": "red"}
         for s in runner.status():
             why = (
                 "\n".join(s.reasons) if s.reasons else ("never run" if s.state == "missing" else "")

@@ -115,6 +115,14 @@ def _metrics(config: StudyConfig) -> Iterator[Problem]:
         yield Problem(("comparison.metrics.names",), f"a metric is listed twice: {names}")
 
 
+@check("comparison.metrics.ceiling_metrics")
+def _ceiling_metrics(config: StudyConfig) -> Iterator[Problem]:
+    from gazealign.compare.metric_registry import METRICS
+
+    for name in config.comparison.metrics.ceiling_metrics:
+        yield from unknown_name("comparison.metrics.ceiling_metrics", METRICS, name)
+
+
 @check("comparison.perturbation.fill")
 def _fill(config: StudyConfig) -> Iterator[Problem]:
     from gazealign.compare.fills import FILLS

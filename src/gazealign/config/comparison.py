@@ -52,6 +52,22 @@ class MetricsSection(Section):
     ceiling_splits: PositiveInt = Field(
         10, description="Random subject splits of the split-half noise ceiling."
     )
+    ceiling: Literal["leave_one_out", "split_half"] = Field(
+        "leave_one_out",
+        description="Human noise ceiling: 'leave_one_out' (gold standard: the other observers' "
+        "density predicts each held-out observer, network maps scored on the same held-out "
+        "fixations; Kummerer et al. 2015) or 'split_half' (one half predicts the other).",
+    )
+    ceiling_metrics: list[str] = Field(
+        ["cc", "nss", "auc_judd", "information_gain"],
+        description="Metrics of the leave-one-out ceiling and the chance-corrected % of ceiling "
+        "(registered names; those not in `names` are skipped when `names` is set).",
+    )
+    ceiling_observer_counts: list[PositiveInt] = Field(
+        [1, 2, 4, 8, 16],
+        description="Numbers of observers k for the ceiling-vs-observers curve (leave-one-out; "
+        "k below the observers of an image minus one are used), extrapolated to infinitely many.",
+    )
     centre_bias_sigma_fraction: PositiveFloat = Field(
         0.25, description="Sigma of the centre-bias baseline, as a fraction of image height/width."
     )
@@ -74,6 +90,12 @@ class ComparisonSection(Section):
         "bca",
         description="Bootstrap interval: 'bca' (bias-corrected and accelerated, acceleration "
         "from the jackknife over identities) or 'percentile'.",
+    )
+    expand_intervals: bool = Field(
+        True,
+        description="Widen bootstrap intervals for few identities (Hesterberg 2015 expanded "
+        "interval: z -> sqrt(G/(G-1)) t_(G-1)); without it a 95 % interval from 16 identities "
+        "covers about 92 % (benchmarks/inference_calibration.py).",
     )
     p_adjust: Literal["holm", "fdr_bh", "none"] = Field(
         "holm",

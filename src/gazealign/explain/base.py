@@ -20,7 +20,7 @@ import numpy.typing as npt
 import torch
 from torch import nn
 
-from gazealign.errors import GazeAlignError
+from gazealign.errors import DataError, GazeAlignError
 from gazealign.explain.reduce import SignPolicy, apply_sign, sum_channels
 from gazealign.explain.targets import TARGET_OUTPUTS, TargetOutput, output_seed
 from gazealign.models.bundle import ModelBundle
@@ -350,6 +350,13 @@ def _finish(
     out = []
     for i, stimulus_id in enumerate(ids):
         channels = rel[i]
+        bad = int((~np.isfinite(channels)).sum())
+        if bad or not math.isfinite(float(target_logits[i])):
+            raise DataError(
+                f"{stimulus_id}: the {spec.name} map has {bad} non-finite values (NaN or inf) "
+                f"of {channels.size} and the target logit is {float(target_logits[i]):g}; the "
+                "model's weights or its output are not finite, so no map is written"
+            )
         total = float(channels.sum())
         if spec.conservation == "none" or ref is None:
             reference, ratio, violated = math.nan, math.nan, False

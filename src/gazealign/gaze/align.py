@@ -111,6 +111,32 @@ def placement_from_message(image: ImageLoad, info: StimulusInfo, source: str) ->
     return Placement(left, top, scale, info.cols, info.rows)
 
 
+def check_display(recording: Recording, screen: ScreenGeometry, setting: str) -> None:
+    """Refuse a recording whose DISPLAY_COORDS disagree with the screen size ``setting`` gives."""
+    if recording.display_px is not None and recording.display_px != (
+        screen.width_px,
+        screen.height_px,
+    ):
+        raise DataError(
+            f"{recording.source}: DISPLAY_COORDS say the screen was {recording.display_px[0]}x"
+            f"{recording.display_px[1]} px, but {setting} says {screen.width_px}x{screen.height_px}"
+        )
+
+
+def require_fixation_events(recording: Recording, eye: str, setting: str) -> None:
+    """Refuse to take fixations from the tracker's events when the file has none but samples.
+
+    A sample file (CSV, or an ASC exported without events) would otherwise give no fixations
+    and no hint why.
+    """
+    ev = recording.events
+    if recording.n_samples and not ((ev["kind"] == "fixation") & (ev["eye"] == eye)).any():
+        raise DataError(
+            f"{recording.source}: no fixation events for eye {eye}, but {recording.n_samples} "
+            f"gaze samples; set {setting} to 'ivt' or 'idt' to detect fixations from the samples"
+        )
+
+
 def normalise_response(response: str | None, mapping: Mapping[str, str]) -> str | None:
     if response is None or response == "":
         return None
@@ -125,15 +151,9 @@ def align_recording(
 ) -> Aligned:
     """Trials, placement and stimulus-frame fixations of one recording (see module docstring)."""
     screen = options.screen
-    if recording.display_px is not None and recording.display_px != (
-        screen.width_px,
-        screen.height_px,
-    ):
-        raise DataError(
-            f"{recording.source}: DISPLAY_COORDS say the screen was {recording.display_px[0]}x"
-            f"{recording.display_px[1]} px, but the study's [gaze.screen] says "
-            f"{screen.width_px}x{screen.height_px}"
-        )
+    check_display(recording, screen, "the study's [gaze.screen] width_px x height_px")
+    if options.fixations == "events":
+        require_fixation_events(recording, recording.pick_eye(options.eye), "gaze.fixations")
     recording, impossible = drop_impossible(recording, screen)
     trials = segment_trials(recording, options.rules)
     fix = detect_fixations(

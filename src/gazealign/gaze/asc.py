@@ -437,6 +437,25 @@ def _row_from_parser_error(message: str) -> int | None:
     return int(m.group(1)) - 1 if m else None
 
 
+def utf16_name(data: bytes) -> str | None:
+    """``"UTF-16 LE"``/``"UTF-16 BE"`` when ``data`` looks like UTF-16 text, else None.
+
+    By its byte-order mark, or (no mark) by ASCII text with a NUL after, or before, every
+    character in its first bytes, which is how a text editor's "Unicode" export looks.
+    """
+    if data.startswith(b"\xff\xfe"):
+        return "UTF-16 LE"
+    if data.startswith(b"\xfe\xff"):
+        return "UTF-16 BE"
+    head = data[:512]
+    if len(head) >= 8 and len(head) % 2 == 0:
+        if head[1::2].count(0) == len(head) // 2 and 0 not in head[0::2]:
+            return "UTF-16 LE"
+        if head[0::2].count(0) == len(head) // 2 and 0 not in head[1::2]:
+            return "UTF-16 BE"
+    return None
+
+
 def read_text_checked(path: Path) -> tuple[list[str], bool]:
     """The lines of a text recording and whether its last line is incomplete.
 
@@ -450,6 +469,12 @@ def read_text_checked(path: Path) -> tuple[list[str], bool]:
         raise DataError(
             f"{path}: this is a binary EyeLink EDF file, not an ASC text export; "
             "read it with the EDF reader (gaze.source = 'edf') or convert it with edf2asc"
+        )
+    utf16 = utf16_name(data)
+    if utf16:
+        raise DataError(
+            f"{path}: the text is {utf16}, not ASCII or UTF-8 as edf2asc writes it; "
+            "re-save it as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)"
         )
     nul = data.find(b"\x00")
     if nul >= 0:

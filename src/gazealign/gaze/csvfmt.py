@@ -49,6 +49,7 @@ import pandas as pd
 
 from gazealign.coords import Placement, ScreenGeometry
 from gazealign.errors import DataError
+from gazealign.gaze.asc import utf16_name
 from gazealign.gaze.events import segments
 from gazealign.gaze.recording import Recording, events_frame, messages_frame
 
@@ -61,6 +62,13 @@ _TRIAL_SPACING_MS = 10_000_000.0
 
 def _read(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
     try:
+        with path.open("rb") as fh:
+            utf16 = utf16_name(fh.read(512))
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    if utf16:
+        raise DataError(f"{path}: the text is {utf16}; re-save the CSV as UTF-8")
+    try:
         table = pd.read_csv(path, dtype={"stimulus_id": str, "subject": str, "response": str})
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
@@ -69,6 +77,8 @@ def _read(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
     missing = [c for c in required if c not in table.columns]
     if missing:
         raise DataError(f"{path}: missing column(s) {missing}; this format needs {list(required)}")
+    if table.empty:
+        raise DataError(f"{path}: no data rows, only a header (columns {list(table.columns)})")
     for col in ("time_ms", "x_px", "y_px", "onset_ms", "duration_ms", "trial", "pupil"):
         if col in table.columns:
             values = pd.to_numeric(table[col], errors="coerce")

@@ -77,7 +77,7 @@ def read_state_dict_pth(path: Path) -> dict[str, torch.Tensor]:
     except pickle.UnpicklingError as exc:
         raise DataError(
             f"{path}: refused to load: the file holds objects other than tensors "
-            f"(only plain state dicts are read; nothing in it was executed). {exc}"
+            f"(only plain state dicts are read; nothing in it was executed){_unpickler_reason(exc)}"
         ) from None
     except (RuntimeError, OSError, EOFError, ValueError) as exc:
         raise DataError(f"{path}: not a readable PyTorch weight file ({exc})") from None
@@ -91,6 +91,20 @@ def read_state_dict_pth(path: Path) -> dict[str, torch.Tensor]:
             raise DataError(f"{path}: entry {name!r} is a {type(value).__name__}, not a tensor")
         out[str(name)] = value.detach().to(torch.float32)
     return out
+
+
+def _unpickler_reason(exc: Exception) -> str:
+    """What torch's weights-only unpickler refused, without its advice to turn the check off.
+
+    Torch suggests ``weights_only=False``, which would run code from the file: not advice to
+    pass on about a file of unknown origin.
+    """
+    text = str(exc)
+    marker = "WeightsUnpickler error:"
+    if marker not in text:
+        return ""
+    reason = text.split(marker, 1)[1].strip().splitlines()[0]
+    return f": {reason.split('. ')[0].rstrip('.')}"
 
 
 def _decode(names: Any) -> list[str]:
@@ -119,6 +133,11 @@ def read_keras_h5_raw(path: Path) -> dict[str, list[npt.NDArray[np.float32]]]:
                 "(Keras 3 '.weights.h5' files are not supported; re-save with Keras 2 or as .pth)"
             )
         for group_name in _decode(root.attrs["layer_names"]):
+            if group_name not in root:
+                raise DataError(
+                    f"{path}: 'layer_names' lists layer {group_name!r}, but the file has no "
+                    "group of that name (a truncated or hand-edited weight file?)"
+                )
             group = root[group_name]
             for weight_name in _decode(group.attrs.get("weight_names", [])):
                 parts = weight_name.split("/")

@@ -7,10 +7,22 @@ The imports are found by reading the source (:mod:`ast`), not by importing it: e
 and ``from ... import`` anywhere in a module (inside functions too, where heavy imports are
 deferred) counts, except those under ``if TYPE_CHECKING:``, which never run. Importing
 ``gazealign.a.b`` also runs the package files ``gazealign/__init__.py`` and
-``gazealign/a/__init__.py``, so they count too. A call ``import_submodules("pkg")``
-(:func:`gazealign.discovery.import_submodules`, the way a registry loads its entries) counts as
-importing every module under ``pkg``. Modules outside gazealign (a user's plug-in module) count
-with their own file, followed into the gazealign modules they import.
+``gazealign/a/__init__.py``, so they count too. Modules outside gazealign (a user's plug-in
+module) count with their own file, followed into the gazealign modules they import.
+
+The study-file schema (:mod:`gazealign.config`) is not followed: what it gives a stage is the
+values of the keys the stage reads, which the key holds already, and its load-time checks (which
+import every registry) change no output.
+
+Registries fill themselves by importing the modules of a package, which no import statement
+shows, so two calls count as imports:
+
+* ``Registry(role, ("gazealign.pkg", ...))`` (:class:`gazealign.registry.Registry`) in module
+  ``M``: the modules of those packages that import ``M`` (the entries register through ``M``:
+  a new metric module imports the metric registry), so a new metric reruns the stages that use
+  the metrics, not those that use another registry over the same package;
+* ``import_submodules("gazealign.pkg")`` (:func:`gazealign.discovery.import_submodules`): every
+  module of the package.
 
 :mod:`modulefinder` walks bytecode into every standard-library and third-party module, cannot
 tell ``TYPE_CHECKING`` imports from real ones and does not know the registries' discovery call;
@@ -24,14 +36,20 @@ import hashlib
 import importlib.util
 import sys
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PACKAGE = "gazealign"
+
+#: Packages whose code enters no stage key (see the module docstring).
+NOT_FOLLOWED = ("gazealign.config",)
 
 #: The package's source folder (``.../gazealign``).
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 
 _DISCOVERY_CALL = "import_submodules"
+_REGISTRY_CALL = "Registry"
 
 
 def module_file(name: str, root: Path = PACKAGE_ROOT) -> Path | None:
@@ -99,13 +117,27 @@ def _submodules(package: str, root: Path) -> list[str]:
     return out
 
 
-def direct_imports(name: str, root: Path = PACKAGE_ROOT) -> set[str]:
-    """The gazealign modules module ``name`` imports itself (package files not yet added)."""
+@dataclass(frozen=True)
+class _Analysis:
+    imports: frozenset[str]  # gazealign modules imported by statements (and import_submodules)
+    registries: frozenset[str]  # packages whose modules importing this one are its entries
+
+
+def _string_tuple(node: ast.expr | None) -> list[str]:
+    if isinstance(node, ast.Tuple | ast.List):
+        return [
+            e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)
+        ]
+    return []
+
+
+def _analyse(name: str, root: Path) -> _Analysis:
     file = module_file(name, root)
     if file is None:
-        return set()
+        return _Analysis(frozenset(), frozenset())
     tree = ast.parse(file.read_text(encoding="utf-8"), filename=str(file))
     found: set[str] = set()
+    registries: set[str] = set()
     for node in _nodes(tree):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
@@ -114,19 +146,37 @@ def direct_imports(name: str, root: Path = PACKAGE_ROOT) -> set[str]:
             found.add(base)
             # `from gazealign.a import b` imports the module gazealign.a.b when there is one.
             found.update(f"{base}.{a.name}" for a in node.names if a.name != "*")
-        elif isinstance(node, ast.Call) and _calls_discovery(node):
+        elif isinstance(node, ast.Call) and _calls(node, _DISCOVERY_CALL):
             arg = node.args[0] if node.args else None
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                 found.update(_submodules(arg.value, root))
             elif isinstance(arg, ast.Name) and arg.id == "__name__":
                 found.update(_submodules(name, root))
-    return {m for m in found if m.split(".")[0] == PACKAGE and module_file(m, root) is not None}
+        elif isinstance(node, ast.Call) and _calls(node, _REGISTRY_CALL):
+            packages = node.args[1] if len(node.args) > 1 else None
+            for kw in node.keywords:
+                if kw.arg == "packages":
+                    packages = kw.value
+            registries.update(_string_tuple(packages))
+    imports = {
+        m
+        for m in found
+        if m.split(".")[0] == PACKAGE
+        and not any(m == p or m.startswith(p + ".") for p in NOT_FOLLOWED)
+        and module_file(m, root) is not None
+    }
+    return _Analysis(frozenset(imports), frozenset(registries))
 
 
-def _calls_discovery(node: ast.Call) -> bool:
+def direct_imports(name: str, root: Path = PACKAGE_ROOT) -> set[str]:
+    """The gazealign modules module ``name`` imports by statement (package files not added)."""
+    return set(_analyse(name, root).imports)
+
+
+def _calls(node: ast.Call, function: str) -> bool:
     func = node.func
-    return (isinstance(func, ast.Name) and func.id == _DISCOVERY_CALL) or (
-        isinstance(func, ast.Attribute) and func.attr == _DISCOVERY_CALL
+    return (isinstance(func, ast.Name) and func.id == function) or (
+        isinstance(func, ast.Attribute) and func.attr == function
     )
 
 
@@ -136,13 +186,21 @@ def _with_packages(name: str) -> list[str]:
 
 
 def module_closure(
-    modules: Iterable[str], root: Path = PACKAGE_ROOT, *, memo: dict[str, set[str]] | None = None
+    modules: Iterable[str], root: Path = PACKAGE_ROOT, *, memo: dict[str, Any] | None = None
 ) -> set[str]:
     """``modules`` plus every gazealign module they import, transitively, with their packages.
 
-    ``memo`` (module -> its direct imports) may be shared between calls over one unchanged tree.
+    ``memo`` may be shared between calls over one unchanged tree (it caches each module's
+    analysis).
     """
     memo = {} if memo is None else memo
+
+    def analysis(name: str) -> _Analysis:
+        if name not in memo:
+            memo[name] = _analyse(name, root)
+        result: _Analysis = memo[name]
+        return result
+
     seen: set[str] = set()
     todo = [p for m in modules for p in _with_packages(m)]
     while todo:
@@ -150,10 +208,12 @@ def module_closure(
         if name in seen:
             continue
         seen.add(name)
-        if name not in memo:
-            memo[name] = direct_imports(name, root)
-        for imported in memo[name]:
-            todo.extend(p for p in _with_packages(imported) if p not in seen)
+        found = analysis(name)
+        imported = set(found.imports)
+        for package in found.registries:
+            imported.update(m for m in _submodules(package, root) if name in analysis(m).imports)
+        for module in imported:
+            todo.extend(p for p in _with_packages(module) if p not in seen)
     return {m for m in seen if module_file(m, root) is not None}
 
 
@@ -162,7 +222,7 @@ def file_hash(path: Path) -> str:
 
 
 def code_hashes(
-    modules: Iterable[str], root: Path = PACKAGE_ROOT, *, memo: dict[str, set[str]] | None = None
+    modules: Iterable[str], root: Path = PACKAGE_ROOT, *, memo: dict[str, Any] | None = None
 ) -> dict[str, str]:
     """SHA-256 (16 hex digits) of each file in the closure of ``modules``, by module name."""
     out = {}

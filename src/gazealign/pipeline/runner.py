@@ -41,8 +41,21 @@ from gazealign import __version__
 from gazealign.config import StudyConfig, dump_study
 from gazealign.errors import PipelineError
 from gazealign.pipeline.artifacts import STAGE_RECORD, check_written
-from gazealign.pipeline.codehash import PACKAGE_ROOT, changed_modules, code_hashes
+from gazealign.pipeline.codehash import (
+    PACKAGE_ROOT,
+    changed_modules,
+    code_hashes,
+    file_hash,
+    module_file,
+)
 from gazealign.pipeline.executors import Executor, LocalExecutor
+from gazealign.pipeline.lock import (
+    LOCK_NAME,
+    clean_leftovers,
+    holder_text,
+    lock_is_held,
+    run_folder_lock,
+)
 from gazealign.pipeline.stage import Stage, StageContext, key_of
 from gazealign.pipeline.store import read_json, sha256_file, write_arrays, write_json, write_text
 
@@ -58,7 +71,7 @@ KEYED_PACKAGES = (
     "opencv-python-headless",
 )
 
-StageState = Literal["done", "stale", "missing"]
+StageState = Literal["done", "interrupted", "stale", "missing"]
 
 
 def package_versions(packages: Iterable[str] = KEYED_PACKAGES) -> dict[str, str]:
@@ -105,6 +118,11 @@ def _change(kind: str, was: Any, now: Any) -> str:
     return text if len(text) <= 80 else " changed"
 
 
+def item_record_path(ctx: StageContext, item: str) -> Path:
+    """Where a per-item stage keeps the seeds and notes of one item (beside its arrays)."""
+    return ctx.item_path(item).with_suffix(".record.json")
+
+
 def _merge_notes(into: dict[str, Any], notes: Mapping[str, Any]) -> None:
     """Fold one item's notes into the stage's: numbers (counts) add up, others are kept."""
     for key, value in notes.items():
@@ -147,15 +165,30 @@ class Runner:
         self.versions = dict(versions) if versions is not None else package_versions()
         self.executor: Executor = executor or LocalExecutor()
         self._check_graph()
-        memo: dict[str, set[str]] = {}
+        memo: dict[str, Any] = {}
+        plugins = self._plugin_code()
         self.code = {
-            s.name: code_hashes([s.module], source_root, memo=memo) if s.module else {}
+            s.name: (code_hashes([s.module], source_root, memo=memo) if s.module else {}) | plugins
             for s in self.stages
         }
         self.key_parts: dict[str, dict[str, Any]] = {}
         self.keys = self._compute_keys()
 
     # --- structure ---------------------------------------------------------------------------
+
+    def _plugin_code(self) -> dict[str, str]:
+        """The source of the study's plug-in modules (``plugins``), by ``plugin:<name>``.
+
+        A plug-in may register an entry any stage uses, so its file enters every stage's key.
+        """
+        out = {}
+        for name in self.config.plugins:
+            if name.endswith(".py") or "/" in name or "\\" in name:
+                file: Path | None = self.config.resolve(Path(name))
+            else:
+                file = module_file(name)
+            out[f"plugin:{name}"] = file_hash(file) if file and file.is_file() else "absent"
+        return out
 
     def _check_graph(self) -> None:
         seen: set[str] = set()
@@ -235,7 +268,8 @@ class Runner:
         return sorted(found, key=lambda p: p.stat().st_mtime_ns, reverse=True)
 
     def status(self) -> list[StageStatus]:
-        """Each stage: done (cached for today's key), stale (cached for another) or missing.
+        """Each stage: done (cached for today's key), interrupted (a run stopped inside it, for
+        today's key: the next run resumes it), stale (cached for another key) or missing.
 
         A stale stage says why, against its newest cached folder (:func:`stale_reasons`).
         """
@@ -245,6 +279,9 @@ class Runner:
             reasons: tuple[str, ...] = ()
             if self.is_done(stage.name):
                 state: StageState = "done"
+            elif self.partial_dir(stage.name).is_dir():
+                state = "interrupted"
+                reasons = (self._interrupted_reason(stage),)
             elif records:
                 state = "stale"
                 old = read_json(records[0]).get("key_parts")
@@ -254,6 +291,15 @@ class Runner:
             key = self.keys[stage.name]
             out.append(StageStatus(stage.name, key, state, self.stage_dir(stage.name), reasons))
         return out
+
+    def _interrupted_reason(self, stage: Stage) -> str:
+        items = self.partial_dir(stage.name) / "items"
+        done = sum(1 for _ in items.glob("*.npz")) if items.is_dir() else 0
+        held = self.run_dir / LOCK_NAME
+        busy = lock_is_held(held)
+        what = f"running now: {holder_text(held)}" if busy else "a run stopped inside this stage"
+        kept = f"; {done} finished item(s) kept" if done else ""
+        return f"{what}{kept}; the next run resumes it"
 
     # --- running -----------------------------------------------------------------------------
 
@@ -270,7 +316,15 @@ class Runner:
         for name in force:
             forced |= {name} | self.descendants(name)
 
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        with run_folder_lock(self.run_dir):
+            # a partial folder of today's key for any stage is resumable work: keep it
+            clean_leftovers(self.run_dir, {self._rel_partial(n) for n in self.by_name})
+            return self._run_locked(selected, forced)
+
+    def _rel_partial(self, name: str) -> str:
+        return self.partial_dir(name).relative_to(self.run_dir).as_posix()
+
+    def _run_locked(self, selected: list[str], forced: set[str]) -> dict[str, Path]:
         # Absolute paths: relative ones would be read against the run folder on reload.
         write_text(self.run_dir / "study.toml", dump_study(self.config.with_absolute_paths()))
         manifest_path = self.run_dir / "manifest.json"
@@ -309,6 +363,13 @@ class Runner:
             transient=True,
         )
 
+    def _item_record(self, ctx: StageContext, item: str) -> dict[str, Any]:
+        path = item_record_path(ctx, item)
+        if not path.exists():  # an item made before items had records: nothing to add
+            return {"seeds": {}, "notes": {}}
+        record = read_json(path)
+        return {"seeds": dict(record.get("seeds", {})), "notes": dict(record.get("notes", {}))}
+
     def _run_stage(self, stage: Stage) -> dict[str, Any]:
         partial = self.partial_dir(stage.name)
         partial.mkdir(parents=True, exist_ok=True)
@@ -335,14 +396,21 @@ class Runner:
                 todo = [i for i in items if not ctx.item_path(i).exists()]
                 resumed = len(items) - len(todo)
                 ctx.note("items", len(items))
+                # each item's seeds and notes, from its record (cached) or its run (new)
+                provenance = {i: self._item_record(ctx, i) for i in items if i not in set(todo)}
                 outcomes = self.executor.map_items(stage, ctx, todo)
                 description = f"{stage.name} ({resumed} cached)"
                 for item, arrays, seeds, notes in ctx.track(
                     outcomes, total=len(todo), description=description
                 ):
+                    # the record first: an item file on disk always has its record beside it
+                    write_json(item_record_path(ctx, item), {"seeds": seeds, "notes": notes})
                     write_arrays(ctx.item_path(item), arrays)
-                    ctx.seeds.update(seeds)
-                    _merge_notes(ctx.notes, notes)
+                    provenance[item] = {"seeds": seeds, "notes": notes}
+                # merged in item order, so a resumed run records what an uninterrupted one does
+                for item in items:
+                    ctx.seeds.update(provenance[item]["seeds"])
+                    _merge_notes(ctx.notes, provenance[item]["notes"])
             if stage.run is not None:
                 stage.run(ctx)
         check_written(stage.name, stage.writes, partial)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy.typing as npt
 
-from gazealign.pipeline.artifacts import Artifact
+from gazealign.pipeline.artifacts import Artifact, artifact_path, item_ids
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -49,6 +49,15 @@ class StageContext:
             raise KeyError(
                 f"stage {self.stage!r} reads {stage!r} but does not declare it in `needs`"
             ) from None
+
+    def artifact(self, stage: str, name: str, item: str | None = None) -> Path:
+        """Where upstream ``stage`` wrote its artifact ``name`` (for a per-item one: ``item``'s),
+        as its contract declares."""
+        return artifact_path(self.input(stage), name, item)
+
+    def items_of(self, stage: str, name: str) -> list[str]:
+        """The items upstream ``stage`` wrote for its per-item artifact ``name``."""
+        return item_ids(self.input(stage), name)
 
     def item_path(self, item: str) -> Path:
         return self.out_dir / "items" / f"{item}.npz"

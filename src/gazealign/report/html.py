@@ -182,7 +182,15 @@ def _section_summary(summary: Summary, inputs: ReportInputs) -> str:
     lead = ""
     if inputs.synthetic:
         lead = f"<p><strong>{esc(SYNTHETIC_BANNER)}</strong></p>"
-    return f'{lead}<ul class="findings">{items}</ul>'
+    answer = ""
+    if summary.table is not None and not summary.table.empty:
+        answer = (
+            "<p>The answer first: per network method, the human - network difference of the "
+            "MoRF accuracy AUC (interval and sign-flip p over identities), whether it depends on "
+            "the expression, and how far each map gets from the centre bias (0 %) to the human "
+            "noise ceiling (100 %).</p>" + table_html(summary.table)
+        )
+    return f'{lead}{answer}<ul class="findings">{items}</ul>'
 
 
 def _section_overview(inputs: ReportInputs, maker: _FigureMaker) -> str:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from gazealign.coords import ScreenGeometry
 from gazealign.errors import DataError, PipelineError
+from gazealign.pipeline.artifacts import artifact_path
 from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import read_table
 from gazealign.stimuli.artifacts import read_stimuli_table
@@ -35,13 +36,15 @@ SUMMARY_COLUMNS: dict[str, str] = {
     "ci_high": "interval bound",
     "confidence": "interval level",
     "interval_method": "bca or percentile",
+    "interval_expanded": "small-sample expansion for few identities (Hesterberg 2015)",
 }
 
 #: Columns a summary table with tests carries after :data:`SUMMARY_COLUMNS`.
 TEST_COLUMNS: dict[str, str] = {
     "p_value": "cluster sign-flip permutation p",
     "p_adjusted": "p adjusted within its family",
-    "p_adjust_method": "",
+    "p_adjust_method": "holm, fdr_bh or none",
+    "family_size": "tests in the family of p_adjusted",
     "cohens_dz": "effect size",
 }
 
@@ -68,8 +71,8 @@ def selected_stimuli(ctx: StageContext, split: str) -> pd.DataFrame:
     table = read_stimuli_table(ctx.input("stimuli"))
     if split != "all":
         table = table[table["split"].astype(str) == split]
-    have_net = {p.stem for p in (ctx.input("explain") / "items").glob("*.npz")}
-    have_human = {p.stem for p in (ctx.input("human_maps") / "items").glob("*.npz")}
+    have_net = set(ctx.items_of("explain", "maps"))
+    have_human = set(ctx.items_of("human_maps", "maps"))
     ids = table["stimulus_id"].astype(str)
     keep = ids.isin(have_net & have_human)
     ctx.note(f"{ctx.stage}_images", int(keep.sum()))
@@ -100,7 +103,7 @@ def network_methods(explain_item: dict[str, npt.NDArray[Any]]) -> list[str]:
 
 def read_fixations(ctx: StageContext) -> pd.DataFrame:
     """The gaze stage's fixations in the stimulus frame (correct trials when so configured)."""
-    path = ctx.input("gaze") / "fixations.parquet"
+    path = ctx.artifact("gaze", "fixations")
     table = read_table(path)
     missing = [
         c for c in ("subject", "stimulus_id", "x_px", "y_px", "duration_ms") if c not in table
@@ -120,16 +123,16 @@ def load_trained(train_dir: Path) -> ModelBundle:
     """The network a finished ``train`` stage wrote (a fresh copy, eval mode)."""
     from gazealign.models.io import load_bundle
 
-    path = Path(train_dir) / CHECKPOINT
+    path = artifact_path(train_dir, "model")
     if not path.exists():
         raise PipelineError(f"{path}: the train stage left no model checkpoint")
     return load_bundle(path)
 
 
 @lru_cache(maxsize=2)
-def _cached_bundle(path: str, mtime_ns: int) -> ModelBundle:
+def _cached_bundle(train_dir: str, mtime_ns: int) -> ModelBundle:
     del mtime_ns  # part of the cache key only
-    bundle = load_trained(Path(path).parent)
+    bundle = load_trained(Path(train_dir))
     bundle.model.eval()
     return bundle
 
@@ -138,10 +141,10 @@ def cached_model(train_dir: Path, device: str = "cpu") -> ModelBundle:
     """The train stage's network, loaded once per process (``device``: cpu, cuda or auto)."""
     import torch
 
-    path = Path(train_dir) / CHECKPOINT
+    path = artifact_path(train_dir, "model")
     if not path.exists():
         raise PipelineError(f"{path}: the train stage left no model checkpoint")
-    bundle = _cached_bundle(str(path), path.stat().st_mtime_ns)
+    bundle = _cached_bundle(str(train_dir), path.stat().st_mtime_ns)
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     bundle.model.to(device)

@@ -45,7 +45,7 @@ def _fixations(path: Path, mtime_ns: int) -> pd.DataFrame:
 
 
 def fixations_of(ctx: StageContext) -> pd.DataFrame:
-    path = ctx.input("gaze") / "fixations.parquet"
+    path = ctx.artifact("gaze", "fixations")
     if not path.exists():
         raise PipelineError(f"{path}: missing; run the gaze stage first")
     table = _fixations(path, path.stat().st_mtime_ns)

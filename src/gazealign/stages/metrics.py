@@ -1,5 +1,5 @@
 """The ``saliency_metrics`` stage: network maps vs human fixations on every saliency metric,
-read against a centre-bias map, a uniform map and the observers' split-half noise ceiling.
+read against a centre-bias map, a uniform map and the observers' noise ceiling.
 
 Everything is scored in the stimulus frame (where people looked): network maps
 ``<method>__stimulus`` (explain), human density ``density`` (human_maps), fixations from the gaze
@@ -15,6 +15,24 @@ Artifacts:
     metrics_vs_baselines.parquet per-image differences <method> - centre bias and
                                  <method> - ceiling, summarised with identity-clustered CI and
                                  permutation test
+
+With ``comparison.metrics.ceiling = "leave_one_out"`` (default) the ceiling is the gold
+standard (:func:`gazealign.compare.ceiling.leave_one_out_ceiling`) on
+``comparison.metrics.ceiling_metrics``, and also:
+
+    ceiling_per_image.parquet    per (image, map, n_observers, metric): the mean over held-out
+                                 observers (map: "gold standard", each method, centre bias,
+                                 uniform; all scored on the same held-out fixations)
+    ceiling_curve.parquet        gold standard vs number of predicting observers k (mean over
+                                 images and held-out observers)
+    ceiling.parquet              per (method, metric): held-out score, ceiling at N - 1 and
+                                 extrapolated to infinitely many observers, the chance map and
+                                 (model - chance) / (ceiling - chance) for both ceilings,
+                                 images, identities and observers counted
+
+The chance map of the chance-corrected score is the centre bias. ``metrics.parquet`` carries
+``percent_of_ceiling`` (chance-corrected, as a fraction), ``chance_map`` and ``all_zero_maps``
+(images whose network map is all zero) on the network methods' rows.
 """
 
 from __future__ import annotations
@@ -25,7 +43,15 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from gazealign.compare.ceiling import DensityFn, split_half_ceiling
+from gazealign.compare.ceiling import (
+    GOLD,
+    DensityFn,
+    chance_corrected,
+    chance_corrected_interval,
+    extrapolate_ceiling,
+    leave_one_out_ceiling,
+    split_half_ceiling,
+)
 from gazealign.compare.metric_registry import higher_is_better
 from gazealign.compare.metrics import fixation_map
 from gazealign.compare.scoring import score_map
@@ -46,9 +72,10 @@ from gazealign.stages.common import (
     selected_stimuli,
     stimulus_clusters,
 )
-from gazealign.stats.tables import summarise
+from gazealign.stats.tables import ALL, summarise
 
 CEILING = "human (split-half ceiling)"
+CEILING_LOO = "human (leave-one-out ceiling)"
 CENTRE_BIAS = "centre bias"
 UNIFORM = "uniform"
 
@@ -62,7 +89,66 @@ WRITES = (
     table(
         "metrics",
         "mean per (map, metric, label | all) with its interval",
-        {"map": "", "metric": ""} | SUMMARY_COLUMNS | {"value": "mean", "higher_is_better": ""},
+        {"map": "", "metric": ""}
+        | SUMMARY_COLUMNS
+        | {
+            "value": "mean",
+            "higher_is_better": "",
+            "percent_of_ceiling": "network rows, label all: (model - chance) / (ceiling - "
+            "chance), a fraction",
+            "chance_map": "the chance map of percent_of_ceiling (centre bias)",
+            "held_out_score": "leave-one-out, network rows: mean score on held-out observers",
+            "held_out_ceiling": "the gold standard on the same held-out data",
+            "held_out_chance": "the centre bias on the same held-out data",
+            "all_zero_maps": "network rows: images whose map is all zero",
+            "n_observers": "observers in the fixation table",
+        },
+    ),
+    table(
+        "ceiling_per_image",
+        "leave-one-out: per (image, map, n_observers, metric) the mean over held-out observers",
+        {**PER_IMAGE_COLUMNS, "map": "gold standard, a method or a baseline"}
+        | {"n_observers": "observers in the predicting density (0: a map)", "metric": ""}
+        | {"value": "", "n_held_out": "held-out observers averaged"},
+        optional=True,
+    ),
+    table(
+        "ceiling_per_observer",
+        "leave-one-out: every (image, held-out observer) score of the gold standard at N - 1 "
+        "and of every map",
+        {"stimulus_id": "", "identity": "", "session": "", "held_out": "observer"}
+        | {"map": "", "n_observers": "", "metric": "", "value": ""},
+        optional=True,
+    ),
+    table(
+        "ceiling_curve",
+        "leave-one-out: gold standard vs number of predicting observers",
+        {"metric": "", "n_observers": "k", "value": "mean over images and held-out observers"},
+        optional=True,
+    ),
+    table(
+        "ceiling",
+        "leave-one-out: per (method, metric) held-out score, ceiling (N - 1 and extrapolated), "
+        "chance map and chance-corrected % of ceiling with its interval",
+        {
+            "map": "network method",
+            "metric": "",
+            "held_out_score": "",
+            "ceiling": "gold standard with every other observer",
+            "ceiling_extrapolated": "for infinitely many observers",
+            "extrapolation": "Spearman-Brown (CC) or linear in 1/k",
+            "chance_map": "",
+            "chance_score": "",
+            "percent_of_ceiling": "(model - chance) / (ceiling - chance)",
+            "percent_of_ceiling_ci_low": "",
+            "percent_of_ceiling_ci_high": "",
+            "percent_of_ceiling_interval": "two-way bootstrap (identities x observers)",
+            "percent_of_ceiling_extrapolated": "against the extrapolated ceiling",
+            "n_images": "",
+            "n_identities": "",
+            "n_observers": "",
+        },
+        optional=True,
     ),
     table(
         "metrics_vs_baselines",
@@ -112,7 +198,7 @@ def _other_fixations(
 @stage(
     "saliency_metrics",
     description="Network maps vs human fixations on nine saliency metrics, with baselines and the "
-    "human split-half noise ceiling.",
+    "human noise ceiling (leave one observer out, or split-half).",
     reads=(
         "comparison.metrics",
         "comparison.split",
@@ -120,6 +206,7 @@ def _other_fixations(
         "comparison.permutations",
         "comparison.confidence",
         "comparison.interval",
+        "comparison.expand_intervals",
         "comparison.p_adjust",
         "gaze.correct_only",
         "gaze.screen",
@@ -147,6 +234,11 @@ def _run(ctx: StageContext) -> None:
     seed = ctx.seed("metrics")
     clusters = stimulus_clusters(table).set_index("stimulus_id")
     rows: list[dict[str, Any]] = []
+    loo_frames: list[pd.DataFrame] = []
+    observer_frames: list[pd.DataFrame] = []
+    all_zero: dict[str, int] = {}
+    leave_one_out = mcfg.ceiling == "leave_one_out"
+    ceiling_name = CEILING_LOO if leave_one_out else CEILING
     skipped = 0
     for row in ctx.track(table.itertuples(index=False), total=len(table), description="metrics"):
         sid, label = str(row.stimulus_id), str(row.label)
@@ -157,8 +249,8 @@ def _run(ctx: StageContext) -> None:
         if counts.sum() == 0:
             skipped += 1
             continue
-        explain = read_arrays(ctx.input("explain") / "items" / f"{sid}.npz")
-        human = read_arrays(ctx.input("human_maps") / "items" / f"{sid}.npz")
+        explain = read_arrays(ctx.artifact("explain", "maps", sid))
+        human = read_arrays(ctx.artifact("human_maps", "maps", sid))
         reference = np.asarray(human["density"], dtype=np.float64)
         if reference.shape != shape:
             raise DataError(f"human map of {sid} has shape {reference.shape}, stimulus {shape}")
@@ -167,6 +259,8 @@ def _run(ctx: StageContext) -> None:
         if other is not None and other.sum() == 0:
             other = None
         maps = {m: explain[f"{m}__stimulus"] for m in network_methods(explain)}
+        for m, values in maps.items():
+            all_zero[m] = all_zero.get(m, 0) + int(not np.any(np.asarray(values) != 0))
         maps |= {CENTRE_BIAS: centre, UNIFORM: uniform_map(shape)}
         for name, values in maps.items():
             scores = score_map(
@@ -191,28 +285,57 @@ def _run(ctx: StageContext) -> None:
                         "value": value,
                     }
                 )
-        ceiling = split_half_ceiling(
-            fix,
-            shape,
-            gaussian_density(
-                sigma_px, shape, duration_weighted=ctx.config.heatmap.duration_weighted
-            ),
-            baseline_map=centre,
-            other_fixations=other,
-            n_splits=mcfg.ceiling_splits,
-            metric_splits=max(1, mcfg.auc_splits // 10),
-            emd_max_side_px=mcfg.emd_max_side_px,
-            metrics=mcfg.names or None,
-            seed=seed,
+        density = gaussian_density(
+            sigma_px, shape, duration_weighted=ctx.config.heatmap.duration_weighted
         )
-        ceiling_means = ceiling.groupby("metric", sort=False)["value"].mean()
+        if leave_one_out:
+            loo = leave_one_out_ceiling(
+                fix,
+                shape,
+                density,
+                baseline_map=centre,
+                maps=maps,
+                other_fixations=other,
+                metrics=[m for m in mcfg.ceiling_metrics if not mcfg.names or m in mcfg.names],
+                observer_counts=mcfg.ceiling_observer_counts,
+                curve_draws=1,
+                metric_splits=max(1, mcfg.auc_splits // 10),
+                emd_max_side_px=mcfg.emd_max_side_px,
+                seed=seed,
+            )
+            if loo.empty:
+                continue
+            per = loo.groupby(["map", "n_observers", "metric"], sort=False)["value"]
+            held = per.mean().rename("value").reset_index()
+            held["n_held_out"] = per.size().to_numpy()
+            loo_frames.append(held.assign(stimulus_id=sid, label=label, **ident))
+            top_k = loo.loc[loo["map"] == GOLD, "n_observers"].max()
+            cells = loo[(loo["map"] != GOLD) | (loo["n_observers"] == top_k)]
+            observer_frames.append(cells.assign(stimulus_id=sid, **ident))
+            gold = held[(held["map"] == GOLD)]
+            gold = gold[gold["n_observers"] == gold["n_observers"].max()]
+            ceiling_means = gold.set_index("metric")["value"]
+        else:
+            ceiling = split_half_ceiling(
+                fix,
+                shape,
+                density,
+                baseline_map=centre,
+                other_fixations=other,
+                n_splits=mcfg.ceiling_splits,
+                metric_splits=max(1, mcfg.auc_splits // 10),
+                emd_max_side_px=mcfg.emd_max_side_px,
+                metrics=mcfg.names or None,
+                seed=seed,
+            )
+            ceiling_means = ceiling.groupby("metric", sort=False)["value"].mean()
         for metric, value in zip(ceiling_means.index, ceiling_means.to_numpy(), strict=True):
             rows.append(
                 {
                     "stimulus_id": sid,
                     "label": label,
                     **ident,
-                    "map": CEILING,
+                    "map": ceiling_name,
                     "metric": metric,
                     "value": value,
                 }
@@ -235,25 +358,161 @@ def _run(ctx: StageContext) -> None:
         seed=ctx.seed("metrics_summary"),
         group="identity",
         interval=cfg.interval,
+        expand=cfg.expand_intervals,
     )
     summary["value"] = summary["estimate"]
     summary["higher_is_better"] = summary["metric"].map(higher_is_better)
+    methods = sorted(all_zero)
+    summary["all_zero_maps"] = summary["map"].map(lambda m: all_zero.get(str(m), np.nan))
+    n_observers = int(fixations["subject"].astype(str).nunique())
+    summary["n_observers"] = n_observers
+    if loo_frames:
+        held = pd.concat(loo_frames, ignore_index=True)
+        write_table(ctx.out_dir / "ceiling_per_image.parquet", held)
+        curve = (
+            held[held["map"] == GOLD]
+            .groupby(["metric", "n_observers"], sort=True)["value"]
+            .mean()
+            .reset_index()
+        )
+        write_table(ctx.out_dir / "ceiling_curve.parquet", curve)
+        per_observer = pd.concat(observer_frames, ignore_index=True)
+        write_table(ctx.out_dir / "ceiling_per_observer.parquet", per_observer)
+        table_ceiling = ceiling_table(
+            held,
+            per_observer,
+            methods,
+            n_observers=n_observers,
+            resamples=cfg.bootstrap_resamples,
+            confidence=cfg.confidence,
+            seed=ctx.seed("ceiling"),
+        )
+        write_table(ctx.out_dir / "ceiling.parquet", table_ceiling)
+        indexed = table_ceiling.set_index(["map", "metric"])
+        pct = indexed["percent_of_ceiling"]
+        held_out: dict[str, pd.Series] = {
+            "held_out_score": indexed["held_out_score"],
+            "held_out_ceiling": indexed["ceiling"],
+            "held_out_chance": indexed["chance_score"],
+        }
+    else:
+        pct = _split_half_percent(summary, methods, ceiling_name)
+        nan = pd.Series(dtype=np.float64)
+        held_out = {c: nan for c in ("held_out_score", "held_out_ceiling", "held_out_chance")}
+    summary["chance_map"] = [CENTRE_BIAS if m in methods else None for m in summary["map"]]
+    pooled_rows = list(zip(summary["map"], summary["metric"], summary["label"], strict=True))
+    for column, source in {"percent_of_ceiling": pct, **held_out}.items():
+        summary[column] = [
+            float(source.get((m, k), np.nan)) if lab == ALL else np.nan for m, k, lab in pooled_rows
+        ]
     write_table(ctx.out_dir / "metrics.parquet", summary)
     write_table(
-        ctx.out_dir / "metrics_vs_baselines.parquet", _versus(valid, cfg, ctx.seed("versus"))
+        ctx.out_dir / "metrics_vs_baselines.parquet",
+        _versus(valid, cfg, ctx.seed("versus"), ceiling_name),
     )
 
 
-def _versus(per_image: pd.DataFrame, cfg: Any, seed: int) -> pd.DataFrame:
+def ceiling_table(
+    held: pd.DataFrame,
+    per_observer: pd.DataFrame,
+    methods: list[str],
+    *,
+    n_observers: int,
+    resamples: int,
+    confidence: float,
+    seed: int,
+) -> pd.DataFrame:
+    """Per (method, metric): held-out score against the gold standard and the centre bias.
+
+    ``held``: rows of :func:`leave_one_out_ceiling` averaged per image (``map``,
+    ``n_observers``, ``metric``, ``value``, ``stimulus_id``, ``identity``). Means over images;
+    the ceiling at the most observers each image had, and extrapolated to infinitely many
+    (:func:`gazealign.compare.ceiling.extrapolate_ceiling`). ``per_observer``: the cells
+    (image, held-out observer) of the gold standard at N - 1 and of every map, for the
+    interval of the chance-corrected score (identities x observers, two-way bootstrap).
+    """
+    gold = held[held["map"] == GOLD]
+    top = gold[gold["n_observers"] == gold.groupby("stimulus_id")["n_observers"].transform("max")]
+    ceiling = top.groupby("metric")["value"].mean()
+    extrapolated = extrapolate_ceiling(gold).set_index("metric")
+    scored = held[held["map"] != GOLD].groupby(["map", "metric"])["value"].mean()
+    rows: list[dict[str, Any]] = []
+    for method in methods:
+        for metric in ceiling.index:
+            if (method, metric) not in scored.index or (CENTRE_BIAS, metric) not in scored.index:
+                continue
+            model, chance = scored[(method, metric)], scored[(CENTRE_BIAS, metric)]
+            cells = per_observer[per_observer["metric"] == metric].pivot_table(
+                index=["stimulus_id", "identity", "held_out"], columns="map", values="value"
+            )
+            if {method, GOLD, CENTRE_BIAS} <= set(cells.columns):
+                idx = cells.index.to_frame(index=False)
+                _, low, high = chance_corrected_interval(
+                    cells[method].to_numpy(),
+                    cells[GOLD].to_numpy(),
+                    cells[CENTRE_BIAS].to_numpy(),
+                    idx["identity"].to_numpy(),
+                    idx["held_out"].to_numpy(),
+                    resamples=resamples,
+                    confidence=confidence,
+                    seed=seed + len(rows),
+                )
+            else:
+                low = high = float("nan")
+            ext = extrapolated.loc[metric] if metric in extrapolated.index else None
+            ext_value = float(ext["extrapolated"]) if ext is not None else float("nan")
+            rows.append(
+                {
+                    "map": method,
+                    "metric": metric,
+                    "held_out_score": float(model),
+                    "ceiling": float(ceiling[metric]),
+                    "ceiling_extrapolated": ext_value,
+                    "extrapolation": None if ext is None else str(ext["method"]),
+                    "chance_map": CENTRE_BIAS,
+                    "chance_score": float(chance),
+                    "uniform_score": float(scored.get((UNIFORM, metric), np.nan)),
+                    "percent_of_ceiling": float(chance_corrected(model, ceiling[metric], chance)),
+                    "percent_of_ceiling_ci_low": low,
+                    "percent_of_ceiling_ci_high": high,
+                    "percent_of_ceiling_interval": "percentile, two-way bootstrap "
+                    "(identities x observers)",
+                    "percent_of_ceiling_extrapolated": float(
+                        chance_corrected(model, ext_value, chance)
+                    ),
+                    "n_images": int(top["stimulus_id"].nunique()),
+                    "n_identities": int(top["identity"].nunique()),
+                    "n_observers": n_observers,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _split_half_percent(summary: pd.DataFrame, methods: list[str], ceiling_name: str) -> pd.Series:
+    """Chance-corrected % of the split-half ceiling from the pooled rows (all observers)."""
+    rows = summary[summary["label"] == ALL]
+    pooled = {
+        (str(m), str(k)): float(v)
+        for m, k, v in zip(rows["map"], rows["metric"], rows["estimate"], strict=True)
+    }
+    out: dict[tuple[str, str], float] = {}
+    for (name, metric), value in pooled.items():
+        ceiling, chance = pooled.get((ceiling_name, metric)), pooled.get((CENTRE_BIAS, metric))
+        if name in methods and ceiling is not None and chance is not None:
+            out[(name, metric)] = float(chance_corrected(value, ceiling, chance))
+    return pd.Series(out, dtype=np.float64)
+
+
+def _versus(per_image: pd.DataFrame, cfg: Any, seed: int, ceiling_name: str) -> pd.DataFrame:
     wide = per_image.pivot_table(
         index=["stimulus_id", "label", "identity", "session", "metric"],
         columns="map",
         values="value",
     )
-    methods = [m for m in wide.columns if m not in (CEILING, CENTRE_BIAS, UNIFORM)]
+    methods = [m for m in wide.columns if m not in (ceiling_name, CENTRE_BIAS, UNIFORM)]
     frames = []
     for method in methods:
-        for base in (CENTRE_BIAS, CEILING):
+        for base in (CENTRE_BIAS, ceiling_name):
             if base in wide:
                 d = (wide[method] - wide[base]).rename("difference").reset_index()
                 frames.append(d.assign(versus=f"{method} - {base}"))
@@ -270,5 +529,6 @@ def _versus(per_image: pd.DataFrame, cfg: Any, seed: int) -> pd.DataFrame:
         seed=seed,
         group="identity",
         interval=cfg.interval,
+        expand=cfg.expand_intervals,
         adjust=cfg.p_adjust,
     )

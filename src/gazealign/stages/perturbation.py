@@ -126,6 +126,7 @@ WRITES = (
         {"quantity": "auc or aopc", "measure": "", "order": "", "contrast": "a - b"}
         | SUMMARY_COLUMNS
         | TEST_COLUMNS
+        | {"interaction_p": "expression x ordering interaction p of the contrast"}
         | SETTINGS,
     ),
     table(
@@ -157,8 +158,8 @@ def perturb_item(ctx: StageContext, stimulus_id: str) -> dict[str, npt.NDArray[A
     true_class = bundle.labels.index(label)
     image = item.model_image
     grid = pt.TileGrid(image.shape[0], image.shape[1], cfg.tile_px)
-    explain = read_arrays(ctx.input("explain") / "items" / f"{stimulus_id}.npz")
-    human = read_arrays(ctx.input("human_maps") / "items" / f"{stimulus_id}.npz")
+    explain = read_arrays(ctx.artifact("explain", "maps", stimulus_id))
+    human = read_arrays(ctx.artifact("human_maps", "maps", stimulus_id))
     maps = {"human": human["density_model"]} | {m: explain[m] for m in network_methods(explain)}
     fill = pt.fill_image(
         image,
@@ -287,6 +288,7 @@ def mean_curves(
     confidence: float,
     seed: int,
     interval: IntervalMethod = "bca",
+    expand: bool = True,
 ) -> pd.DataFrame:
     """Mean curve with a bootstrap interval over identities (images when the table has no
     ``identity``), per label and over all images."""
@@ -301,6 +303,7 @@ def mean_curves(
                 seed=seed,
                 groups=part["identity"].to_numpy() if "identity" in part else None,
                 method=interval,
+                expand=expand,
             )
             rows.append(
                 {
@@ -316,6 +319,7 @@ def mean_curves(
                     "n": ci.n,
                     "n_identities": ci.n_groups,
                     "interval_method": interval,
+                    "interval_expanded": expand,
                 }
             )
     return pd.DataFrame(rows)
@@ -331,6 +335,7 @@ def mean_curves(
         "comparison.permutations",
         "comparison.confidence",
         "comparison.interval",
+        "comparison.expand_intervals",
         "comparison.p_adjust",
     ),
     needs=("stimuli", "train", "explain", "human_maps"),
@@ -369,6 +374,7 @@ def _aggregate(ctx: StageContext) -> None:
         confidence=cfg.confidence,
         seed=ctx.seed("curves"),
         interval=cfg.interval,
+        expand=cfg.expand_intervals,
     )
     write_table(ctx.out_dir / "curves.parquet", curves.assign(**settings))
     all_diffs = contrasts(per_image)
@@ -385,9 +391,9 @@ def _aggregate(ctx: StageContext) -> None:
         seed=ctx.seed("statistics"),
         group="identity",
         interval=cfg.interval,
+        expand=cfg.expand_intervals,
         adjust=cfg.p_adjust,
     )
-    write_table(ctx.out_dir / "auc_differences.parquet", summary.assign(**settings))
     interaction = interaction_table(
         diffs,
         value="difference",
@@ -397,3 +403,12 @@ def _aggregate(ctx: StageContext) -> None:
         seed=ctx.seed("interaction"),
     )
     write_table(ctx.out_dir / "interaction.parquet", interaction.assign(**settings))
+    # The interaction p beside every row of its contrast: the report reads it before any
+    # per-class row.
+    keys = ["quantity", "measure", "order", "contrast"]
+    summary = summary.merge(
+        interaction[[*keys, "p_value"]].rename(columns={"p_value": "interaction_p"}),
+        on=keys,
+        how="left",
+    )
+    write_table(ctx.out_dir / "auc_differences.parquet", summary.assign(**settings))

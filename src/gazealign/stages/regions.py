@@ -76,6 +76,7 @@ WRITES = (
         "comparison.permutations",
         "comparison.confidence",
         "comparison.interval",
+        "comparison.expand_intervals",
         "comparison.p_adjust",
         "gaze.correct_only",
     ),
@@ -99,7 +100,7 @@ def _run(ctx: StageContext) -> None:
             # Synthetic faces: the planted diagnostic region is measured like an AOI.
             aois[PLANTED] = item.planted
             regions = (*FACE_REGIONS, PLANTED)
-        explain = read_arrays(ctx.input("explain") / "items" / f"{sid}.npz")
+        explain = read_arrays(ctx.artifact("explain", "maps", sid))
         shares: dict[str, dict[str, float]] = {
             m: relevance_shares(explain[f"{m}__stimulus"], aois, regions=regions)
             for m in network_methods(explain)
@@ -139,6 +140,7 @@ def _run(ctx: StageContext) -> None:
         seed=ctx.seed("shares"),
         group="identity",
         interval=cfg.interval,
+        expand=cfg.expand_intervals,
     )
     summary["share"] = summary["estimate"]
     write_table(ctx.out_dir / "region_shares.parquet", summary)
@@ -168,6 +170,7 @@ def _run(ctx: StageContext) -> None:
                 seed=ctx.seed("differences"),
                 group="identity",
                 interval=cfg.interval,
+                expand=cfg.expand_intervals,
                 adjust=cfg.p_adjust,
             ),
         )

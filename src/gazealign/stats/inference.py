@@ -47,6 +47,7 @@ class Interval:
     resamples: int
     seed: int
     method: str = "bca"
+    expanded: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -60,6 +61,7 @@ def bootstrap_mean_ci(
     seed: int,
     groups: npt.ArrayLike | None = None,
     method: IntervalMethod = "bca",
+    expand: bool = False,
 ) -> Interval:
     """Bootstrap interval of the mean of ``values`` (n,), resampling ``groups`` (clusters).
 
@@ -68,8 +70,9 @@ def bootstrap_mean_ci(
     all values of the drawn clusters (cluster bootstrap). ``method="bca"`` (default): the
     bias-corrected and accelerated interval (Efron 1987) with the acceleration from the
     jackknife over clusters; ``"percentile"``: the plain percentile interval. See
-    :mod:`gazealign.stats.resampling`. With fewer than two clusters the interval is NaN; a
-    constant sample gives the zero-width interval at its value.
+    :mod:`gazealign.stats.resampling`. ``expand``: Hesterberg's small-sample expansion for
+    few clusters (:func:`~gazealign.stats.resampling.interval_levels`). With fewer than two
+    clusters the interval is NaN; a constant sample gives the zero-width interval at its value.
     """
     v = _values(values)
     if not 0 < confidence < 1:
@@ -82,16 +85,20 @@ def bootstrap_mean_ci(
     if n_groups < 2:
         nan = float("nan")
         return Interval(
-            estimate, nan, nan, confidence, int(v.size), n_groups, resamples, seed, method
+            estimate, nan, nan, confidence, int(v.size), n_groups, resamples, seed, method, expand
         )
     if np.all(v == v[0]):
-        return Interval(
-            estimate, estimate, estimate, confidence, int(v.size), n_groups, resamples, seed, method
-        )
+        e = estimate
+        return Interval(e, e, e, confidence, int(v.size), n_groups, resamples, seed, method, expand)
     boot = rs.bootstrap_means(clusters, resamples, seed=seed)
     jack = rs.jackknife_means(clusters) if method == "bca" else None
     lo_level, hi_level = rs.interval_levels(
-        boot, estimate, confidence=confidence, method=method, jackknife=jack
+        boot,
+        estimate,
+        confidence=confidence,
+        method=method,
+        jackknife=jack,
+        expand_for=n_groups if expand else None,
     )
     low, high = rs.interval_from_levels(boot, lo_level, hi_level)
     return Interval(
@@ -104,6 +111,7 @@ def bootstrap_mean_ci(
         resamples,
         seed,
         method,
+        expand,
     )
 
 

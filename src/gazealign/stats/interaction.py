@@ -132,14 +132,21 @@ def interaction_permutation_test(
     seed: int,
 ) -> InteractionTest:
     """Test whether the mean of ``values`` (n,) (paired differences) depends on ``classes`` (n,)
-    once each identity in ``groups`` (n,) has its own level. NaN when fewer than two classes or
-    no identity has two classes (nothing to permute)."""
+    once each identity in ``groups`` (n,) has its own level. When every value has its own
+    identity the values are independent and the labels are permuted across all of them. NaN
+    when fewer than two classes or no identity has two classes (nothing to permute)."""
     v = np.asarray(values, dtype=np.float64).ravel()
     if not np.all(np.isfinite(v)):
         raise ValueError("values contain NaN or infinite entries; drop them and report how many")
     g, n_g = _codes(groups)
     c, n_c = _codes(classes)
-    informative = any(np.unique(c[g == k]).size > 1 for k in range(n_g))
+    if n_g == v.size:
+        # Every image is its own identity (e.g. FER2013): images are independent, so the
+        # labels are exchangeable across all images (one block).
+        g = np.zeros_like(g)
+    informative = any(
+        np.unique(c[g == k]).size > 1 for k in range(int(g.max()) + 1 if g.size else 0)
+    )
     if n_c < 2 or not informative:
         return InteractionTest(float("nan"), float("nan"), 0, v.size, n_g, n_c, seed)
     stat, p = interaction_p(v, g, c, permutations=permutations, seed=seed)

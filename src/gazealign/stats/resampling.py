@@ -127,20 +127,32 @@ def interval_levels(
     confidence: float,
     method: IntervalMethod = "bca",
     jackknife: npt.ArrayLike | None = None,
+    expand_for: int | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """The two quantile levels of the bootstrap distribution that bound the interval.
 
     Percentile: (alpha, 1 - alpha). BCa (Efron 1987): z0 = Phi^-1(share of ``boot`` below the
     ``estimate``, ties counted half), a = :func:`acceleration` (``jackknife``), and
     level(z) = Phi(z0 + (z0 + z) / (1 - a (z0 + z))) for z = Phi^-1(alpha), Phi^-1(1 - alpha).
+
+    ``expand_for`` = G clusters: the small-sample expansion of Hesterberg (2015, The American
+    Statistician 69(4), sec. 5: the "expanded percentile interval"): z is replaced by
+    sqrt(G / (G - 1)) t_{G-1}(alpha). The bootstrap distribution of a mean of G clusters has
+    variance (G - 1)/G times the usual estimate and normal rather than t tails, so without it a
+    95 % interval from 16 identities covers about 92 % even for normal data.
     """
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
     alpha = (1 - confidence) / 2
     b = np.asarray(boot, dtype=np.float64)
+    z_low = float(special.ndtri(alpha))
+    if expand_for is not None and expand_for > 1:
+        g = float(expand_for)
+        z_low = float(np.sqrt(g / (g - 1)) * special.stdtrit(g - 1, alpha))
     if method == "percentile":
         shape = b.shape[:-1]
-        return np.full(shape, alpha), np.full(shape, 1 - alpha)
+        lo = float(special.ndtr(z_low))
+        return np.full(shape, lo), np.full(shape, 1 - lo)
     if method != "bca":
         raise ValueError(f"unknown interval method {method!r}; available: {INTERVAL_METHODS}")
     if jackknife is None:
@@ -150,7 +162,7 @@ def interval_levels(
     z0 = special.ndtri(share)
     a = acceleration(jackknife)
     levels = []
-    for z in (special.ndtri(alpha), special.ndtri(1 - alpha)):
+    for z in (z_low, -z_low):
         num = z0 + z
         levels.append(np.asarray(special.ndtr(z0 + num / (1 - a * num)), dtype=np.float64))
     return levels[0], levels[1]
@@ -222,6 +234,42 @@ def sign_flip_p(
     return np.asarray(np.minimum(1.0, 2 * np.minimum(greater, less)), dtype=np.float64)
 
 
+def two_way_bootstrap_totals(
+    values: npt.ArrayLike,
+    rows: npt.ArrayLike,
+    cols: npt.ArrayLike,
+    resamples: int,
+    *,
+    seed: int,
+) -> tuple[FloatArray, FloatArray]:
+    """Pigeonhole (two-way) bootstrap of sums over values crossed by two factors.
+
+    ``values`` (..., n) with labels ``rows`` (n,) (e.g. identities) and ``cols`` (n,) (e.g.
+    observers). Each resample draws rows and columns independently with replacement; a value
+    in (row i, col j) enters with weight W_i V_j (Owen 2007, sec. 2). Missing cells are
+    allowed. Returns the weighted totals (..., resamples) and weighted counts (resamples,):
+    their ratio is the resampled mean, and ratios of totals give resampled ratios of means
+    (the same weights serve every leading index).
+    """
+    v = np.asarray(values, dtype=np.float64)
+    _, r = np.unique(np.asarray(rows).astype(str), return_inverse=True)
+    _, c = np.unique(np.asarray(cols).astype(str), return_inverse=True)
+    if not (v.shape[-1] == r.size == c.size):
+        raise ValueError("values, rows and cols must have the same length")
+    n_r, n_c = int(r.max()) + 1, int(c.max()) + 1
+    lead = v.shape[:-1]
+    flat = v.reshape(-1, v.shape[-1])
+    sums = np.zeros((flat.shape[0], n_r, n_c))
+    counts = np.zeros((n_r, n_c))
+    for k in range(flat.shape[0]):
+        np.add.at(sums[k], (r, c), flat[k])
+    np.add.at(counts, (r, c), 1.0)
+    w_r = bootstrap_weights(n_r, resamples, seed=seed)
+    w_c = bootstrap_weights(n_c, resamples, seed=seed + 1)
+    totals = np.einsum("bi,kij,bj->kb", w_r, sums, w_c).reshape(*lead, resamples)
+    return np.asarray(totals), np.asarray(np.einsum("bi,ij,bj->b", w_r, counts, w_c))
+
+
 def two_way_bootstrap_means(
     values: npt.ArrayLike,
     rows: npt.ArrayLike,
@@ -230,25 +278,8 @@ def two_way_bootstrap_means(
     *,
     seed: int,
 ) -> FloatArray:
-    """Pigeonhole (two-way) bootstrap of the mean of values crossed by two factors: (resamples,).
-
-    ``values`` (n,) with labels ``rows`` (n,) (e.g. identities) and ``cols`` (n,) (e.g.
-    observers). Each resample draws rows and columns independently with replacement; a value
-    in (row i, col j) enters with weight W_i V_j (Owen 2007, sec. 2). Missing cells are allowed.
-    """
-    v = np.asarray(values, dtype=np.float64)
-    _, r = np.unique(np.asarray(rows).astype(str), return_inverse=True)
-    _, c = np.unique(np.asarray(cols).astype(str), return_inverse=True)
-    if not (v.shape == r.shape == c.shape):
-        raise ValueError("values, rows and cols must have the same length")
-    n_r, n_c = int(r.max()) + 1, int(c.max()) + 1
-    sums = np.zeros((n_r, n_c))
-    counts = np.zeros((n_r, n_c))
-    np.add.at(sums, (r, c), v)
-    np.add.at(counts, (r, c), 1.0)
-    w_r = bootstrap_weights(n_r, resamples, seed=seed)
-    w_c = bootstrap_weights(n_c, resamples, seed=seed + 1)
-    num = np.einsum("bi,ij,bj->b", w_r, sums, w_c)
-    den = np.einsum("bi,ij,bj->b", w_r, counts, w_c)
+    """Pigeonhole bootstrap distribution of the mean (:func:`two_way_bootstrap_totals`):
+    (resamples,); NaN for a resample whose drawn cells are all empty."""
+    totals, counts = two_way_bootstrap_totals(values, rows, cols, resamples, seed=seed)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.asarray(np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan))
+        return np.asarray(np.where(counts > 0, totals / np.where(counts > 0, counts, 1.0), np.nan))

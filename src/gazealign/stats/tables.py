@@ -38,6 +38,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "ci_high",
     "confidence",
     "interval_method",
+    "interval_expanded",
     "bootstrap_resamples",
     "bootstrap_seed",
     "p_value",
@@ -68,12 +69,14 @@ def summarise(
     seed: int,
     group: str | None = None,
     interval: IntervalMethod = "bca",
+    expand: bool = True,
     adjust: Adjustment = "holm",
 ) -> pd.DataFrame:
     """Summarise column ``value`` of a per-image table for each combination of ``keys``.
 
     For every key combination, and within it for every class of ``by_class`` plus ``"all"``:
-    the mean with a bootstrap interval (``interval``: ``"bca"`` or ``"percentile"``) over
+    the mean with a bootstrap interval (``interval``: ``"bca"`` or ``"percentile"``, with the
+    small-sample expansion for few clusters when ``expand``) over
     ``group`` clusters (identities; over single rows when None) and, when ``test``, a paired
     sign-flip permutation test of mean = 0 (clusters flip together) with Cohen's d_z and the
     rank-biserial correlation (use ``test=True`` for columns that are differences; effect sizes
@@ -102,6 +105,7 @@ def summarise(
                 seed=row_seed,
                 groups=groups,
                 method=interval,
+                expand=expand,
             )
             row: dict[str, Any] = dict(zip(keys, _as_tuple(key_values), strict=True))
             if by_class is not None:
@@ -115,6 +119,7 @@ def summarise(
                 ci_high=ci.ci_high,
                 confidence=confidence,
                 interval_method=interval,
+                interval_expanded=expand,
                 bootstrap_resamples=resamples,
                 bootstrap_seed=row_seed,
             )

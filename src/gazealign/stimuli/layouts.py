@@ -136,6 +136,20 @@ def scan_manifest(csv_path: Path, *, label_map: Mapping[str, str] | None = None)
     return Scan(records, dropped)
 
 
+def _fer_pixels_problem(values: np.ndarray) -> str | None:
+    """What is wrong with a FER2013 ``pixels`` cell (2304 grey values in 0-255), or None."""
+    if values.size != 48 * 48:
+        return f"expected 2304 values (48 x 48), got {values.size}"
+    out = np.flatnonzero((values < 0) | (values > 255))
+    if out.size:
+        k = int(out[0])
+        return (
+            f"value {int(values[k])} at position {k + 1} is outside 0-255 "
+            f"({out.size} such value{'s' if out.size > 1 else ''})"
+        )
+    return None
+
+
 def scan_fer2013(csv_path: Path) -> Scan:
     """``fer2013.csv``: columns ``emotion`` (0-6), ``pixels`` (2304 grey values), ``Usage``.
 
@@ -162,15 +176,9 @@ def scan_fer2013(csv_path: Path) -> Scan:
                     Dropped(where, sid, "bad_row", f"{where}: emotion or pixels not integers")
                 )
                 continue
-            if values.size != 48 * 48 or values.min() < 0 or values.max() > 255:
-                dropped.append(
-                    Dropped(
-                        where,
-                        sid,
-                        "bad_row",
-                        f"{where}: expected 2304 values in 0-255, got {values.size}",
-                    )
-                )
+            problem = _fer_pixels_problem(values)
+            if problem:
+                dropped.append(Dropped(where, sid, "bad_row", f"{where}: pixels: {problem}"))
                 continue
             if code not in FER2013_CODES:
                 dropped.append(

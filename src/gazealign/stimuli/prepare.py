@@ -18,7 +18,7 @@ from gazealign.errors import DataError
 from gazealign.stimuli.aoi import face_aois
 from gazealign.stimuli.artifacts import dropped_item, item_arrays
 from gazealign.stimuli.crop import FaceBox, apply_crop, haar_face_crop, whole_image_crop
-from gazealign.stimuli.dataset import ImageRecord, Scan, drop_reason, load_record_image
+from gazealign.stimuli.dataset import Dropped, ImageRecord, Scan, drop_reason, load_record_image
 from gazealign.stimuli.kdef import scan_kdef
 from gazealign.stimuli.layouts import scan_fer2013, scan_folder, scan_manifest
 
@@ -57,6 +57,9 @@ def crop_image(
     )
 
 
+NO_FACE_DETAIL = "the Haar cascade found no face"
+
+
 def prepare_image(
     image: npt.NDArray[np.uint8],
     cfg: StimuliSection,
@@ -64,11 +67,15 @@ def prepare_image(
     aois: dict[str, npt.NDArray[np.bool_]] | None = None,
     planted: npt.NDArray[np.bool_] | None = None,
     aoi_method: str = "synthetic",
+    found: tuple[CropResize, FaceBox] | None = None,
 ) -> ItemArrays:
-    """Item arrays of one decoded image; AOIs from the face box unless given (synthetic faces)."""
-    found = crop_image(image, cfg)
+    """Item arrays of one decoded image; AOIs from the face box unless given (synthetic faces).
+
+    ``found``: the crop and face box when already known (:func:`check_record` found them).
+    """
+    found = found or crop_image(image, cfg)
     if found is None:
-        return dropped_item("no_face", "the Haar cascade found no face")
+        return dropped_item("no_face", NO_FACE_DETAIL)
     crop, box = found
     if aois is None:
         aois, aoi_method = face_aois(image, box, method=cfg.aoi_method)
@@ -77,13 +84,32 @@ def prepare_image(
     return out
 
 
-def prepare_record(record: ImageRecord, cfg: StimuliSection) -> ItemArrays:
-    """Item arrays of one dataset record, or a dropped item (corrupt file, no face)."""
+def check_record(
+    record: ImageRecord, cfg: StimuliSection
+) -> tuple[npt.NDArray[np.uint8], tuple[CropResize, FaceBox]] | Dropped:
+    """Decode ``record`` and find its face as the stimuli stage does, or why it is dropped.
+
+    The checks of :func:`prepare_record` (a missing, undecodable or too small file; no face
+    with ``crop = "haar"``) without the crop and facial regions: what ``gazealign faces scan``
+    runs, so its counts are the stage's.
+    """
     try:
         image = load_record_image(record)
     except DataError as exc:
-        return dropped_item(drop_reason(exc), str(exc))
-    return prepare_image(image, cfg)
+        return Dropped(record.source_path, record.stimulus_id, drop_reason(exc), str(exc))
+    found = crop_image(image, cfg)
+    if found is None:
+        return Dropped(record.source_path, record.stimulus_id, "no_face", NO_FACE_DETAIL)
+    return image, found
+
+
+def prepare_record(record: ImageRecord, cfg: StimuliSection) -> ItemArrays:
+    """Item arrays of one dataset record, or a dropped item (corrupt file, no face)."""
+    checked = check_record(record, cfg)
+    if isinstance(checked, Dropped):
+        return dropped_item(checked.reason, checked.detail)
+    image, found = checked
+    return prepare_image(image, cfg, found=found)
 
 
 def split_table(table: pd.DataFrame, cfg: StimuliSection, *, seed: int) -> pd.Series:
@@ -94,7 +120,16 @@ def split_table(table: pd.DataFrame, cfg: StimuliSection, *, seed: int) -> pd.Se
     if sp.use_dataset_split:
         if cfg.source != "fer2013":
             raise DataError("[stimuli.split] use_dataset_split applies to source = 'fer2013' only")
-        return table["usage"].astype("string").rename("split")
+        split = table["usage"].astype("string").rename("split")
+        bad = split.isna() | ~split.isin(["train", "val", "test"])
+        if bad.any():
+            first = table.loc[bad, "source_path"].iloc[0]
+            raise DataError(
+                f"[stimuli.split] use_dataset_split: the FER2013 column 'Usage' is missing or "
+                f"has an unknown value in {int(bad.sum())} of {len(split)} rows (first: "
+                f"{first}); expected Training, PublicTest or PrivateTest in every row"
+            )
+        return split
     return assign_splits(
         table,
         test_identities=sp.test_identities,

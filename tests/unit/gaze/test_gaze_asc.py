@@ -229,3 +229,23 @@ def test_windows_line_endings(tmp_path: Path) -> None:
     np.testing.assert_array_equal(crlf.left, lf.left)
     assert crlf.messages["text"].tolist() == lf.messages["text"].tolist()
     assert crlf.events.equals(lf.events) and dict(crlf.warnings) == dict(lf.warnings)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_text_is_named_as_such(tmp_path: Path, encoding: str) -> None:
+    path = _write(tmp_path, MONO.encode(encoding))
+    with pytest.raises(
+        DataError, match=r"s01\.asc: the text is UTF-16 (LE|BE), not ASCII or UTF-8"
+    ):
+        read_asc(path)
+
+
+def test_utf16_sample_csv_is_named_as_such(tmp_path: Path) -> None:
+    from gazealign.gaze.csvfmt import read_samples_csv
+
+    path = tmp_path / "s01.csv"
+    path.write_bytes("time_ms,x_px,y_px,trial,stimulus_id\n0,1,2,1,a\n".encode("utf-16"))
+    with pytest.raises(
+        DataError, match=r"s01\.csv: the text is UTF-16 LE; re-save the CSV as UTF-8"
+    ):
+        read_samples_csv(path)

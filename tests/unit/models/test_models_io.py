@@ -327,3 +327,24 @@ def test_assign_weights_checks_every_tensor() -> None:
     state = {k: v.clone() for k, v in model.state_dict().items()}
     report = assign_weights(model, state, source="mem")  # type: ignore[arg-type]
     assert len(report.loaded) == len(state)
+
+
+def test_h5_layer_names_listing_a_missing_group_is_named(tmp_path: Path) -> None:
+    layers = keras_layers(np.random.default_rng(3), dense=[])
+    path = tmp_path / "notop.h5"
+    write_keras2_h5(path, layers, top=False)
+    with h5py.File(path, "a") as f:
+        del f["conv3_2"]
+    with pytest.raises(
+        DataError,
+        match=r"notop\.h5: 'layer_names' lists layer 'conv3_2', but the file has no group",
+    ):
+        load_weights(vggface(7, head="thesis"), path, layers="backbone")
+
+
+def test_refused_pickle_message_does_not_advise_weights_only_false(tmp_path: Path) -> None:
+    path = tmp_path / "w.pth"
+    torch.save({"conv1_1.weight": torch.zeros(1), "extra": Path("x")}, path)
+    with pytest.raises(DataError) as err:
+        read_state_dict_pth(path)
+    assert "refused to load" in str(err.value) and "weights_only" not in str(err.value)

@@ -14,13 +14,14 @@ from gazealign.config import study_from_dict
 from gazealign.coords import CropResize
 from gazealign.models.architecture import ArchitectureSpec
 from gazealign.models.augment import Augmentation, augment_batch
-from gazealign.models.io import make_bundle
+from gazealign.models.io import load_bundle, make_bundle
 from gazealign.models.predict import predict
 from gazealign.models.train import TrainConfig, evaluate, fit, set_trainable
+from gazealign.pipeline.artifacts import problems
 from gazealign.pipeline.registry import get_stage
 from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import read_json, read_table, write_arrays, write_table
-from gazealign.stages.common import load_trained
+from gazealign.stages.common import CHECKPOINT
 from gazealign.stimuli.artifacts import AOI_REGIONS, item_arrays
 from gazealign.types import LABELS
 
@@ -232,8 +233,9 @@ def test_train_stage_writes_its_artifacts_deterministically(tmp_path: Path) -> N
     assert len(preds) == len(table) - 14  # held_out identities are not predicted
     test = preds[preds["split"] == "test"]
     assert metrics["test_accuracy"] == pytest.approx((test["label"] == test["predicted"]).mean())
+    assert problems(get_stage("train").writes, out) == []  # it keeps its contract
     # the checkpoint reproduces the predictions
-    bundle = load_trained(out)
+    bundle = load_bundle(out / CHECKPOINT)
     ids = preds["stimulus_id"].tolist()
     from gazealign.stimuli.artifacts import read_item
 

@@ -78,3 +78,37 @@ def test_a_module_outside_gazealign_counts_with_its_own_file(tmp_path: Path) -> 
     closure = module_closure([__name__])
     assert __name__ in closure and "gazealign.pipeline.codehash" in closure
     assert all(m == __name__ or m.startswith("gazealign") for m in closure)
+
+
+def test_a_registry_counts_the_modules_of_its_packages_that_register_with_it(
+    tmp_path: Path,
+) -> None:
+    pkg = make_tree(
+        tmp_path,
+        {
+            "registry.py": "class Registry: ...\n",
+            "roles/__init__.py": "",
+            "roles/metrics.py": "from gazealign.registry import Registry\n"
+            "METRICS = Registry('metric', ('gazealign.roles',))\n",
+            "roles/fills.py": "from gazealign.registry import Registry\n"
+            "FILLS = Registry('fill', packages=('gazealign.roles',))\n",
+            "roles/nss.py": "from gazealign.roles.metrics import METRICS\n",
+            "roles/mean.py": "from gazealign.roles import fills\n",
+        },
+    )
+    assert "gazealign.roles.nss" in module_closure(["gazealign.roles.metrics"], pkg)
+    assert "gazealign.roles.mean" not in module_closure(["gazealign.roles.metrics"], pkg)
+    assert "gazealign.roles.mean" in module_closure(["gazealign.roles.fills"], pkg)
+    assert "gazealign.roles.nss" not in module_closure(["gazealign.roles.fills"], pkg)
+
+
+def test_the_study_file_schema_is_not_followed(tmp_path: Path) -> None:
+    pkg = make_tree(
+        tmp_path,
+        {
+            "config/__init__.py": "",
+            "config/checks.py": "",
+            "a.py": "from gazealign.config import checks\n",
+        },
+    )
+    assert module_closure(["gazealign.a"], pkg) == {"gazealign", "gazealign.a"}

@@ -240,7 +240,13 @@ def _region_shares() -> tuple[pd.DataFrame, pd.DataFrame]:
         for region in ("eyes", "brows", "nose", "mouth"):
             human = {"eyes": 0.5, "mouth": 0.2}.get(region, 0.1)
             network = {"eyes": 0.1, "mouth": 0.6}.get(region, 0.1)
-            for source, share in (("human", human), ("human (dwell)", human), (METHOD, network)):
+            area = {"eyes": 0.08, "mouth": 0.06}.get(region, 0.04)
+            for source, share in (
+                ("human", human),
+                ("human (dwell)", human),
+                (METHOD, network),
+                ("image area", area),
+            ):
                 shares.append(
                     {
                         "source": source,

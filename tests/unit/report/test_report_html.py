@@ -68,10 +68,11 @@ def test_every_section_is_there_with_its_numbers(fake_run: FakeRun) -> None:
     assert "85.7% of 14 test faces" in summary  # from metrics.json and confusion.csv
     assert "95.2% of 21 trials" in summary  # 20 of 21 responses correct
     assert (
-        f"scores {NSS_NETWORK:.3f} against a human noise ceiling of {NSS_CEILING:.3f} (53% of it)"
-        in summary
+        f"scores {NSS_NETWORK:.3f} against a human noise ceiling of {NSS_CEILING:.3f} "
+        f"({(NSS_NETWORK - 0.8) / (NSS_CEILING - 0.8):.0%} of the way from the centre bias to "
+        "the ceiling)" in summary
     )
-    assert "people eyes (50%), network mouth (60%)" in summary
+    assert f"people eyes (50%; image area 8%), {METHOD} mouth (60%; image area 6%)" in summary
     assert "more on mouth (+0.400, 95% CI +0.300 to +0.500)" in summary
     assert "9.000" not in fake_run.html  # rows of other quantities / measures / orders left out
     assert (

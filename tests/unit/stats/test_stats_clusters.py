@@ -182,8 +182,17 @@ def test_interaction_statistic_and_p_equal_a_loop_from_the_definition() -> None:
 
 
 def test_interaction_undefined_without_two_classes_inside_an_identity() -> None:
-    res = interaction_permutation_test([1.0, 2.0, 3.0], ["a", "b", "c"], ["x", "y", "z"], seed=0)
+    res = interaction_permutation_test(
+        [1.0, 2.0, 3.0, 4.0], ["a", "a", "b", "c"], ["x", "x", "y", "z"], seed=0
+    )
     assert np.isnan(res.p_value) and res.n_classes == 3
+    # One image per identity: independent images, labels permuted across all of them.
+    rng = np.random.default_rng(0)
+    cls = np.repeat(["x", "y", "z"], 8)
+    v = rng.normal(size=24) + (cls == "x") * 2.0
+    alone = interaction_permutation_test(v, np.arange(24), cls, permutations=300, seed=1)
+    pooled = interaction_permutation_test(v, np.zeros(24), cls, permutations=300, seed=1)
+    assert alone.p_value == pooled.p_value < 0.01
 
 
 def test_two_way_bootstrap_equals_loop_over_drawn_rows_and_columns() -> None:
@@ -269,3 +278,19 @@ def test_holm_and_bh_equal_statsmodels(seed: int) -> None:
             rtol=0,
             atol=1e-15,
         )
+
+
+def test_expanded_levels_follow_hesterberg_formula() -> None:
+    # 16 clusters, 95 %: z = sqrt(16/15) * t_15(0.025) = -2.2014, level Phi(z) = 0.01386
+    # (t_15(0.025) = -2.1314 from any t table).
+    lo, hi = rs.interval_levels(
+        np.zeros(10), 0.0, confidence=0.95, method="percentile", expand_for=16
+    )
+    assert float(lo) == pytest.approx(stats.norm.cdf(np.sqrt(16 / 15) * -2.131450), abs=2e-6)
+    assert float(lo) == pytest.approx(0.01386, abs=5e-5) and float(hi) == pytest.approx(
+        1 - float(lo)
+    )
+    x = np.random.default_rng(0).normal(size=16)
+    wide = bootstrap_mean_ci(x, resamples=4000, seed=0, expand=True)
+    narrow = bootstrap_mean_ci(x, resamples=4000, seed=0)
+    assert wide.expanded and wide.ci_low < narrow.ci_low and wide.ci_high > narrow.ci_high

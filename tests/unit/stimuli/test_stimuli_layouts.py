@@ -160,3 +160,35 @@ def test_cli_synth_and_sheet(tmp_path: Path) -> None:
     )
     with Image.open(tmp_path / "s.png") as im:
         assert im.size == (7 * 40, 2 * 2 * 48)
+
+
+def test_fer2013_pixel_out_of_range_is_named(tmp_path: Path) -> None:
+    values = ["7"] * (48 * 48)
+    values[10] = "300"
+    path = tmp_path / "fer2013.csv"
+    path.write_text(f"emotion,pixels,Usage\n3,{' '.join(values)},Training\n")
+    (gone,) = scan_fer2013(path).dropped
+    assert gone.detail == (
+        "fer2013.csv line 2: pixels: value 300 at position 11 is outside 0-255 (1 such value)"
+    )
+
+
+@pytest.mark.parametrize("usage", ["", "Validation"])
+def test_fer2013_dataset_split_refuses_missing_or_unknown_usage(tmp_path: Path, usage: str) -> None:
+    from gazealign.config.stimuli import StimuliSection
+    from gazealign.stimuli.prepare import split_table
+
+    px = " ".join(["7"] * (48 * 48))
+    path = tmp_path / "fer2013.csv"
+    path.write_text(f"emotion,pixels,Usage\n3,{px},Training\n4,{px},{usage}\n")
+    table = scan_fer2013(path).table()
+    cfg = StimuliSection.model_validate(
+        {"source": "fer2013", "path": str(path), "split": {"use_dataset_split": True}}
+    )
+    with pytest.raises(
+        DataError, match=r"column 'Usage' .* in 1 of 2 rows \(first: fer2013.csv line 3\)"
+    ):
+        split_table(table, cfg, seed=0)
+    path.write_text(f"emotion,pixels,Usage\n3,{px},Training\n4,{px},PrivateTest\n")
+    split = split_table(scan_fer2013(path).table(), cfg, seed=0)
+    assert split.tolist() == ["train", "test"]
