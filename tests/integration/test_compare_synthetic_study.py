@@ -239,6 +239,13 @@ def test_comparison_stages_on_a_synthetic_study(
     assert ceiling["nss"] > overall[("lrp", "nss")] + 1
     assert ceiling["cc"] > overall[("lrp", "cc")]
     assert ceiling["auc_judd"] > overall[(metrics_stage.CENTRE_BIAS, "auc_judd")] - 0.05
+    # Calibrated rows: only the distribution metrics, and a density never scores worse on IG
+    # than the raw map read as one (the fit may pick pure centre bias, never less).
+    calibrated = overall["lrp (calibrated)"]
+    assert set(calibrated.index) == set(metrics_stage.CALIBRATED_METRICS)
+    assert calibrated["information_gain"] > overall[("lrp", "information_gain")]
+    fits = read_table(dirs["saliency_metrics"] / "calibration.parquet")
+    assert set(fits["fold"]) == {0, 1} and (fits["centre_weight"] >= 0.01).all()
 
     # Leave-one-observer-out: the network map on the same held-out fixations, chance-corrected.
     table = read_table(dirs["saliency_metrics"] / "ceiling.parquet").set_index(["map", "metric"])

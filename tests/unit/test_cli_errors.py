@@ -163,3 +163,14 @@ def test_gaze_fixations_out_on_a_full_disk(
     _one_message(code, err)
     assert f"{out}: No space left on device (the disk is full" in err
     assert list(out.parent.iterdir()) == []
+
+
+def test_messages_keep_their_bracketed_table_names(capsys: pytest.CaptureFixture[str]) -> None:
+    """Regression: rich read "[gaze.screen]" as markup and printed "the study's  says"."""
+    from gazealign.cli import user_errors
+    from gazealign.errors import DataError
+
+    with pytest.raises(SystemExit) as exit_, user_errors():
+        raise DataError("s01.asc: but the study's [gaze.screen] width_px x height_px says 1x1")
+    assert exit_.value.code == 2
+    assert "the study's [gaze.screen] width_px x height_px says" in capsys.readouterr().err

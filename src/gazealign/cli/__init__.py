@@ -15,6 +15,7 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from gazealign import __version__
 from gazealign.errors import GazeAlignError
@@ -100,7 +101,10 @@ def user_errors() -> Iterator[None]:
 
 
 def _fail(message: str) -> NoReturn:
-    err_console.print(f"[bold red]error:[/bold red] {message}", highlight=False, soft_wrap=True)
+    # escaped: messages name study tables such as [gaze.screen], which rich would read as markup
+    err_console.print(
+        f"[bold red]error:[/bold red] {escape(message)}", highlight=False, soft_wrap=True
+    )
     sys.exit(2)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import track
 from rich.table import Table
 
@@ -132,4 +133,5 @@ def register(app: typer.Typer) -> None:
                 continue
             console.print(f"[red]{reason}[/red]: {len(group)} files")
             for _, row in group.iterrows():
-                console.print(f"  {row['source_path']}: {row['detail']}", highlight=False)
+                line = f"  {row['source_path']}: {row['detail']}"
+                console.print(escape(line), highlight=False)

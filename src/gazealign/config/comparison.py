@@ -17,6 +17,14 @@ class PerturbationSection(Section):
     tile_score: Literal["sum", "mean"] = Field(
         "sum", description="Tile score from the map inside it."
     )
+    tile_sign: Literal["positive", "signed", "absolute"] = Field(
+        "positive",
+        description=(
+            "Which relevance a network map's tile score is made of: positive (evidence for the "
+            "class only), signed (counter-evidence lowers the score; Samek et al. 2017) or "
+            "absolute. Human densities are never negative; the report states the choice."
+        ),
+    )
     fill: str = Field(
         "uniform_noise",
         description=(
@@ -70,6 +78,22 @@ class MetricsSection(Section):
     )
     centre_bias_sigma_fraction: PositiveFloat = Field(
         0.25, description="Sigma of the centre-bias baseline, as a fraction of image height/width."
+    )
+    calibrate: bool = Field(
+        True,
+        description=(
+            "Also score each network map on KLD, IG, CC and SIM after calibrating it into a "
+            "fixation density (blur and centre-bias weight fitted on held-out identities, "
+            "Kummerer et al. 2018); rows '<method> (calibrated)' beside the raw ones."
+        ),
+    )
+    calibration_folds: int = Field(
+        2,
+        ge=2,
+        description=(
+            "Identity folds of the calibration: each image's blur and weight are fitted on the "
+            "images of the identities in the other folds."
+        ),
     )
 
 

@@ -20,6 +20,7 @@ from gazealign.config.gaze import GazeSection
 from gazealign.config.heatmap import HeatmapSection
 from gazealign.config.model import ModelSection
 from gazealign.config.report import ReportSection
+from gazealign.config.sanity import SanitySection
 from gazealign.config.stimuli import StimuliSection
 from gazealign.config.study import StudySection
 from gazealign.errors import GazeAlignError, StudyFileError
@@ -44,6 +45,7 @@ class StudyConfig(Section):
     gaze: GazeSection = Field(default_factory=GazeSection)
     heatmap: HeatmapSection = Field(default_factory=HeatmapSection)
     comparison: ComparisonSection = Field(default_factory=ComparisonSection)
+    sanity: SanitySection = Field(default_factory=SanitySection)
     report: ReportSection = Field(default_factory=ReportSection)
     alignment: AlignmentSection = Field(default_factory=AlignmentSection)
 

@@ -5,6 +5,7 @@ This is what the ``explain`` stage runs, as plain functions: a batch of
 
     <method>            (S, S) float64, model-input frame (after channel sum and sign policy)
     <method>__stimulus  (rows, cols) float64, stimulus frame (inverse crop/resize, 0 outside)
+    <method>__signed    (S, S) float64, model-input frame, before the sign policy
     <method>__record    0-d str: the map's record and steps as JSON (for maps.parquet)
 """
 
@@ -27,6 +28,7 @@ from gazealign.stimuli.artifacts import StimulusItem
 
 RECORD_SUFFIX = "__record"
 STIMULUS_SUFFIX = "__stimulus"
+SIGNED_SUFFIX = "__signed"  # the same as gazealign.compare.tile_ranking.SIGNED_SUFFIX
 
 #: Columns of ``maps.parquet``.
 MAP_COLUMNS: tuple[str, ...] = (
@@ -101,6 +103,8 @@ def explain_items(
             arrays = out[item.stimulus_id]
             arrays[method] = result.map.values
             arrays[method + STIMULUS_SUFFIX] = stimulus_map.values
+            # The map before the sign policy: tile rankings choose their own sign policy.
+            arrays[method + SIGNED_SUFFIX] = result.channels.sum(axis=0)
             row = result.record.as_row(stimulus_map.steps)
             arrays[method + RECORD_SUFFIX] = np.array(json.dumps(row, sort_keys=True))
     return out

@@ -19,6 +19,7 @@ Every drop is counted in the trials table (``drop_reason``) and the per-subject 
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,7 +32,13 @@ import pandas as pd
 from gazealign.coords import Placement, ScreenGeometry
 from gazealign.errors import DataError
 from gazealign.gaze.events import detect_fixations
-from gazealign.gaze.quality import drop_impossible
+from gazealign.gaze.quality import (
+    data_loss,
+    drop_impossible,
+    fixation_precision,
+    validation_before,
+    validations,
+)
 from gazealign.gaze.recording import Recording
 from gazealign.gaze.trials import ImageLoad, Trial, TrialRules, segment_trials
 from gazealign.types import (
@@ -169,13 +176,20 @@ def align_recording(
     eye = recording.pick_eye(options.eye)
     gaze = recording.gaze(eye)
     interval = recording.sample_interval_ms() if recording.n_samples > 1 else 1.0
+    xd, yd = screen.position_px_to_deg(gaze[:, 0], gaze[:, 1])
+    signals = _Signals(
+        np.asarray(xd, dtype=np.float64),
+        np.asarray(yd, dtype=np.float64),
+        recording.sampling_rate_hz or 1000.0 / interval,
+        validations(recording.messages),
+    )
     f_start = fix["start_ms"].to_numpy(dtype=np.float64)
     f_end = fix["end_ms"].to_numpy(dtype=np.float64)
     rows: list[dict[str, Any]] = []
     kept: list[dict[str, Any]] = []
     for trial in trials:
         row, table = _align_trial(
-            recording, trial, stimuli, options, fix, f_start, f_end, gaze, interval
+            recording, trial, stimuli, options, fix, f_start, f_end, gaze, interval, signals
         )
         rows.append(row)
         if table is not None:
@@ -206,6 +220,11 @@ TRIAL_COLUMNS: dict[str, str] = {
     "fixations_before_onset": "int64",
     "fixations_off_stimulus": "int64",
     "fixations_kept": "int64",
+    "data_loss_share": "float64",
+    "rms_s2s_deg": "float64",
+    "bcea_deg2": "float64",
+    "validation_error_avg_deg": "float64",
+    "validation_error_max_deg": "float64",
     "kept": "bool",
     "drop_reason": "string",
 }
@@ -249,6 +268,7 @@ def _align_trial(
     f_end: np.ndarray,
     gaze: np.ndarray,
     interval: float,
+    signals: _Signals,
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     info = stimuli.get(trial.stimulus_id) if trial.stimulus_id else None
     response = normalise_response(trial.response, options.response_labels)
@@ -268,9 +288,17 @@ def _align_trial(
         "fixations_before_onset": 0,
         "fixations_off_stimulus": 0,
         "fixations_kept": 0,
+        "data_loss_share": np.nan,
+        "rms_s2s_deg": np.nan,
+        "bcea_deg2": np.nan,
+        "validation_error_avg_deg": np.nan,
+        "validation_error_max_deg": np.nan,
         "kept": False,
         "drop_reason": pd.NA,
     }
+    when = trial.onset_ms if trial.onset_ms is not None else trial.start_ms
+    avg, worst = validation_before(signals.validations, when)
+    row["validation_error_avg_deg"], row["validation_error_max_deg"] = avg, worst
 
     def drop(reason: str) -> tuple[dict[str, Any], None]:
         row["drop_reason"] = reason
@@ -299,6 +327,17 @@ def _align_trial(
     row["fixations_before_onset"] = int(before.sum())
     row["fixations_in_window"] = int(inside.sum())
     sel = fix[inside]
+    lost, expected = data_loss(
+        recording.time_ms[lo:hi], gaze[lo:hi, 0], gaze[lo:hi, 1],
+        sampling_rate_hz=signals.rate_hz, start_ms=onset, end_ms=offset - interval,
+    )  # fmt: skip
+    row["data_loss_share"] = lost / expected if expected else np.nan
+    rms, area = fixation_precision(
+        recording.time_ms, signals.x_deg, signals.y_deg,
+        sel["start_ms"].to_numpy(dtype=np.float64), sel["end_ms"].to_numpy(dtype=np.float64),
+    )  # fmt: skip
+    row["rms_s2s_deg"] = _median(rms)
+    row["bcea_deg2"] = _median(area)
     sx, sy = place.screen_to_stimulus(
         sel["x_px"].to_numpy(dtype=np.float64), sel["y_px"].to_numpy(dtype=np.float64)
     )
@@ -339,6 +378,21 @@ def _align_trial(
     return row, table
 
 
+@dataclass(frozen=True)
+class _Signals:
+    """A recording's gaze in degrees, its sampling rate and its validations (for quality)."""
+
+    x_deg: np.ndarray
+    y_deg: np.ndarray
+    rate_hz: float
+    validations: pd.DataFrame
+
+
+def _median(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(np.median(finite)) if finite.size else math.nan
+
+
 def _window(time_ms: np.ndarray, onset: float, offset: float) -> tuple[int, int]:
     """Sample index range [lo, hi) of the window [onset, offset); times increase in ASC/EDF."""
     lo = int(np.searchsorted(time_ms, onset, side="left"))
@@ -366,6 +420,11 @@ def _quality(
         "samples_in_windows": samples,
         "samples_lost": lost,
         "samples_lost_share": lost / samples if samples else np.nan,
+        # pymovements' measures, over the trials' viewing windows (see gaze.quality)
+        "data_loss_share": _duration_weighted(trials, "data_loss_share"),
+        "rms_s2s_deg": _median(trials["rms_s2s_deg"].to_numpy(dtype=np.float64)),
+        "bcea_deg2": _median(trials["bcea_deg2"].to_numpy(dtype=np.float64)),
+        "validation_error_max_deg": _last_validation_max(recording),
         "fixations_kept": int(trials.loc[trials["kept"], "fixations_kept"].sum()),
         "fixations_off_stimulus": int(trials["fixations_off_stimulus"].sum()),
         "fixations_before_onset": int(trials["fixations_before_onset"].sum()),
@@ -374,6 +433,19 @@ def _quality(
     for reason in DROP_REASONS:
         out[f"dropped_{reason}"] = int(reasons.get(reason, 0))
     return out
+
+
+def _duration_weighted(trials: pd.DataFrame, column: str) -> float:
+    """Mean of ``column`` over trials weighted by their viewing time (NaN rows left out)."""
+    v = trials[column].to_numpy(dtype=np.float64)
+    w = (trials["offset_ms"] - trials["onset_ms"]).to_numpy(dtype=np.float64)
+    ok = np.isfinite(v) & (w > 0)
+    return float(np.average(v[ok], weights=w[ok])) if ok.any() else math.nan
+
+
+def _last_validation_max(recording: Recording) -> float:
+    table = validations(recording.messages)
+    return float(table["error_max_deg"].iloc[-1]) if len(table) else math.nan
 
 
 def trial_counts(trials: pd.DataFrame) -> pd.DataFrame:

@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from gazealign import __version__
 from gazealign.errors import GazeAlignError
 from gazealign.pipeline.store import to_json_text, write_bytes, write_text
-from gazealign.report import figures
+from gazealign.report import explain_figures, figures
 from gazealign.report.inputs import ReportInputs, stage_order
 from gazealign.report.summary import Summary, summarise
 
@@ -41,6 +41,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("auc", "AUC differences per expression"),
     ("regions", "Facial regions"),
     ("metrics", "Saliency metrics against the human noise ceiling"),
+    ("sanity", "Sanity checks of the network's maps"),
     ("recognition", "Recognition: network and observers"),
     ("data", "Data: what was used and what was dropped"),
     ("reproducibility", "Configuration, versions and seeds"),
@@ -232,9 +233,36 @@ def _section_perturbation(inputs: ReportInputs, maker: _FigureMaker) -> str:
         "order of the human density, of the network's map, and at random (dashed line: mean of "
         "the random orders; band: their spread or confidence interval). A curve that falls faster "
         "found the tiles the network relies on sooner. First panel: all images; then per expression."
+        + tile_settings_sentence(table)
     )
     made = maker.make("perturbation_curves", lambda: figures.perturbation_figure(table), caption)
     return _figure_or_note(made)
+
+
+def tile_settings_sentence(table: pd.DataFrame) -> str:
+    """' Tiles: ...' from the settings the perturbation stage stamps on its tables ('' if none)."""
+
+    def one(column: str) -> str | None:
+        if column not in table.columns:
+            return None
+        values = sorted({str(v) for v in table[column].dropna()})
+        return ", ".join(values) if values else None
+
+    tile_px, score, sign, fill = (one(c) for c in ("tile_px", "tile_score", "tile_sign", "fill"))
+    if tile_px is None and score is None and sign is None:
+        return ""
+    parts = []
+    if tile_px is not None:
+        parts.append(f"{tile_px} px tiles")
+    if score is not None:
+        relevance = f"{sign} relevance" if sign is not None else "relevance"
+        parts.append(
+            f"network maps' tiles ranked by the {score} of their {relevance} "
+            "(comparison.perturbation.tile_sign)"
+        )
+    if fill is not None:
+        parts.append(f"removed tiles filled with {fill}")
+    return " Settings: " + "; ".join(parts) + "."
 
 
 def _section_auc(inputs: ReportInputs, maker: _FigureMaker) -> str:
@@ -317,6 +345,58 @@ def _section_metrics(inputs: ReportInputs, maker: _FigureMaker) -> str:
         if c in table.columns
     ]
     return _figure_or_note(made) + table_html(table[shown])
+
+
+def _section_sanity(inputs: ReportInputs, maker: _FigureMaker) -> str:
+    verdicts = inputs.sanity_verdicts
+    if verdicts is None:
+        return absent(inputs.absent.get("sanity_verdicts", "no sanity checks"))
+    parts = [
+        "<p>Sanity checks of saliency methods (Adebayo et al. 2018): a map that explains what "
+        "the network learned changes when the network's weights are re-drawn at random (from "
+        "the output layer down), and a map that explains a class differs between classes "
+        "(modified-backprop LRP rules often fail this: Sixt et al. 2020). Thresholds are this "
+        "package's conventions (study file, [sanity]); each verdict states its own.</p>",
+        '<ul class="findings">'
+        + "".join(f"<li>{esc(m)}: {esc(v)}</li>" for m, v in _verdict_pairs(verdicts))
+        + "</ul>",
+    ]
+    layers = inputs.sanity_layers
+    if layers is not None:
+        caption = (
+            "Cascading randomisation: similarity of each method's maps to the trained network's "
+            "as the layers are re-drawn one at a time from the output down (x: the last layer "
+            "re-drawn). Solid: median Spearman correlation of |map| over the checked images "
+            "(band: quartiles); dashed: median SSIM of |map| scaled to its maximum."
+        )
+        made = maker.make(
+            "sanity_randomisation",
+            lambda: explain_figures.randomisation_figure(layers),
+            caption,
+        )
+        parts.append(_figure_or_note(made))
+    shown = [
+        c
+        for c in (
+            "method",
+            "target_output",
+            "randomised_spearman",
+            "randomised_ssim",
+            "head_randomised_spearman",
+            "passes_randomisation",
+            "class_r",
+            "class_r_other",
+            "class_r_signed",
+            "passes_class_sensitivity",
+        )
+        if c in verdicts.columns
+    ]
+    parts.append(table_html(verdicts[shown]))
+    return "\n".join(parts)
+
+
+def _verdict_pairs(verdicts: pd.DataFrame) -> list[tuple[str, str]]:
+    return [(str(m), str(v)) for m, v in zip(verdicts["method"], verdicts["verdict"], strict=True)]
 
 
 def _section_recognition(inputs: ReportInputs, maker: _FigureMaker) -> str:
@@ -474,6 +554,7 @@ def build_report(inputs: ReportInputs, out_dir: Path, options: ReportOptions | N
         region_differences=inputs.region_differences,
         train_metrics=inputs.train_metrics,
         confusions=inputs.confusions,
+        sanity_verdicts=inputs.sanity_verdicts,
         confidence=options.confidence,
     )
     sections = {
@@ -483,6 +564,7 @@ def build_report(inputs: ReportInputs, out_dir: Path, options: ReportOptions | N
         "auc": _section_auc(inputs, maker),
         "regions": _section_regions(inputs, maker),
         "metrics": _section_metrics(inputs, maker),
+        "sanity": _section_sanity(inputs, maker),
         "recognition": _section_recognition(inputs, maker),
         "data": _section_data(inputs, maker),
         "reproducibility": _section_reproducibility(inputs),

@@ -59,6 +59,8 @@ class ReportInputs:
     quality: pd.DataFrame | None = None
     dropped: dict[str, pd.DataFrame] = field(default_factory=dict)
     stimulus_counts: pd.DataFrame | None = None
+    sanity_verdicts: pd.DataFrame | None = None
+    sanity_layers: pd.DataFrame | None = None
     absent: dict[str, str] = field(default_factory=dict)
 
 
@@ -232,6 +234,10 @@ def load_dropped(stage_dirs: Mapping[str, Path]) -> dict[str, pd.DataFrame]:
 # --- comparison tables ------------------------------------------------------------------------
 
 
+def _non_empty(table: pd.DataFrame) -> pd.DataFrame | None:
+    return None if table.empty else table
+
+
 def load_curves(perturbation_dir: Path) -> pd.DataFrame:
     """The mean MoRF accuracy curves (the perturbation stage's ``curves``)."""
     table = read_table_artifact(perturbation_dir, "curves")
@@ -338,6 +344,19 @@ def gather_inputs(
         inputs.absent.setdefault(
             "confusions", "neither network predictions nor human responses were found"
         )
+
+    inputs.sanity_verdicts = piece(
+        "sanity_verdicts",
+        "sanity_checks",
+        lambda d: _non_empty(read_table_artifact(d, "verdicts")),
+        "the sanity checks were not run (sanity.enabled = false)",
+    )
+    inputs.sanity_layers = piece(
+        "sanity_layers",
+        "sanity_checks",
+        lambda d: _non_empty(read_table_artifact(d, "randomisation_layers")),
+        "the sanity checks were not run (sanity.enabled = false)",
+    )
 
     try:
         inputs.dropped = load_dropped(dirs)

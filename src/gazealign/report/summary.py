@@ -505,6 +505,7 @@ def summarise(
     region_differences: pd.DataFrame | None = None,
     train_metrics: Mapping[str, Any] | None = None,
     confusions: Mapping[str, pd.DataFrame] | None = None,
+    sanity_verdicts: pd.DataFrame | None = None,
     confidence: float = 0.95,
 ) -> Summary:
     """Sentences and key numbers from whatever tables are present (``None`` = absent)."""
@@ -567,6 +568,23 @@ def summarise(
                     if c in planted.columns
                 ]
             ].to_dict(orient="records")
+    if sanity_verdicts is not None and not sanity_verdicts.empty:
+        summary.sentences.extend(
+            f"Sanity check of {m}: {v}."
+            for m, v in zip(sanity_verdicts["method"], sanity_verdicts["verdict"], strict=True)
+        )
+        summary.numbers["sanity_checks"] = _records(
+            sanity_verdicts,
+            (
+                "method",
+                "target_output",
+                "randomised_spearman",
+                "head_randomised_spearman",
+                "passes_randomisation",
+                "class_r",
+                "passes_class_sensitivity",
+            ),
+        )
     if not summary.sentences:
         summary.sentences.append("No results were found in this run to summarise.")
     return summary

@@ -23,6 +23,8 @@ from gazealign.pipeline.store import read_table
 from gazealign.stimuli.artifacts import read_stimuli_table
 
 if TYPE_CHECKING:
+    from gazealign.config.explain import ExplainSection
+    from gazealign.explain.base import ExplainOptions
     from gazealign.models.bundle import ModelBundle
 
 #: Columns of every summary table (``gazealign.stats.tables.summarise``): one row per key
@@ -117,6 +119,24 @@ def read_fixations(ctx: StageContext) -> pd.DataFrame:
         table = table[table["correct"].fillna(False).astype(bool)]
         ctx.note(f"{ctx.stage}_fixations_dropped_incorrect", before - len(table))
     return table.reset_index(drop=True)
+
+
+def explain_options(cfg: ExplainSection) -> ExplainOptions:
+    """The explainers' options from the study's ``[explain]`` table."""
+    from gazealign.explain.base import ExplainOptions
+
+    return ExplainOptions(
+        epsilon=cfg.epsilon,
+        gamma=cfg.gamma,
+        ig_steps=cfg.ig_steps,
+        ig_baseline=cfg.ig_baseline,
+        internal_batch_size=cfg.internal_batch_size,
+        occlusion_window_px=cfg.occlusion_window_px,
+        occlusion_stride_px=cfg.occlusion_stride_px,
+        occlusion_baseline=cfg.occlusion_baseline,
+        gradcam_layer=cfg.gradcam_layer,
+        conservation_tolerance=cfg.conservation_tolerance,
+    )
 
 
 def load_trained(train_dir: Path) -> ModelBundle:

@@ -19,30 +19,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from gazealign.errors import PipelineError
-from gazealign.explain.base import ExplainOptions
 from gazealign.explain.stimuli import explain_items, records_table, targets_for
 from gazealign.pipeline.artifacts import items, table
 from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import read_arrays, write_arrays, write_table
-from gazealign.stages.common import load_trained
+from gazealign.stages.common import explain_options, load_trained
 from gazealign.stimuli.artifacts import read_item, read_stimuli_table
-
-
-def options_from(ctx: StageContext) -> ExplainOptions:
-    cfg = ctx.config.explain
-    return ExplainOptions(
-        epsilon=cfg.epsilon,
-        gamma=cfg.gamma,
-        ig_steps=cfg.ig_steps,
-        ig_baseline=cfg.ig_baseline,
-        internal_batch_size=cfg.internal_batch_size,
-        occlusion_window_px=cfg.occlusion_window_px,
-        occlusion_stride_px=cfg.occlusion_stride_px,
-        occlusion_baseline=cfg.occlusion_baseline,
-        gradcam_layer=cfg.gradcam_layer,
-        conservation_tolerance=cfg.conservation_tolerance,
-    )
 
 
 def _batches(ids: Sequence[str], size: int) -> Iterator[list[str]]:
@@ -57,6 +40,7 @@ WRITES = (
         {
             "<method>": "(S, S) float64, model-input frame",
             "<method>__stimulus": "(rows, cols) float64, stimulus frame",
+            "<method>__signed": "(S, S) float64, model-input frame, before explain.sign",
             "<method>__record": "0-d str, JSON: target, parameters, steps",
         },
         frame="model_input",
@@ -68,6 +52,7 @@ WRITES = (
             "stimulus_id": "",
             "method": "",
             "target": "class index explained",
+            "target_output": "what of the target was explained: logit, contrastive or sglrp",
             "logit": "",
             "relevance_sum": "",
             "conservation_violated": "bool",
@@ -96,7 +81,7 @@ def run(ctx: StageContext) -> None:
     if not ids:
         raise PipelineError(f"no stimuli in splits {cfg.splits} to explain")
     bundle = load_trained(ctx.input("train"))
-    options = options_from(ctx)
+    options = explain_options(cfg)
     # Batches are fixed chunks of the full sorted id list, and a batch with any item missing is
     # recomputed whole: float results can depend on the batch's make-up (kernel choice), so this
     # keeps a resumed run byte-identical to an uninterrupted one.

@@ -127,12 +127,31 @@ WRITES = (
             "correct": "",
             "kept": "bool",
             "drop_reason": "",
+            "data_loss_share": "lost / expected samples in the viewing window",
+            "rms_s2s_deg": "median over the trial's fixations of RMS sample-to-sample",
+            "bcea_deg2": "median over the trial's fixations of BCEA (68.27 %)",
+            "validation_error_avg_deg": "last !CAL VALIDATION before the trial: mean error",
+            "validation_error_max_deg": "and its max error",
         },
     ),
     table(
         "quality",
-        "per subject: trials, kept trials, samples lost, one dropped_<reason> count per reason",
-        {"subject": "", "trials": "", "trials_kept": "", "dropped_<reason>": "trials dropped"},
+        "per subject: trials, kept trials, samples lost, one dropped_<reason> count per reason, "
+        "impossible samples and fixation events set aside, and data quality as eye-tracking "
+        "studies report it (pymovements' measures)",
+        {
+            "subject": "",
+            "trials": "",
+            "trials_kept": "",
+            "dropped_<reason>": "trials dropped",
+            "samples_impossible": "samples set to missing: infinite or a screen size off-screen",
+            "fixation_events_impossible": "EFIX events dropped for the same reason",
+            "data_loss_share": "lost / expected samples in the viewing windows",
+            "rms_s2s_deg": "median over trials of the median RMS sample-to-sample within fixations",
+            "bcea_deg2": "median over trials of the median BCEA (68.27 %) within fixations",
+            "validation_error_deg": "mean error of the last !CAL VALIDATION",
+            "validation_error_max_deg": "max error of the last !CAL VALIDATION",
+        },
     ),
     table(
         "trial_counts",

@@ -43,6 +43,13 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from gazealign.compare.calibration import (
+    Calibration,
+    calibrated_map,
+    default_sigmas_px,
+    fit_calibration,
+    identity_folds,
+)
 from gazealign.compare.ceiling import (
     GOLD,
     DensityFn,
@@ -75,6 +82,10 @@ from gazealign.stages.common import (
 from gazealign.stats.tables import ALL, summarise
 
 CEILING = "human (split-half ceiling)"
+#: Suffix of a calibrated network map's name in the metric tables.
+CALIBRATED = " (calibrated)"
+#: The metrics that read a map as a distribution: the ones calibration is for.
+CALIBRATED_METRICS = ("kld", "information_gain", "cc", "sim")
 CEILING_LOO = "human (leave-one-out ceiling)"
 CENTRE_BIAS = "centre bias"
 UNIFORM = "uniform"
@@ -147,6 +158,19 @@ WRITES = (
             "n_images": "",
             "n_identities": "",
             "n_observers": "",
+        },
+        optional=True,
+    ),
+    table(
+        "calibration",
+        "per (method, identity fold): blur and centre-bias weight fitted on the other folds",
+        {
+            "method": "",
+            "fold": "identity fold the parameters are applied to",
+            "sigma_px": "Gaussian blur, stimulus px",
+            "centre_weight": "mixture weight of the centre bias",
+            "log_likelihood_bits": "mean log2 p per fixation on the fitting images",
+            "fixations": "fixations fitted",
         },
         optional=True,
     ),
@@ -233,6 +257,14 @@ def _run(ctx: StageContext) -> None:
     sigma_px = stimulus_sigma_px(ctx)
     seed = ctx.seed("metrics")
     clusters = stimulus_clusters(table).set_index("stimulus_id")
+    folds = (
+        identity_folds(list(clusters["identity"]), folds=mcfg.calibration_folds)
+        if mcfg.calibrate and clusters["identity"].nunique() >= 2
+        else {}
+    )
+    calibrations = _fit_calibrations(ctx, table, fixations, sizes, folds) if folds else {}
+    if mcfg.calibrate and not folds:
+        ctx.note("saliency_metrics_calibration", "skipped: images of fewer than 2 identities")
     rows: list[dict[str, Any]] = []
     loo_frames: list[pd.DataFrame] = []
     observer_frames: list[pd.DataFrame] = []
@@ -262,7 +294,22 @@ def _run(ctx: StageContext) -> None:
         for m, values in maps.items():
             all_zero[m] = all_zero.get(m, 0) + int(not np.any(np.asarray(values) != 0))
         maps |= {CENTRE_BIAS: centre, UNIFORM: uniform_map(shape)}
-        for name, values in maps.items():
+        scored: dict[str, tuple[npt.NDArray[Any], list[str] | None]] = {
+            name: (values, mcfg.names or None) for name, values in maps.items()
+        }
+        fold = folds.get(ident["identity"])
+        for m in network_methods(explain):
+            fit = calibrations.get((m, fold)) if fold is not None else None
+            if fit is not None:
+                calibrated = calibrated_map(
+                    explain[f"{m}__stimulus"],
+                    centre,
+                    sigma_px=fit.sigma_px,
+                    centre_weight=fit.centre_weight,
+                )
+                wanted = [n for n in CALIBRATED_METRICS if not mcfg.names or n in mcfg.names]
+                scored[m + CALIBRATED] = (calibrated, wanted)
+        for name, (values, names) in scored.items():
             scores = score_map(
                 values,
                 counts,
@@ -271,7 +318,7 @@ def _run(ctx: StageContext) -> None:
                 other_fixations=other,
                 n_splits=mcfg.auc_splits,
                 emd_max_side_px=mcfg.emd_max_side_px,
-                metrics=mcfg.names or None,
+                metrics=names,
                 seed=seed,
             )
             for metric, value in scores.items():
@@ -406,10 +453,59 @@ def _run(ctx: StageContext) -> None:
             float(source.get((m, k), np.nan)) if lab == ALL else np.nan for m, k, lab in pooled_rows
         ]
     write_table(ctx.out_dir / "metrics.parquet", summary)
+    if calibrations:
+        write_table(
+            ctx.out_dir / "calibration.parquet",
+            pd.DataFrame(
+                [{"method": m, "fold": f, **vars(c)} for (m, f), c in sorted(calibrations.items())]
+            ),
+        )
     write_table(
         ctx.out_dir / "metrics_vs_baselines.parquet",
         _versus(valid, cfg, ctx.seed("versus"), ceiling_name),
     )
+
+
+def _fit_calibrations(
+    ctx: StageContext,
+    table: pd.DataFrame,
+    fixations: pd.DataFrame,
+    sizes: dict[str, tuple[int, int]],
+    folds: dict[str, int],
+) -> dict[tuple[str, int], Calibration]:
+    """(method, fold) -> calibration fitted on the images of every other fold's identities."""
+    mcfg = ctx.config.comparison.metrics
+    identity = stimulus_clusters(table).set_index("stimulus_id")["identity"]
+    per_image: list[tuple[int, dict[str, npt.NDArray[Any]], npt.NDArray[Any], npt.NDArray[Any]]]
+    per_image = []
+    by_image = dict(tuple(fixations.groupby(fixations["stimulus_id"].astype(str))))
+    for sid in table["stimulus_id"].astype(str):
+        fix = by_image.get(sid)
+        if fix is None or not len(fix):
+            continue
+        shape = sizes[sid]
+        counts, _ = fixation_map(fix["x_px"], fix["y_px"], shape)
+        explain = read_arrays(ctx.artifact("explain", "maps", sid))
+        maps = {m: explain[f"{m}__stimulus"] for m in network_methods(explain)}
+        centre = centre_bias_map(shape, sigma_fraction=mcfg.centre_bias_sigma_fraction)
+        per_image.append((folds[str(identity[sid])], maps, counts, centre))
+    if not per_image:
+        return {}
+    sigmas = default_sigmas_px(sizes[str(table["stimulus_id"].iloc[0])])
+    methods = sorted({m for _, maps, _, _ in per_image for m in maps})
+    out: dict[tuple[str, int], Calibration] = {}
+    for method in methods:
+        for fold in sorted(set(folds.values())):
+            fit_on = [x for x in per_image if x[0] != fold and method in x[1]]
+            if not fit_on:
+                continue
+            out[(method, fold)] = fit_calibration(
+                [maps[method] for _, maps, _, _ in fit_on],
+                [counts for _, _, counts, _ in fit_on],
+                [centre for _, _, _, centre in fit_on],
+                sigmas_px=sigmas,
+            )
+    return out
 
 
 def ceiling_table(

@@ -40,6 +40,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from gazealign.compare import perturbation as pt
+from gazealign.compare.tile_ranking import ranking_map
 from gazealign.errors import DataError, PipelineError
 from gazealign.pipeline.artifacts import items, table
 from gazealign.pipeline.registry import stage
@@ -65,6 +66,7 @@ MEASURES = {"correct": "accuracy", "prob": "probability", "logit": "logit"}
 SETTINGS: dict[str, str] = {
     "tile_px": "tile side in model-input px",
     "tile_score": "how a tile's relevance is scored",
+    "tile_sign": "which relevance a network map's tile score sums: positive, signed, absolute",
     "fill": "what replaces a removed tile",
     "random_orders": "random orders per image",
     "bf16": "bool",
@@ -160,7 +162,9 @@ def perturb_item(ctx: StageContext, stimulus_id: str) -> dict[str, npt.NDArray[A
     grid = pt.TileGrid(image.shape[0], image.shape[1], cfg.tile_px)
     explain = read_arrays(ctx.artifact("explain", "maps", stimulus_id))
     human = read_arrays(ctx.artifact("human_maps", "maps", stimulus_id))
-    maps = {"human": human["density_model"]} | {m: explain[m] for m in network_methods(explain)}
+    maps = {"human": human["density_model"]} | {
+        m: ranking_map(explain, m, cfg.tile_sign) for m in network_methods(explain)
+    }
     fill = pt.fill_image(
         image,
         cfg.fill,
@@ -362,6 +366,7 @@ def _aggregate(ctx: StageContext) -> None:
     settings = {
         "tile_px": cfg.perturbation.tile_px,
         "tile_score": cfg.perturbation.tile_score,
+        "tile_sign": cfg.perturbation.tile_sign,
         "fill": cfg.perturbation.fill,
         "random_orders": cfg.perturbation.random_orders,
         "bf16": cfg.perturbation.bf16,

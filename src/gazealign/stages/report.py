@@ -21,6 +21,7 @@ READS = (
     "gaze",
     "heatmap",
     "comparison",
+    "sanity",
     "report",
 )
 

@@ -70,6 +70,7 @@ def test_randomisation_curve_matches_maps_computed_by_hand() -> None:
     inputs = _inputs(3)
     curve = randomisation_curve(b, inputs, method="gradient_x_input", seed=5)
     assert list(curve["step"]) == [0, 0, 0, 1, 1, 1]
+    assert list(curve["layer_kind"]) == ["", "", "", "dense", "dense", "dense"]
     (_, randomised), = list(cascade(b, seed=5))  # fmt: skip
     x = b.preprocess(inputs.images).double()
     for i, t in enumerate(inputs.targets):
@@ -99,16 +100,18 @@ def test_class_sensitivity_flags_maps_that_only_flip_sign() -> None:
         net[1].weight[1] = -net[1].weight[0]
     inputs = SanityInputs(_inputs(4).images, np.zeros(4, dtype=np.int64), list("abcd"))
     b = ModelBundle(model=net, preprocessing="thesis", input_size_px=16, labels=("a", "b", "c"))
-    table = class_sensitivity(b, inputs, method="gradient_x_input", seed=0)
+    table = class_sensitivity(b, inputs, method="gradient_x_input", seed=0, sign="signed")
     rows = table.set_index("stimulus_id")
     # Runner-up may be class 1 (r = -1 exactly) or class 2 (independent weights).
     for _, row in rows.iterrows():
         if row["runner_up"] == 1:
             assert row["r_runner_up"] == pytest.approx(-1.0)
+            assert row["r_signed_runner_up"] == pytest.approx(-1.0)
         else:
             assert abs(row["r_runner_up"]) < 0.5
     verdict = verdicts(pd.DataFrame(columns=["method", "step", "spearman_abs", "ssim_abs"]),
-                       table.assign(r_runner_up=-1.0))  # fmt: skip
+                       table.assign(r_runner_up=-1.0), randomisation_max_spearman=0.5,
+                       class_max_r=0.5)  # fmt: skip
     assert not verdict["passes_class_sensitivity"].iloc[0]
     assert (
         "fails class sensitivity: maps for different classes correlate at r = -1.00"
@@ -123,10 +126,21 @@ def test_verdict_on_randomisation_uses_the_last_step() -> None:
             "step": [0, 1, 2, 2],
             "spearman_abs": [1.0, 0.9, 0.2, 0.4],
             "ssim_abs": [1.0, 0.8, 0.1, 0.1],
+            "layer_kind": ["", "dense", "conv", "conv"],
         }
     )
-    classes = pd.DataFrame({"method": ["m"], "r_runner_up": [0.1], "r_other": [0.0]})
-    v = verdicts(curves, classes).iloc[0]
+    classes = pd.DataFrame(
+        {
+            "method": ["m"],
+            "r_runner_up": [0.1],
+            "r_other": [0.0],
+            "r_signed_runner_up": [0.9],
+            "sign": ["positive"],
+        }
+    )
+    v = verdicts(curves, classes, randomisation_max_spearman=0.5, class_max_r=0.5).iloc[0]
     assert v["randomised_spearman"] == pytest.approx(0.3)
+    assert v["head_randomised_spearman"] == pytest.approx(0.9)
+    assert "only the dense layers random they rank-correlate at rho = 0.90" in v["verdict"]
     assert v["passes_randomisation"] and v["passes_class_sensitivity"]
     assert v["verdict"].startswith("passes randomisation: fully random network's maps")

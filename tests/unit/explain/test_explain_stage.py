@@ -80,11 +80,15 @@ def test_stage_writes_both_frames_and_table(tmp_path: Path, upstream: list[str])
         # identity resize: the stimulus map is the model map inside the box, 0 outside
         np.testing.assert_allclose(full[8:40, 4:36], arrays[m], atol=1e-12)
         assert not full[:8].any() and not full[:, :4].any()
+        # the signed twin keeps the negative relevance the sign policy (positive) removed
+        np.testing.assert_array_equal(np.maximum(arrays[m + "__signed"], 0.0), arrays[m])
+    assert (arrays["gradient_x_input__signed"] < 0).any()
     maps = read_table(out / "maps.parquet")
     assert len(maps) == 2 * len(upstream)
     assert set(maps["method"]) == set(cfg["methods"])  # type: ignore[arg-type]
     first = maps[maps["stimulus_id"] == upstream[0]].set_index("method")
     assert first.loc["lrp_epsilon_plus_flat", "target_label"] == LABELS[0]  # target: true label
+    assert first.loc["lrp_epsilon_plus_flat", "target_output"] == "logit"
     steps = json.loads(first.loc["lrp_epsilon_plus_flat", "steps"])
     assert [s["name"] for s in steps] == ["explain", "sum_channels", "sign", "map_to_stimulus"]
     assert json.loads(first.loc["lrp_epsilon_plus_flat", "params"])["composite"] == (

@@ -45,6 +45,7 @@ WRITTEN = {
     "perturbation": ("curves", "auc_differences", "per_image_areas"),
     "saliency_metrics": ("metrics", "per_image_metrics"),
     "region_shares": ("region_shares", "region_shares_difference", "region_shares_per_image"),
+    "sanity_checks": ("randomisation_layers", "verdicts"),
 }
 
 
@@ -192,6 +193,9 @@ def _curves() -> pd.DataFrame:
                                 "ci_high": min(1.0, value + 0.05),
                                 "n": 7,
                                 "tile_px": 6,
+                                "tile_score": "sum",
+                                "tile_sign": "signed",
+                                "fill": "uniform_noise",
                             }
                         )
     return pd.DataFrame(rows)
@@ -321,6 +325,39 @@ def _regions(ctx: StageContext) -> None:
     put(ctx, "region_shares_per_image", shares.assign(stimulus_id="x"))
 
 
+#: The sanity_checks stand-in's verdict for the method (a planted sentence).
+SANITY_VERDICT = "fails class sensitivity: maps for different classes correlate at r = 0.91"
+
+
+def _sanity(ctx: StageContext) -> None:
+    layers = pd.DataFrame(
+        {
+            "method": [METHOD] * 3,
+            "step": [0, 1, 2],
+            "layer": ["trained", "fc8", "conv1"],
+            "layer_kind": ["", "dense", "conv"],
+            "spearman_abs_median": [1.0, 0.8, 0.321],
+            "spearman_abs_q25": [1.0, 0.7, 0.2],
+            "spearman_abs_q75": [1.0, 0.9, 0.4],
+            "ssim_abs_median": [1.0, 0.7, 0.2],
+            "images": [4, 4, 4],
+        }
+    )
+    verdicts = pd.DataFrame(
+        {
+            "method": [METHOD],
+            "target_output": ["logit"],
+            "randomised_spearman": [0.321],
+            "passes_randomisation": [True],
+            "class_r": [0.91],
+            "passes_class_sensitivity": [False],
+            "verdict": [SANITY_VERDICT],
+        }
+    )
+    put(ctx, "randomisation_layers", layers)
+    put(ctx, "verdicts", verdicts)
+
+
 def _stage(name: str, run: Callable[[StageContext], None], needs: tuple[str, ...]) -> Stage:
     writes = tuple(a for a in get_stage(name).writes if a.name in WRITTEN[name])
     return Stage(
@@ -348,6 +385,7 @@ def fake_stages(*, with_compare: bool = True) -> list[Stage]:
                 "saliency_metrics", _saliency_metrics, ("stimuli", "explain", "gaze", "human_maps")
             ),
             _stage("region_shares", _regions, ("stimuli", "explain", "gaze", "human_maps")),
+            _stage("sanity_checks", _sanity, ("stimuli", "train")),
         ]
     return run_order([*stages, get_stage("report")])
 

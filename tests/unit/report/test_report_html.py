@@ -15,6 +15,7 @@ from report_fakes import (
     NSS_CEILING,
     NSS_NETWORK,
     OVERALL_HUMAN_MINUS_NETWORK,
+    SANITY_VERDICT,
     FakeRun,
     run_fake,
 )
@@ -79,6 +80,13 @@ def test_every_section_is_there_with_its_numbers(fake_run: FakeRun) -> None:
         f"Accuracy fell faster when tiles were removed in the {METHOD} order than in the human order"
         in summary
     )
+    assert f"Sanity check of {METHOD}: {SANITY_VERDICT}." in summary
+    assert SANITY_VERDICT in sections["sanity"] and "0.321" in sections["sanity"]
+    assert "sanity_randomisation" in sections["sanity"] or "<img" in sections["sanity"]
+    assert (
+        "6 px tiles; network maps' tiles ranked by the sum of their signed relevance"
+        in sections["perturbation"]
+    )
     # tables carry the planted numbers
     assert "0.346" in sections["auc"] and "0.123" in sections["auc"]
     assert "2.346" in sections["metrics"] and "1.234" in sections["metrics"]
@@ -110,7 +118,9 @@ def test_real_study_has_no_synthetic_banner() -> None:
 def test_report_is_self_contained(fake_run: FakeRun) -> None:
     parsed = parse(fake_run.html)
     images = [attrs for tag, attrs in parsed.tags if tag == "img"]
-    assert len(images) == 7  # overview, curves, forest, regions, metrics, confusion, quality
+    assert (
+        len(images) == 8
+    )  # overview, curves, forest, regions, metrics, sanity, confusion, quality
     for attrs in images:
         src = attrs["src"] or ""
         assert src.startswith("data:image/png;base64,")
@@ -137,6 +147,7 @@ def test_figures_are_written_in_every_format(fake_run: FakeRun) -> None:
         "saliency_metrics",
         "confusion",
         "data_quality",
+        "sanity_randomisation",
     }
     for stem in stems:
         assert (fake_run.report_dir / "figures" / f"{stem}.pdf").read_bytes().startswith(b"%PDF")
@@ -176,6 +187,7 @@ def test_without_manifest_the_finished_stage_folders_are_found(
         "perturbation",
         "saliency_metrics",
         "region_shares",
+        "sanity_checks",
         "report",
     }
     run_dir = tmp_path / "copy"
