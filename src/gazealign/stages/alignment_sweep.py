@@ -52,11 +52,10 @@ from gazealign.models.train import evaluate, fit
 from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import ItemResult, StageContext
 from gazealign.pipeline.store import read_arrays, write_bytes, write_json, write_table
-from gazealign.stages.common import read_fixations, screen_of
+from gazealign.stages.common import explain_options, read_fixations, screen_of
 
-# The sweep trains and explains exactly as the train and explain stages do; it uses their
-# helpers, so its key follows their code (a change there retrains the sweep, as it should).
-from gazealign.stages.explain import options_from
+# The sweep trains exactly as the train stage does; it uses its helpers, so its key follows
+# that stage's code (a change there retrains the sweep, as it should).
 from gazealign.stages.train import build_bundle, fold_batchnorm, train_config
 from gazealign.stats.inference import bootstrap_mean_ci
 from gazealign.stimuli.artifacts import StimulusItem, read_item, read_stimuli_table
@@ -200,7 +199,7 @@ def _score(ctx: StageContext, bundle: Any, test_items: list[StimulusItem]) -> di
         target,
         methods=[method],
         sign=ecfg.sign,
-        options=options_from(ctx),
+        options=explain_options(ecfg),
         batch_size=ecfg.batch_size,
     )
     fill_seed = ctx.seed("fill")
