@@ -56,6 +56,7 @@ def sweep_stage(crash_on: str | None = None) -> list[Any]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1500)  # about 2 min on 2 idle cores; shared machines run far slower
 def test_sweep_scores_each_lambda_and_resumes_with_identical_numbers(tmp_path: Path) -> None:
     first = study_from_dict(STUDY, base_dir=tmp_path / "a")
     Runner(first, study_stages(), show_progress=False).run(until="human_maps")
