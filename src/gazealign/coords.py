@@ -24,7 +24,8 @@ ArrayLike = float | npt.NDArray[np.floating[Any]]
 class ScreenGeometry:
     """The physical screen and viewing distance of an eye-tracking experiment.
 
-    Pixels per degree follow SCIENCE.md 6: ``distance_cm * tan(1 deg) * width_px / width_cm``.
+    Pixels per degree as in the MIT saliency benchmark (Bylinskii et al. 2018, IEEE TPAMI 41(3)):
+    ``distance_cm * tan(1 deg) * width_px / width_cm``.
     The conversion about the screen centre is exact (atan of the offset), not the small-angle
     approximation, for :meth:`offset_px_to_deg`.
     """

@@ -25,14 +25,6 @@ Frame = Literal["stimulus", "model_input"]
 FRAMES: tuple[str, ...] = ("stimulus", "model_input")
 
 
-def label_index(label: str) -> int:
-    """Index of ``label`` in :data:`LABELS`; a clear error for an unknown name."""
-    try:
-        return LABELS.index(label)
-    except ValueError:
-        raise DataError(f"unknown expression label {label!r}; expected one of {LABELS}") from None
-
-
 @dataclass(frozen=True)
 class Stimulus:
     """One face image with its expression label and the identity (subject) shown.
@@ -142,11 +134,6 @@ FIXATION_OPTIONAL_COLUMNS: dict[str, str] = {
 }
 
 FIXATION_FRAMES: tuple[str, ...] = ("screen", "stimulus", "model_input")
-
-
-def empty_fixations() -> pd.DataFrame:
-    """A fixation table with the required columns and no rows."""
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in FIXATION_COLUMNS.items()})
 
 
 def validate_fixations(table: pd.DataFrame, *, source: str = "fixation table") -> pd.DataFrame:

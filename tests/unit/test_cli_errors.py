@@ -118,7 +118,9 @@ def test_an_unknown_fixation_method(tmp_path: Path, capsys: pytest.CaptureFixtur
     path = _samples_csv(tmp_path / "s01.csv", 10)
     code, err = _cli(["gaze", "fixations", str(path), "--method", "foo"], capsys)
     assert code == 2 and "Traceback" not in err
-    assert "Invalid value for '--method': 'foo' is not one of events, ivt, idt" in err
+    text = "".join(c for c in err if not c.isspace() and c not in "│╭╮╰╯─")  # boxed, wrapped
+    assert "Invalidvaluefor'--method':unknownfixationdetector'foo'" in text
+    assert "available:events,idt,ivt" in text
 
 
 @pytest.mark.parametrize(

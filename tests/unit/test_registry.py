@@ -28,6 +28,8 @@ class Thing:
 @pytest.fixture
 def restore_registries() -> Iterator[None]:
     """Plug-ins registered by a test are removed after it (the registries are process-wide)."""
+    for r in (FILLS, METRICS):
+        r.discover()  # the built-ins first, so that restoring keeps them
     saved = {id(r): dict(r._entries) for r in (FILLS, METRICS)}
     try:
         yield

@@ -107,6 +107,38 @@ INVALID = [
         ["comparison.split", "explain.splits"],
         "the 'val' split is compared but not explained",
     ),
+    (
+        "[stimuli]\nsource = 'mnist'\n",
+        ["stimuli.source"],
+        "unknown dataset layout 'mnist'; available: fer2013, folder, kdef, manifest, synthetic",
+    ),
+    ("[stimuli]\nsource = 'kdef'\n", ["stimuli.source", "stimuli.path"], "set stimuli.path"),
+    (
+        "[stimuli]\nsource = 'fer2013'\npath = '.'\n",
+        ["stimuli.path"],
+        "is a folder; this source reads a file",
+    ),
+    (
+        "[stimuli]\nsource = 'synthetic'\n[stimuli.split]\nuse_dataset_split = true\n",
+        ["stimuli.split.use_dataset_split", "stimuli.source"],
+        "has no split of its own (layouts that do: fer2013)",
+    ),
+    (
+        "[gaze]\nsource = 'tobii'\n",
+        ["gaze.source"],
+        "unknown gaze format 'tobii'; available: asc, csv_fixations, csv_samples, edf, simulated",
+    ),
+    ("[gaze]\nsource = 'asc'\n", ["gaze.source", "gaze.path"], "set gaze.path"),
+    (
+        "[gaze]\nsource = 'csv_fixations'\npath = '.'\nfixations = 'ivt'\n",
+        ["gaze.fixations", "gaze.source"],
+        "hold fixations, not samples",
+    ),
+    (
+        "[gaze]\nfixations = 'i-vt'\n",
+        ["gaze.fixations"],
+        "unknown fixation detector 'i-vt'; available: events, idt, ivt",
+    ),
     ("[study]\nseed = '96'\n", ["study.seed"], "expected an integer"),
     ("[comparison.perturbation]\ntile_px = 56.0\n", ["comparison.perturbation.tile_px"], "integer"),
     ("[heatmap]\nduration_weighted = 'yes'\n", ["heatmap.duration_weighted"], "boolean"),

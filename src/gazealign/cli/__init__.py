@@ -61,6 +61,9 @@ def build_app() -> typer.Typer:
     from gazealign.cli import gaze
 
     gaze.register(app)
+    from gazealign.cli import registries
+
+    registries.register(app)
     from gazealign.cli import models
 
     models.register(app)

@@ -11,7 +11,13 @@ from rich.markup import escape
 from rich.progress import track
 from rich.table import Table
 
+from gazealign.config.stimuli import SyntheticFacesSection
+from gazealign.errors import DataError
+
 console = Console()
+
+#: Defaults of `faces synth`: those of the study file's [stimuli.synthetic].
+_FACES = SyntheticFacesSection()
 
 
 def register(app: typer.Typer) -> None:
@@ -24,17 +30,19 @@ def register(app: typer.Typer) -> None:
     def synth(
         out: Path = typer.Option(..., "--out", help="Folder for the KDEF-conformant tree."),
         identities: int = typer.Option(
-            12, "--identities", help="Identities (1-70; F01, M01, F02, ...)."
+            _FACES.identities, "--identities", help="Identities (1-70; F01, M01, F02, ...)."
         ),
         seed: int = typer.Option(0, "--seed", help="Seed: the same seed gives the same faces."),
-        rows: int = typer.Option(160, "--rows", help="Image height in px."),
-        cols: int = typer.Option(128, "--cols", help="Image width in px."),
-        sessions: int = typer.Option(1, "--sessions", help="1 (session A) or 2 (A and B)."),
+        rows: int = typer.Option(_FACES.image_rows, "--rows", help="Image height in px."),
+        cols: int = typer.Option(_FACES.image_cols, "--cols", help="Image width in px."),
+        sessions: int = typer.Option(
+            _FACES.sessions, "--sessions", help="1 (session A) or 2 (A and B)."
+        ),
         intensity_min: float = typer.Option(
-            0.5, "--intensity-min", help="Lowest expression intensity."
+            _FACES.intensity_min, "--intensity-min", help="Lowest expression intensity."
         ),
         intensity_max: float = typer.Option(
-            1.0, "--intensity-max", help="Highest expression intensity."
+            _FACES.intensity_max, "--intensity-max", help="Highest expression intensity."
         ),
     ) -> None:
         """Render synthetic faces: DIR/AF01/AF01HAS.JPG ..., DIR/regions/ masks, DIR/manifest.csv."""
@@ -81,7 +89,9 @@ def register(app: typer.Typer) -> None:
             ..., help="Dataset folder (kdef, folder) or CSV file (fer2013, manifest)."
         ),
         source: str = typer.Option(
-            "kdef", "--source", help="Layout: kdef, folder, fer2013, manifest."
+            "kdef",
+            "--source",
+            help="Dataset layout: kdef, folder, fer2013, manifest (or a plug-in's).",
         ),
         angle: list[str] = typer.Option(["S"], "--angle", help="KDEF angles to keep (repeatable)."),
         crop: str = typer.Option(
@@ -96,19 +106,18 @@ def register(app: typer.Typer) -> None:
         Prints images per label and session, and every file the stage would drop, with why.
         """
         from gazealign.config.stimuli import StimuliSection
-        from gazealign.errors import DataError
         from gazealign.stimuli.dataset import Dropped, dropped_table
-        from gazealign.stimuli.prepare import check_record, scan_source
+        from gazealign.stimuli.layout_registry import LAYOUTS, scan_layout
+        from gazealign.stimuli.prepare import check_record
 
-        layouts = ("kdef", "folder", "fer2013", "manifest")
-        if source not in layouts:
-            raise DataError(f"unknown layout {source!r}; expected {', '.join(layouts)}")
+        if LAYOUTS.get(source).scan is None:
+            raise DataError(f"layout {source!r} is rendered by the stimuli stage, not scanned")
         if crop not in ("haar", "none"):
             raise DataError(f"--crop: unknown crop {crop!r}; expected haar or none")
         cfg = StimuliSection.model_validate(
             {"source": source, "path": str(path), "angles": angle, "crop": crop}
         )
-        result = scan_source(cfg, lambda p: p)
+        result = scan_layout(cfg, lambda p: p)
         dropped = list(result.dropped)
         kept = []
         for record in track(result.records, description="decoding", console=console):

@@ -9,24 +9,26 @@ import pandas as pd
 import typer
 from rich.console import Console
 
+from gazealign.config.gaze import ScreenSection
 from gazealign.errors import DataError
+from gazealign.gaze.recording import Recording
 
 console = Console()
 
+#: Screen defaults of the commands: those of the study file's [gaze.screen].
+_SCREEN = ScreenSection()
 
-def _recording(path: Path) -> object:
-    from gazealign.gaze.asc import read_asc
-    from gazealign.gaze.csvfmt import read_samples_csv
-    from gazealign.gaze.edf import read_edf
 
-    suffix = path.suffix.lower()
-    if suffix == ".asc":
-        return read_asc(path)
-    if suffix == ".edf":
-        return read_edf(path)
-    if suffix == ".csv":
-        return read_samples_csv(path)
-    raise DataError(f"{path}: unknown recording type {suffix!r}; expected .asc, .edf or .csv")
+def _recording(path: Path) -> Recording:
+    """The recording in a sample file, read by the registered format of its suffix."""
+    from gazealign.gaze.format_registry import ReadContext, format_for_file
+
+    entry = format_for_file(path)
+    assert entry.read is not None
+    recordings = entry.read(path, ReadContext())
+    if len(recordings) != 1:
+        raise DataError(f"{path}: holds {len(recordings)} recordings; expected one")
+    return recordings[0]
 
 
 def quick_fixations(
@@ -44,7 +46,6 @@ def quick_fixations(
     from gazealign.gaze.align import check_display, require_fixation_events
     from gazealign.gaze.events import detect_fixations
     from gazealign.gaze.quality import drop_impossible
-    from gazealign.gaze.recording import Recording
     from gazealign.gaze.trials import segment_trials
 
     screen = ScreenGeometry(width_px, height_px, width_cm, height_cm, distance_cm)
@@ -52,7 +53,6 @@ def quick_fixations(
     lines = []
     for path in paths:
         rec = _recording(path)
-        assert isinstance(rec, Recording)
         check_display(rec, screen, "--screen-width-px x --screen-height-px")
         if method == "events":
             require_fixation_events(rec, rec.pick_eye(), "--method")
@@ -95,12 +95,11 @@ def quick_fixations(
 
 
 #: Names ``--method`` accepts.
-METHODS = ("events", "ivt", "idt")
-
-
 def _method(value: str) -> str:
-    if value not in METHODS:
-        raise typer.BadParameter(f"{value!r} is not one of {', '.join(METHODS)}")
+    from gazealign.gaze.events import DETECTORS
+
+    if value not in DETECTORS:
+        raise typer.BadParameter(DETECTORS.unknown_message(value))
     return value
 
 
@@ -139,7 +138,6 @@ def register(app: typer.Typer) -> None:
         The observers' region preferences, biases and confusions are assumptions (see
         docs/gaze.md); the files are marked as simulated in their header.
         """
-        from gazealign.coords import ScreenGeometry
         from gazealign.gaze.simulate import ObserverModel, SimStimulus, simulate_observers
         from gazealign.pipeline.store import write_json, write_table
         from gazealign.stimuli.artifacts import read_item, read_stimuli_table
@@ -153,7 +151,7 @@ def register(app: typer.Typer) -> None:
             SimStimulus(str(sid), str(label), read_item(stimuli, str(sid)).aois)
             for sid, label in zip(table["stimulus_id"], table["label"], strict=True)
         ]
-        screen = ScreenGeometry(1920, 1080, 53.0, 30.0, 65.0)
+        screen = ScreenSection().geometry()
         model = ObserverModel(sampling_rate_hz=float(rate))
         result = simulate_observers(
             stims,
@@ -189,11 +187,13 @@ def register(app: typer.Typer) -> None:
         method: str = typer.Option(
             "events", "--method", help="events (the tracker's), ivt or idt.", callback=_method
         ),
-        width_px: int = typer.Option(1920, "--screen-width-px", callback=_positive),
-        height_px: int = typer.Option(1080, "--screen-height-px", callback=_positive),
-        width_cm: float = typer.Option(53.0, "--screen-width-cm", callback=_positive),
-        height_cm: float = typer.Option(30.0, "--screen-height-cm", callback=_positive),
-        distance_cm: float = typer.Option(65.0, "--distance-cm", callback=_positive),
+        width_px: int = typer.Option(_SCREEN.width_px, "--screen-width-px", callback=_positive),
+        height_px: int = typer.Option(_SCREEN.height_px, "--screen-height-px", callback=_positive),
+        width_cm: float = typer.Option(_SCREEN.width_cm, "--screen-width-cm", callback=_positive),
+        height_cm: float = typer.Option(
+            _SCREEN.height_cm, "--screen-height-cm", callback=_positive
+        ),
+        distance_cm: float = typer.Option(_SCREEN.distance_cm, "--distance-cm", callback=_positive),
     ) -> None:
         """Fixations of one or more recordings (screen frame) as a CSV, with a summary."""
         from gazealign.pipeline.store import write_text

@@ -43,21 +43,12 @@ def fill(
 ) -> Callable[[F], F]:
     """Register the decorated function as fill ``name``.
 
+    Named in ``comparison.perturbation.fill``; returns the function unchanged.
+
     Parameters
     ----------
-    name
-        The fill's name in the study file (``comparison.perturbation.fill``).
-    description
-        One line for listings.
     options
         Keyword options the function takes (``seed``, ``blur_sigma_px``).
-    extra
-        The gazealign extra it needs, if any.
-
-    Returns
-    -------
-    Callable
-        A decorator returning the function unchanged.
     """
 
     def decorate(fn: F) -> F:

@@ -64,23 +64,14 @@ def metric(
 ) -> Callable[[F], F]:
     """Register the decorated function as metric ``name`` (see the module docstring).
 
+    Named in ``comparison.metrics.names``; returns the function unchanged.
+
     Parameters
     ----------
-    name
-        The metric's name in tables and the study file.
-    description
-        One line for listings.
     higher_is_better
         The score's direction.
     inputs, options, positive_part
         How :func:`~gazealign.compare.scoring.score_map` calls it.
-    extra
-        The gazealign extra it needs, if any.
-
-    Returns
-    -------
-    Callable
-        A decorator returning the function unchanged.
     """
 
     def decorate(fn: F) -> F:

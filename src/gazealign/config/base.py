@@ -52,3 +52,13 @@ class Section(BaseModel):
             return value
         want = " or ".join(_WANT[k] for k in ("bool", "int", "float") if k in kinds)
         raise PydanticCustomError("strict_type", "expected {want}", {"want": want})
+
+
+def section_default(section: type[BaseModel], key: str) -> Any:
+    """The default of ``key`` in a study-file table: the one home of that default.
+
+    Options dataclasses of the library (``ExplainOptions``, ``AlignOptions``, ...) take their
+    defaults from here, so a function called without a study behaves as a study that leaves the
+    key out.
+    """
+    return section.model_fields[key].get_default(call_default_factory=True)

@@ -96,6 +96,58 @@ def unknown_name(key: str, registry: Registry[Any], name: str) -> Iterator[Probl
 # --- names in the registries ------------------------------------------------------------------
 
 
+@check("stimuli.source")
+def _layout(config: StudyConfig) -> Iterator[Problem]:
+    from gazealign.stimuli.layout_registry import LAYOUTS
+
+    s = config.stimuli
+    if s.source not in LAYOUTS:
+        yield from unknown_name("stimuli.source", LAYOUTS, s.source)
+        return
+    entry = LAYOUTS.get(s.source)
+    if entry.path != "none" and s.path is None:
+        kind = "dataset folder" if entry.path == "folder" else "file"
+        yield Problem(
+            ("stimuli.source", "stimuli.path"),
+            f"layout {s.source!r} reads a {kind}: set stimuli.path",
+        )
+    if s.split.use_dataset_split and not entry.dataset_split:
+        have = [e.name for e in LAYOUTS.entries() if e.dataset_split]
+        yield Problem(
+            ("stimuli.split.use_dataset_split", "stimuli.source"),
+            f"layout {s.source!r} has no split of its own (layouts that do: {', '.join(have)})",
+        )
+
+
+@check("gaze.source")
+def _gaze_format(config: StudyConfig) -> Iterator[Problem]:
+    from gazealign.gaze.format_registry import GAZE_FORMATS
+
+    g = config.gaze
+    if g.source not in GAZE_FORMATS:
+        yield from unknown_name("gaze.source", GAZE_FORMATS, g.source)
+        return
+    entry = GAZE_FORMATS.get(g.source)
+    if entry.read is not None and g.path is None:
+        yield Problem(
+            ("gaze.source", "gaze.path"),
+            f"gaze format {g.source!r} reads recording files: set gaze.path",
+        )
+    if not entry.samples and g.fixations != "events":
+        yield Problem(
+            ("gaze.fixations", "gaze.source"),
+            f"{g.source!r} files hold fixations, not samples: detecting them with "
+            f'{g.fixations!r} needs samples (use fixations = "events")',
+        )
+
+
+@check("gaze.fixations")
+def _detector(config: StudyConfig) -> Iterator[Problem]:
+    from gazealign.gaze.events import DETECTORS
+
+    yield from unknown_name("gaze.fixations", DETECTORS, config.gaze.fixations)
+
+
 @check("explain.methods")
 def _explainers(config: StudyConfig) -> Iterator[Problem]:
     from gazealign.explain.base import EXPLAINERS
@@ -249,19 +301,27 @@ def _subject_pattern(config: StudyConfig) -> Iterator[Problem]:
 # --- paths ------------------------------------------------------------------------------------
 
 
-def _path_exists(config: StudyConfig, key: str) -> Iterator[Problem]:
+def _path_exists(config: StudyConfig, key: str, kind: str = "") -> Iterator[Problem]:
     section, name = key.split(".")
     value = getattr(getattr(config, section), name)
-    if value is not None and not config.resolve(value).exists():
-        yield Problem(
-            (key,),
-            f"file or folder {str(value)!r} does not exist (looked in {config.resolve(value)})",
-        )
+    if value is None:
+        return
+    path = config.resolve(value)
+    if not path.exists():
+        yield Problem((key,), f"file or folder {str(value)!r} does not exist (looked in {path})")
+    elif kind == "folder" and not path.is_dir():
+        yield Problem((key,), f"{str(value)!r} is a file; this source reads a folder")
+    elif kind == "file" and not path.is_file():
+        yield Problem((key,), f"{str(value)!r} is a folder; this source reads a file")
 
 
 @check("stimuli.path")
 def _stimuli_path(config: StudyConfig) -> Iterator[Problem]:
-    yield from _path_exists(config, "stimuli.path")
+    from gazealign.stimuli.layout_registry import LAYOUTS
+
+    source = config.stimuli.source
+    kind = LAYOUTS.get(source).path if source in LAYOUTS else ""
+    yield from _path_exists(config, "stimuli.path", kind)
 
 
 @check("model.weights")

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, PositiveFloat, PositiveInt
 
 from gazealign.config.base import Section
+from gazealign.coords import ScreenGeometry
 
 
 class ScreenSection(Section):
@@ -16,6 +17,12 @@ class ScreenSection(Section):
     width_cm: PositiveFloat = Field(53.0, description="Screen width in cm.")
     height_cm: PositiveFloat = Field(30.0, description="Screen height in cm.")
     distance_cm: PositiveFloat = Field(65.0, description="Eye-to-screen distance in cm.")
+
+    def geometry(self) -> ScreenGeometry:
+        """The screen as a :class:`~gazealign.coords.ScreenGeometry` (px <-> degrees)."""
+        return ScreenGeometry(
+            self.width_px, self.height_px, self.width_cm, self.height_cm, self.distance_cm
+        )
 
 
 class TrialsSection(Section):
@@ -88,8 +95,12 @@ class SimulationSection(Section):
 
 
 class GazeSection(Section):
-    source: Literal["asc", "edf", "csv_samples", "csv_fixations", "simulated"] = Field(
-        "simulated", description="Recording format, or simulated observers (built-in data)."
+    source: str = Field(
+        "simulated",
+        description=(
+            "Recording format (a registered gaze format): asc, edf (extra `edf`), csv_samples, "
+            "csv_fixations, or simulated observers (built-in data)."
+        ),
     )
     path: Path | None = Field(
         None, description="Folder or file of recordings (relative to the study file)."
@@ -108,8 +119,9 @@ class GazeSection(Section):
     eye: Literal["auto", "L", "R"] = Field(
         "auto", description="Eye to analyse; auto = the one with more valid samples."
     )
-    fixations: Literal["events", "ivt", "idt"] = Field(
-        "events", description="Use the tracker's fixation events, or detect them with I-VT or I-DT."
+    fixations: str = Field(
+        "events",
+        description=("Fixation detector (a registered one): events (the tracker's own), ivt, idt."),
     )
     detection: DetectionSection = Field(default_factory=DetectionSection)
     trials: TrialsSection = Field(default_factory=TrialsSection)

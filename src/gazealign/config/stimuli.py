@@ -54,8 +54,12 @@ class SplitSection(Section):
 
 
 class StimuliSection(Section):
-    source: Literal["kdef", "folder", "fer2013", "manifest", "synthetic"] = Field(
-        "synthetic", description="Dataset layout to read."
+    source: str = Field(
+        "synthetic",
+        description=(
+            "Dataset layout to read (a registered layout): kdef, folder, manifest, fer2013, or "
+            "synthetic (built-in faces)."
+        ),
     )
     path: Path | None = Field(
         None,

@@ -12,7 +12,7 @@ import json
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 import numpy as np
@@ -20,6 +20,8 @@ import numpy.typing as npt
 import torch
 from torch import nn
 
+from gazealign.config.base import section_default
+from gazealign.config.explain import ExplainSection
 from gazealign.errors import DataError, GazeAlignError
 from gazealign.explain.reduce import SignPolicy, apply_sign, sum_channels
 from gazealign.explain.targets import TARGET_OUTPUTS, TargetOutput, output_seed
@@ -37,7 +39,7 @@ Conservation = Literal["logit", "logit_minus_baseline", "none"]
 #: Default relative tolerance of the conservation check: a map is flagged when
 #: |relevance sum - reference| > tolerance * |reference|. LRP loses relevance to the biases and
 #: the epsilon stabiliser; 0.1 separates that from a broken rule assignment (see docs/explain.md).
-CONSERVATION_TOLERANCE = 0.1
+CONSERVATION_TOLERANCE: float = section_default(ExplainSection, "conservation_tolerance")
 
 
 @dataclass(frozen=True)
@@ -49,16 +51,23 @@ class ExplainOptions:
     offset, the dataset mean for ``vggface``).
     """
 
-    epsilon: float = 1e-6
-    gamma: float = 0.25
-    ig_steps: int = 50
-    ig_baseline: Literal["black", "grey", "zero"] = "black"
-    internal_batch_size: int = 32
-    occlusion_window_px: int = 16
-    occlusion_stride_px: int = 8
-    occlusion_baseline: Literal["black", "grey", "zero"] = "zero"
-    gradcam_layer: str | None = None
+    epsilon: float = section_default(ExplainSection, "epsilon")
+    gamma: float = section_default(ExplainSection, "gamma")
+    ig_steps: int = section_default(ExplainSection, "ig_steps")
+    ig_baseline: Literal["black", "grey", "zero"] = section_default(ExplainSection, "ig_baseline")
+    internal_batch_size: int = section_default(ExplainSection, "internal_batch_size")
+    occlusion_window_px: int = section_default(ExplainSection, "occlusion_window_px")
+    occlusion_stride_px: int = section_default(ExplainSection, "occlusion_stride_px")
+    occlusion_baseline: Literal["black", "grey", "zero"] = section_default(
+        ExplainSection, "occlusion_baseline"
+    )
+    gradcam_layer: str | None = section_default(ExplainSection, "gradcam_layer")
     conservation_tolerance: float = CONSERVATION_TOLERANCE
+
+    @classmethod
+    def from_section(cls, section: ExplainSection) -> ExplainOptions:
+        """The options an ``[explain]`` table sets (every field of this class is a key there)."""
+        return cls(**{f.name: getattr(section, f.name) for f in fields(cls)})
 
 
 @dataclass(frozen=True)
@@ -109,29 +118,27 @@ def register(method: Method) -> Method:
 
 
 def explainer(
-    name: str, *, description: str, conservation: Conservation, extra: str | None = None
+    name: str,
+    *,
+    description: str,
+    conservation: Conservation,
+    extra: str | None = None,
+    seeded: bool = False,
 ) -> Callable[[MethodFn], MethodFn]:
     """Register the decorated function as explanation method ``name``.
 
+    Named in ``explain.methods``; returns the function unchanged.
+
     Parameters
     ----------
-    name
-        The method's name in the study file (``explain.methods``).
-    description
-        One line for listings.
     conservation
         What the relevance should add up to (:data:`Conservation`).
-    extra
-        The gazealign extra it needs, if any.
-
-    Returns
-    -------
-    Callable
-        A decorator returning the function unchanged.
+    seeded
+        Whether the function takes ``seed=`` (an output seed other than the target logit).
     """
 
     def decorate(fn: MethodFn) -> MethodFn:
-        register(Method(name, description, fn, conservation, extra))
+        register(Method(name, description, fn, conservation, extra, seeded))
         return fn
 
     return decorate

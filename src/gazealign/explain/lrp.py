@@ -142,7 +142,6 @@ COMPOSITES: dict[str, CompositeFactory] = {
     "epsilon_alpha2_beta1": _epsilon_alpha2_beta1,
     "epsilon_alpha2_beta1_flat": _epsilon_alpha2_beta1_flat,
 }
-DEFAULT_COMPOSITE = "epsilon_plus_flat"
 
 
 def canonizers_for(model: nn.Module) -> list[Any]:

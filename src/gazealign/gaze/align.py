@@ -29,6 +29,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from gazealign.config.base import section_default
+from gazealign.config.gaze import DetectionSection, GazeSection
 from gazealign.coords import Placement, ScreenGeometry
 from gazealign.errors import DataError
 from gazealign.gaze.events import detect_fixations
@@ -76,17 +78,14 @@ class AlignOptions:
     """How a recording's trials become analysed fixations."""
 
     screen: ScreenGeometry
-    stimulus_scale: float = 1.0
-    placement: Literal["centred", "messages"] = "centred"
-    fixations: Literal["events", "ivt", "idt"] = "events"
-    eye: Literal["auto", "L", "R"] = "auto"
-    correct_only: bool = True
+    stimulus_scale: float = section_default(GazeSection, "stimulus_scale")
+    placement: Literal["centred", "messages"] = section_default(GazeSection, "placement")
+    fixations: str = section_default(GazeSection, "fixations")
+    eye: Literal["auto", "L", "R"] = section_default(GazeSection, "eye")
+    correct_only: bool = section_default(GazeSection, "correct_only")
     response_labels: Mapping[str, str] = field(default_factory=dict)
     rules: TrialRules = field(default_factory=TrialRules)
-    velocity_threshold_deg_s: float = 30.0
-    dispersion_threshold_deg: float = 1.0
-    min_duration_ms: float | None = None
-    velocity_window_ms: float = 20.0
+    detection: DetectionSection = field(default_factory=DetectionSection)
 
 
 @dataclass(frozen=True)
@@ -168,10 +167,7 @@ def align_recording(
         screen,
         method=options.fixations,
         eye=options.eye,
-        velocity_threshold_deg_s=options.velocity_threshold_deg_s,
-        dispersion_threshold_deg=options.dispersion_threshold_deg,
-        min_duration_ms=options.min_duration_ms,
-        velocity_window_ms=options.velocity_window_ms,
+        options=options.detection,
     )
     eye = recording.pick_eye(options.eye)
     gaze = recording.gaze(eye)

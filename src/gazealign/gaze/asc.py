@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from gazealign.errors import DataError
+from gazealign.gaze.format_registry import ReadContext, gaze_format
 from gazealign.gaze.recording import Recording, events_frame, messages_frame
 
 _INT_OFFSET = re.compile(r"^(-?\d+)\s+(\S.*)$")
@@ -525,3 +526,10 @@ def read_asc(path: Path | str, *, subject: str | None = None) -> Recording:
         validation_error_deg=tuple(parser.validation),
         warnings=parser.warnings,
     )
+
+
+@gaze_format(
+    "asc", description="EyeLink ASC (edf2asc output): samples, events, messages", suffix=".asc"
+)
+def _read_asc_format(path: Path, context: ReadContext) -> list[Recording]:
+    return [read_asc(path)]

@@ -51,6 +51,7 @@ from gazealign.coords import Placement, ScreenGeometry
 from gazealign.errors import DataError
 from gazealign.gaze.asc import utf16_name
 from gazealign.gaze.events import segments
+from gazealign.gaze.format_registry import ReadContext, gaze_format
 from gazealign.gaze.recording import Recording, events_frame, messages_frame
 
 SAMPLE_REQUIRED = ("time_ms", "x_px", "y_px", "trial", "stimulus_id")
@@ -254,3 +255,18 @@ def read_fixations_csv(
             )
         )
     return out
+
+
+@gaze_format("csv_samples", description="Sample CSV: one participant's gaze samples", suffix=".csv")
+def _read_samples_format(path: Path, context: ReadContext) -> list[Recording]:
+    return [read_samples_csv(path)]
+
+
+@gaze_format(
+    "csv_fixations",
+    description="Fixation CSV: fixations of one or more subjects (screen or stimulus frame)",
+    suffix=".csv",
+    samples=False,
+)
+def _read_fixations_format(path: Path, context: ReadContext) -> list[Recording]:
+    return read_fixations_csv(path, screen=context.screen, placements=dict(context.placements))

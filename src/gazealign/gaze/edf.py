@@ -20,6 +20,7 @@ import numpy as np
 
 from gazealign.errors import DataError
 from gazealign.gaze.events import segments
+from gazealign.gaze.format_registry import ReadContext, gaze_format
 from gazealign.gaze.recording import Recording, events_frame, messages_frame
 
 _EYES = {0: "L", 1: "R"}
@@ -160,3 +161,13 @@ def read_edf(path: Path | str, *, subject: str | None = None) -> Recording:
         validation_error_deg=tuple(validation),
         warnings=warnings,
     )
+
+
+@gaze_format(
+    "edf",
+    description="EyeLink EDF, read with eyelinkio: samples, events, messages",
+    suffix=".edf",
+    extra="edf",
+)
+def _read_edf_format(path: Path, context: ReadContext) -> list[Recording]:
+    return [read_edf(path)]

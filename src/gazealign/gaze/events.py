@@ -23,6 +23,9 @@ The vectorised versions here are tested against naive per-sample loops (``tests/
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -32,10 +35,21 @@ from scipy.signal import savgol_filter
 
 from gazealign.coords import ScreenGeometry
 from gazealign.gaze.recording import Recording
+from gazealign.registry import Registry
+
+if TYPE_CHECKING:
+    from gazealign.config.gaze import DetectionSection
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+
+#: Shortest fixation when ``min_duration_ms`` is not set (Salvucci & Goldberg 2000).
+IVT_MIN_DURATION_MS = 60.0
+IDT_MIN_DURATION_MS = 100.0
+
+DetectFn = Callable[[Recording, ScreenGeometry, str, "DetectionSection"], pd.DataFrame]
+D = TypeVar("D", bound=DetectFn)
 
 #: Columns of a detected-fixation table (screen frame).
 DETECTED_COLUMNS = ("eye", "start_ms", "end_ms", "duration_ms", "x_px", "y_px")
@@ -107,7 +121,7 @@ def ivt(
     *,
     interval_ms: float,
     velocity_threshold_deg_s: float = 30.0,
-    min_duration_ms: float = 60.0,
+    min_duration_ms: float = IVT_MIN_DURATION_MS,
     velocity_window_ms: float = 20.0,
 ) -> tuple[IntArray, IntArray]:
     """I-VT fixation runs ``(starts, stops)`` (sample indices, stop exclusive)."""
@@ -128,7 +142,7 @@ def idt(
     *,
     interval_ms: float,
     dispersion_threshold_deg: float = 1.0,
-    min_duration_ms: float = 100.0,
+    min_duration_ms: float = IDT_MIN_DURATION_MS,
 ) -> tuple[IntArray, IntArray]:
     """I-DT fixation runs ``(starts, stops)`` (sample indices, stop exclusive).
 
@@ -264,53 +278,144 @@ def run_means(values: FloatArray, starts: IntArray, stops: IntArray) -> FloatArr
     return out
 
 
+@dataclass(frozen=True)
+class Detector:
+    """One fixation detector: ``detect(recording, screen, eye, options) -> fixation table``.
+
+    The table has :data:`DETECTED_COLUMNS` (screen px); ``eye`` is the eye already chosen
+    (``L``/``R``); ``options`` the ``[gaze.detection]`` table.
+    """
+
+    name: str
+    description: str
+    detect: DetectFn
+    extra: str | None = None
+
+
+#: Every fixation detector (``gaze.fixations``).
+DETECTORS: Registry[Detector] = Registry("fixation detector", ("gazealign.gaze",))
+
+
+def detector(name: str, *, description: str, extra: str | None = None) -> Callable[[D], D]:
+    """Register the decorated ``detect(recording, screen, eye, options)`` as detector ``name``.
+
+    Named in ``gaze.fixations``; returns the function unchanged.
+    """
+
+    def decorate(fn: D) -> D:
+        DETECTORS.add(Detector(name, description, fn, extra))
+        return fn
+
+    return decorate
+
+
+def samples_deg(
+    recording: Recording, screen: ScreenGeometry, eye: str
+) -> tuple[FloatArray, FloatArray]:
+    """(x_deg, y_deg) of the eye's gaze samples: degrees of visual angle from the screen centre."""
+    xy = recording.gaze(eye)  # type: ignore[arg-type]
+    xd, yd = screen.position_px_to_deg(xy[:, 0], xy[:, 1])
+    return np.asarray(xd, dtype=np.float64), np.asarray(yd, dtype=np.float64)
+
+
+def fixations_from_runs(
+    recording: Recording, eye: str, starts: IntArray, stops: IntArray
+) -> pd.DataFrame:
+    """The fixation table of sample runs ``[start, stop)`` of ``eye`` (see :func:`runs_to_fixations`)."""
+    xy = recording.gaze(eye)  # type: ignore[arg-type]
+    return runs_to_fixations(
+        recording.time_ms,
+        xy[:, 0],
+        xy[:, 1],
+        starts,
+        stops,
+        interval_ms=recording.sample_interval_ms(),
+        eye=eye,
+    )
+
+
+@detector("events", description="The tracker's own fixation events (EyeLink EFIX, fixation CSV)")
+def tracker_events(
+    recording: Recording, screen: ScreenGeometry, eye: str, options: DetectionSection
+) -> pd.DataFrame:
+    ev = recording.events
+    fix = ev[(ev["kind"] == "fixation") & (ev["eye"] == eye)]
+    return fix[list(DETECTED_COLUMNS)].reset_index(drop=True)
+
+
+@detector(
+    "ivt", description="I-VT: Savitzky-Golay speed below a threshold (Salvucci & Goldberg 2000)"
+)
+def ivt_detector(
+    recording: Recording, screen: ScreenGeometry, eye: str, options: DetectionSection
+) -> pd.DataFrame:
+    x_deg, y_deg = samples_deg(recording, screen, eye)
+    starts, stops = ivt(
+        recording.time_ms,
+        x_deg,
+        y_deg,
+        interval_ms=recording.sample_interval_ms(),
+        velocity_threshold_deg_s=options.velocity_threshold_deg_s,
+        min_duration_ms=IVT_MIN_DURATION_MS
+        if options.min_duration_ms is None
+        else options.min_duration_ms,
+        velocity_window_ms=options.velocity_window_ms,
+    )
+    return fixations_from_runs(recording, eye, starts, stops)
+
+
+@detector("idt", description="I-DT: windows of small dispersion (Salvucci & Goldberg 2000)")
+def idt_detector(
+    recording: Recording, screen: ScreenGeometry, eye: str, options: DetectionSection
+) -> pd.DataFrame:
+    x_deg, y_deg = samples_deg(recording, screen, eye)
+    starts, stops = idt(
+        recording.time_ms,
+        x_deg,
+        y_deg,
+        interval_ms=recording.sample_interval_ms(),
+        dispersion_threshold_deg=options.dispersion_threshold_deg,
+        min_duration_ms=IDT_MIN_DURATION_MS
+        if options.min_duration_ms is None
+        else options.min_duration_ms,
+    )
+    return fixations_from_runs(recording, eye, starts, stops)
+
+
 def detect_fixations(
     recording: Recording,
     screen: ScreenGeometry,
     *,
     method: str,
     eye: str = "auto",
-    velocity_threshold_deg_s: float = 30.0,
-    dispersion_threshold_deg: float = 1.0,
-    min_duration_ms: float | None = None,
-    velocity_window_ms: float = 20.0,
+    options: DetectionSection | None = None,
+    **overrides: float | None,
 ) -> pd.DataFrame:
-    """Fixations of ``recording`` (screen px) by ``method``: ``events``, ``ivt`` or ``idt``.
+    """Fixations of ``recording`` (screen px) by the registered detector ``method``.
 
-    ``events`` takes the tracker's EFIX events of the chosen eye. ``min_duration_ms`` defaults
-    to 60 ms for I-VT and 100 ms for I-DT (Salvucci & Goldberg 2000).
+    Parameters
+    ----------
+    recording, screen
+        The recording and its screen geometry.
+    method
+        A registered detector: ``events`` (the tracker's EFIX events of the chosen eye),
+        ``ivt``, ``idt``, or a plug-in's.
+    eye
+        ``auto`` (the eye with more valid samples), ``L`` or ``R``.
+    options
+        The ``[gaze.detection]`` table (default: its defaults; ``min_duration_ms`` unset means
+        60 ms for I-VT and 100 ms for I-DT, Salvucci & Goldberg 2000).
+    **overrides
+        Keys of ``options`` to replace (e.g. ``velocity_window_ms=10.0``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`DETECTED_COLUMNS`, screen frame.
     """
+    from gazealign.config.gaze import DetectionSection
+
+    opts = (options or DetectionSection()).model_copy(update=overrides)
+    entry = DETECTORS.get(method)
     which = recording.pick_eye(eye)  # type: ignore[arg-type]
-    if method == "events":
-        ev = recording.events
-        fix = ev[(ev["kind"] == "fixation") & (ev["eye"] == which)]
-        return fix[list(DETECTED_COLUMNS)].reset_index(drop=True)
-    interval = recording.sample_interval_ms()
-    xy = recording.gaze(which)
-    xd, yd = screen.position_px_to_deg(xy[:, 0], xy[:, 1])
-    x_deg: FloatArray = np.asarray(xd, dtype=np.float64)
-    y_deg: FloatArray = np.asarray(yd, dtype=np.float64)
-    if method == "ivt":
-        starts, stops = ivt(
-            recording.time_ms,
-            x_deg,
-            y_deg,
-            interval_ms=interval,
-            velocity_threshold_deg_s=velocity_threshold_deg_s,
-            min_duration_ms=60.0 if min_duration_ms is None else min_duration_ms,
-            velocity_window_ms=velocity_window_ms,
-        )
-    elif method == "idt":
-        starts, stops = idt(
-            recording.time_ms,
-            x_deg,
-            y_deg,
-            interval_ms=interval,
-            dispersion_threshold_deg=dispersion_threshold_deg,
-            min_duration_ms=100.0 if min_duration_ms is None else min_duration_ms,
-        )
-    else:
-        raise KeyError(f"unknown fixation method {method!r}; available: events, ivt, idt")
-    return runs_to_fixations(
-        recording.time_ms, xy[:, 0], xy[:, 1], starts, stops, interval_ms=interval, eye=which
-    )
+    return entry.detect(recording, screen, which, opts)

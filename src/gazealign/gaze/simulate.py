@@ -21,10 +21,10 @@ Samples carry white measurement noise (``noise_deg`` RMS) and a slow drift withi
 Fixation (EFIX) events report the mean of the samples written, as the EyeLink parser does.
 
 Every number below marked *assumption* is a parameter of :class:`ObserverModel`; the defaults
-follow the qualitative findings summarised in SCIENCE.md section 7 (eyes dominate; sad and
-angry faces draw more to the eyes; happy to the mouth; disgust to the nose; fear and surprise
-balance eyes and mouth; fear is often taken for surprise) but the proportions themselves are
-not published numbers.
+follow the qualitative findings of Eisenbarth & Alpers (2011), Schurgin et al. (2014) and
+Calvo et al. (2018) (eyes dominate; sad and angry faces draw more to the eyes; happy to the
+mouth; disgust to the nose; fear and surprise balance eyes and mouth; fear is often taken for
+surprise) but the proportions themselves are not published numbers.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import ndimage
 
+from gazealign.config.base import section_default
+from gazealign.config.gaze import SimulationSection
 from gazealign.coords import Placement, ScreenGeometry
 from gazealign.errors import DataError
 from gazealign.gaze.aoi import REGIONS, region_masks
@@ -104,19 +106,22 @@ class ObserverModel:
         default_factory=lambda: DEFAULT_AOI_PREFERENCES
     )
     confusion: Mapping[str, Mapping[str, float]] = field(default_factory=default_confusion)
-    participant_bias_sd: float = 0.25  # log-scale SD of a participant's per-region preference
+    # log-scale SD of a participant's per-region preference
+    participant_bias_sd: float = section_default(SimulationSection, "participant_bias_sd")
     fixation_duration_ms: tuple[float, float] = (275.0, 90.0)  # gamma mean, SD (200-350 typical)
     min_fixation_ms: float = 90.0
-    viewing_ms: tuple[float, float] = (2000.0, 4000.0)  # uniform range per trial
+    # uniform range per trial
+    viewing_ms: tuple[float, float] = section_default(SimulationSection, "viewing_ms")
     cross_ms: float = 500.0  # fixation cross before stimulus onset
     latency_ms: tuple[float, float] = (180.0, 40.0)  # first-saccade latency, normal mean, SD
     min_saccade_deg: float = 1.0
     target_margin_px: float = 2.0  # stimulus px between a target and its region's border
-    blink_probability: float = 0.06  # per saccade
+    # per saccade
+    blink_probability: float = section_default(SimulationSection, "blink_probability")
     blink_ms: tuple[float, float] = (80.0, 160.0)
     noise_deg: float = 0.01  # white measurement noise, RMS per axis (EyeLink 1000: < 0.01 deg)
     drift_deg_s: float = 0.1  # slow drift speed within a fixation
-    sampling_rate_hz: float = 1000.0
+    sampling_rate_hz: float = float(section_default(SimulationSection, "sampling_rate_hz"))
     eyes: str = "L"  # "L", "R" or "LR" (binocular)
 
     def check(self) -> None:

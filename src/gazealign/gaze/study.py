@@ -10,32 +10,36 @@ import pandas as pd
 from gazealign.coords import Placement
 from gazealign.errors import DataError
 from gazealign.gaze.align import AlignOptions, StimulusInfo, align_recording
-from gazealign.gaze.asc import read_asc
-from gazealign.gaze.csvfmt import read_fixations_csv, read_samples_csv
-from gazealign.gaze.edf import read_edf
+from gazealign.gaze.format_registry import GAZE_FORMATS, ReadContext, reader
 from gazealign.gaze.recording import Recording
 from gazealign.types import validate_fixations
 
-#: File extension of each recording source.
-SOURCE_SUFFIX: dict[str, str] = {
-    "asc": ".asc",
-    "edf": ".edf",
-    "csv_samples": ".csv",
-    "csv_fixations": ".csv",
-}
-
 
 def find_recordings(path: Path, source: str) -> list[Path]:
-    """The recording files at ``path``: the file itself, or a folder's files of the source's type."""
-    if source not in SOURCE_SUFFIX:
-        raise DataError(
-            f"unknown recording source {source!r}; expected one of {list(SOURCE_SUFFIX)}"
-        )
+    """The recording files at ``path``: the file itself, or a folder's files of the format's suffix.
+
+    Parameters
+    ----------
+    path
+        A recording file, or a folder of them.
+    source
+        A registered gaze format (its ``suffix`` selects a folder's files).
+
+    Returns
+    -------
+    list of Path
+        Sorted by name.
+
+    Raises
+    ------
+    DataError
+        No such file or folder, or a folder without files of the format.
+    """
+    suffix = GAZE_FORMATS.get(source).suffix
     if path.is_file():
         return [path]
     if not path.is_dir():
         raise DataError(f"{path}: no such recording file or folder")
-    suffix = SOURCE_SUFFIX[source]
     files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() == suffix)
     if not files:
         raise DataError(f"{path}: no {suffix} files for gaze source {source!r}")
@@ -49,20 +53,36 @@ def read_recordings(
     placements: Mapping[str, Placement] | None = None,
     options: AlignOptions | None = None,
 ) -> list[Recording]:
-    """Read every file of ``source`` format; a fixation CSV may yield several subjects."""
+    """Read every file with the reader of format ``source``; a file may yield several subjects.
+
+    Parameters
+    ----------
+    paths
+        Recording files.
+    source
+        A registered gaze format with a reader.
+    placements
+        Where each stimulus was on screen (formats that store the stimulus frame).
+    options
+        Alignment options; their ``screen`` goes to the reader.
+
+    Returns
+    -------
+    list of Recording
+        In file order.
+
+    Raises
+    ------
+    DataError
+        A file the reader refuses, or one subject in two files.
+    """
+    read = reader(source)
+    context = ReadContext(
+        screen=options.screen if options else None, placements=dict(placements or {})
+    )
     out: list[Recording] = []
     for path in paths:
-        if source == "asc":
-            out.append(read_asc(path))
-        elif source == "edf":
-            out.append(read_edf(path))
-        elif source == "csv_samples":
-            out.append(read_samples_csv(path))
-        elif source == "csv_fixations":
-            screen = options.screen if options else None
-            out.extend(read_fixations_csv(path, screen=screen, placements=dict(placements or {})))
-        else:
-            raise DataError(f"unknown recording source {source!r}")
+        out.extend(read(path, context))
     subjects = [r.subject for r in out]
     dupes = sorted({s for s in subjects if subjects.count(s) > 1})
     if dupes:

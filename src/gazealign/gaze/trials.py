@@ -25,6 +25,8 @@ from pathlib import PureWindowsPath
 
 import numpy as np
 
+from gazealign.config.base import section_default
+from gazealign.config.gaze import TrialsSection
 from gazealign.errors import DataError
 from gazealign.gaze.recording import Recording
 
@@ -40,12 +42,13 @@ _IMGLOAD = re.compile(
 class TrialRules:
     """Regular expressions (matched against message text) that segment a recording."""
 
-    start: str = r"^TRIALID\b\s*(?P<trial>\S*)"
-    onset: str = r"^(STIMULUS_ONSET|SYNCTIME|DISPLAY_ON|IMAGE_ONSET)\b"
-    offset: str = r"^(STIMULUS_OFFSET|DISPLAY_OFF|IMAGE_OFFSET|BLANK_SCREEN)\b"
-    stimulus_variable: str = "stimulus"
-    response_variable: str = "response"
-    response_message: str = ""  # e.g. r"^RESPONSE\s+(?P<response>\S+)"
+    start: str = section_default(TrialsSection, "start")
+    onset: str = section_default(TrialsSection, "onset")
+    offset: str = section_default(TrialsSection, "offset")
+    stimulus_variable: str = section_default(TrialsSection, "stimulus_variable")
+    response_variable: str = section_default(TrialsSection, "response_variable")
+    # e.g. r"^RESPONSE\s+(?P<response>\S+)"
+    response_message: str = section_default(TrialsSection, "response_message")
 
     def compiled(self) -> dict[str, re.Pattern[str] | None]:
         out: dict[str, re.Pattern[str] | None] = {}

@@ -2,8 +2,8 @@
 
 A network map is only informative if it beats these. The centre-bias map is a generic isotropic
 Gaussian at the image centre; its width is a parameter, not a fact about the observers (people
-viewing faces fixate near the centre, just below the eyes: SCIENCE.md section 7). The empirical
-alternative, :func:`mean_of_others`, averages the human maps of the other images.
+viewing faces fixate near the centre, just below the eyes: Eisenbarth & Alpers 2011, Emotion
+11(4)). The empirical alternative, :func:`mean_of_others`, averages the human maps of the other images.
 """
 
 from __future__ import annotations

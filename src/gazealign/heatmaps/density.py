@@ -15,7 +15,8 @@ products are done in chunks of fixations.
 
 ``sigma`` in stimulus pixels is ``sigma_deg * px_per_deg / placement.scale``: a degree of
 visual angle covers ``px_per_deg`` screen pixels, and one stimulus pixel is drawn as ``scale``
-screen pixels (SCIENCE.md section 6: MIT benchmark convention, sigma = 1 degree).
+screen pixels (the MIT saliency benchmark's convention, sigma = 1 degree: Bylinskii et al. 2018,
+IEEE TPAMI 41(3)).
 """
 
 from __future__ import annotations

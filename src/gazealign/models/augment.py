@@ -23,17 +23,22 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from gazealign.config.base import section_default
+from gazealign.config.model import AugmentSection
+
 
 @dataclass(frozen=True)
 class Augmentation:
-    shift_fraction: float = 0.2
-    zoom_fraction: float = 0.2
-    shear_deg: float = 0.2
-    flip: bool = True
-    brightness: tuple[float, float] = (0.5, 1.5)
+    """Random training transforms; the defaults are those of ``[model.train.augmentation]``."""
 
-
-THESIS_AUGMENTATION = Augmentation()
+    shift_fraction: float = section_default(AugmentSection, "shift_fraction")
+    zoom_fraction: float = section_default(AugmentSection, "zoom_fraction")
+    shear_deg: float = section_default(AugmentSection, "shear_deg")
+    flip: bool = section_default(AugmentSection, "flip")
+    brightness: tuple[float, float] = (
+        section_default(AugmentSection, "brightness_min"),
+        section_default(AugmentSection, "brightness_max"),
+    )
 
 
 def _uniform(n: int, lo: float, hi: float, generator: torch.Generator) -> torch.Tensor:

@@ -45,7 +45,14 @@ def _run_item(stage: Stage, ctx: StageContext, item: str) -> ItemOutcome:
 
 
 def _run_item_remote(stage: Stage, ctx: StageContext, item: str) -> ItemOutcome:
-    """Worker side: as :func:`_run_item`, without a progress bar."""
+    """Worker side: as :func:`_run_item`, without a progress bar.
+
+    A worker is another process: the study's plug-ins are imported there too, so that the
+    names they register (fills, metrics, ...) resolve as they do in the client.
+    """
+    from gazealign.registry import load_plugins
+
+    load_plugins(ctx.config.plugins, base_dir=ctx.config.base_dir)
     return _run_item(stage, replace(ctx, progress=None), item)
 
 

@@ -64,8 +64,7 @@ CHECKPOINT = "model.safetensors"
 
 def screen_of(ctx: StageContext) -> ScreenGeometry:
     """The study's screen geometry (``[gaze.screen]``)."""
-    s = ctx.config.gaze.screen
-    return ScreenGeometry(s.width_px, s.height_px, s.width_cm, s.height_cm, s.distance_cm)
+    return ctx.config.gaze.screen.geometry()
 
 
 def selected_stimuli(ctx: StageContext, split: str) -> pd.DataFrame:
@@ -98,6 +97,34 @@ def stimulus_clusters(table: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+#: The study keys behind :func:`inference_options` (every comparison stage reads them).
+INFERENCE_KEYS: tuple[str, ...] = (
+    "comparison.split",
+    "comparison.bootstrap_resamples",
+    "comparison.permutations",
+    "comparison.confidence",
+    "comparison.interval",
+    "comparison.expand_intervals",
+    "comparison.p_adjust",
+)
+
+
+def inference_options(ctx: StageContext) -> dict[str, Any]:
+    """The keyword arguments of :func:`gazealign.stats.tables.summarise` for this study:
+    identities resampled (``group="identity"``), interval method and expansion, resamples,
+    permutations, confidence and the per-class p adjustment of ``[comparison]``."""
+    cfg = ctx.config.comparison
+    return {
+        "resamples": cfg.bootstrap_resamples,
+        "permutations": cfg.permutations,
+        "confidence": cfg.confidence,
+        "group": "identity",
+        "interval": cfg.interval,
+        "expand": cfg.expand_intervals,
+        "adjust": cfg.p_adjust,
+    }
+
+
 def network_methods(explain_item: dict[str, npt.NDArray[Any]]) -> list[str]:
     """Methods of an explain item: every ``<method>`` that has a ``<method>__stimulus`` twin."""
     return sorted(k for k in explain_item if f"{k}__stimulus" in explain_item)
@@ -125,18 +152,7 @@ def explain_options(cfg: ExplainSection) -> ExplainOptions:
     """The explainers' options from the study's ``[explain]`` table."""
     from gazealign.explain.base import ExplainOptions
 
-    return ExplainOptions(
-        epsilon=cfg.epsilon,
-        gamma=cfg.gamma,
-        ig_steps=cfg.ig_steps,
-        ig_baseline=cfg.ig_baseline,
-        internal_batch_size=cfg.internal_batch_size,
-        occlusion_window_px=cfg.occlusion_window_px,
-        occlusion_stride_px=cfg.occlusion_stride_px,
-        occlusion_baseline=cfg.occlusion_baseline,
-        gradcam_layer=cfg.gradcam_layer,
-        conservation_tolerance=cfg.conservation_tolerance,
-    )
+    return ExplainOptions.from_section(cfg)
 
 
 def load_trained(train_dir: Path) -> ModelBundle:

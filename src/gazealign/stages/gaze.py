@@ -36,7 +36,6 @@ from gazealign.stimuli.artifacts import read_item, read_stimuli_table
 def align_options(ctx: StageContext) -> AlignOptions:
     g = ctx.config.gaze
     t = g.trials
-    d = g.detection
     return AlignOptions(
         screen=screen_of(ctx),
         stimulus_scale=g.stimulus_scale,
@@ -53,10 +52,7 @@ def align_options(ctx: StageContext) -> AlignOptions:
             response_variable=t.response_variable,
             response_message=t.response_message,
         ),
-        velocity_threshold_deg_s=d.velocity_threshold_deg_s,
-        dispersion_threshold_deg=d.dispersion_threshold_deg,
-        min_duration_ms=d.min_duration_ms,
-        velocity_window_ms=d.velocity_window_ms,
+        detection=g.detection,
     )
 
 

@@ -71,9 +71,11 @@ from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import read_arrays, write_table
 from gazealign.stages.common import (
+    INFERENCE_KEYS,
     PER_IMAGE_COLUMNS,
     SUMMARY_COLUMNS,
     TEST_COLUMNS,
+    inference_options,
     network_methods,
     read_fixations,
     selected_stimuli,
@@ -225,13 +227,7 @@ def _other_fixations(
     "human noise ceiling (leave one observer out, or split-half).",
     reads=(
         "comparison.metrics",
-        "comparison.split",
-        "comparison.bootstrap_resamples",
-        "comparison.permutations",
-        "comparison.confidence",
-        "comparison.interval",
-        "comparison.expand_intervals",
-        "comparison.p_adjust",
+        *INFERENCE_KEYS,
         "gaze.correct_only",
         "gaze.screen",
         "gaze.stimulus_scale",
@@ -400,12 +396,8 @@ def _run(ctx: StageContext) -> None:
         value="value",
         keys=["map", "metric"],
         test=False,
-        resamples=cfg.bootstrap_resamples,
-        confidence=cfg.confidence,
         seed=ctx.seed("metrics_summary"),
-        group="identity",
-        interval=cfg.interval,
-        expand=cfg.expand_intervals,
+        **inference_options(ctx),
     )
     summary["value"] = summary["estimate"]
     summary["higher_is_better"] = summary["metric"].map(higher_is_better)
@@ -462,7 +454,7 @@ def _run(ctx: StageContext) -> None:
         )
     write_table(
         ctx.out_dir / "metrics_vs_baselines.parquet",
-        _versus(valid, cfg, ctx.seed("versus"), ceiling_name),
+        _versus(valid, ctx, ctx.seed("versus"), ceiling_name),
     )
 
 
@@ -599,7 +591,9 @@ def _split_half_percent(summary: pd.DataFrame, methods: list[str], ceiling_name:
     return pd.Series(out, dtype=np.float64)
 
 
-def _versus(per_image: pd.DataFrame, cfg: Any, seed: int, ceiling_name: str) -> pd.DataFrame:
+def _versus(
+    per_image: pd.DataFrame, ctx: StageContext, seed: int, ceiling_name: str
+) -> pd.DataFrame:
     wide = per_image.pivot_table(
         index=["stimulus_id", "label", "identity", "session", "metric"],
         columns="map",
@@ -619,12 +613,6 @@ def _versus(per_image: pd.DataFrame, cfg: Any, seed: int, ceiling_name: str) -> 
         diffs,
         value="difference",
         keys=["versus", "metric"],
-        resamples=cfg.bootstrap_resamples,
-        permutations=cfg.permutations,
-        confidence=cfg.confidence,
         seed=seed,
-        group="identity",
-        interval=cfg.interval,
-        expand=cfg.expand_intervals,
-        adjust=cfg.p_adjust,
+        **inference_options(ctx),
     )

@@ -47,10 +47,12 @@ from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import read_arrays, write_table
 from gazealign.stages.common import (
+    INFERENCE_KEYS,
     PER_IMAGE_COLUMNS,
     SUMMARY_COLUMNS,
     TEST_COLUMNS,
     cached_model,
+    inference_options,
     item_seed,
     network_methods,
     selected_stimuli,
@@ -334,13 +336,7 @@ def mean_curves(
     description="Occlude tiles in human, network and random order; accuracy curves, AUCs, tests.",
     reads=(
         "comparison.perturbation",
-        "comparison.split",
-        "comparison.bootstrap_resamples",
-        "comparison.permutations",
-        "comparison.confidence",
-        "comparison.interval",
-        "comparison.expand_intervals",
-        "comparison.p_adjust",
+        *INFERENCE_KEYS,
     ),
     needs=("stimuli", "train", "explain", "human_maps"),
     writes=WRITES,
@@ -390,14 +386,8 @@ def _aggregate(ctx: StageContext) -> None:
         diffs,
         value="difference",
         keys=["quantity", "measure", "order", "contrast"],
-        resamples=cfg.bootstrap_resamples,
-        permutations=cfg.permutations,
-        confidence=cfg.confidence,
         seed=ctx.seed("statistics"),
-        group="identity",
-        interval=cfg.interval,
-        expand=cfg.expand_intervals,
-        adjust=cfg.p_adjust,
+        **inference_options(ctx),
     )
     interaction = interaction_table(
         diffs,

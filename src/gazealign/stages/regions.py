@@ -28,9 +28,11 @@ from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import read_arrays, write_table
 from gazealign.stages.common import (
+    INFERENCE_KEYS,
     PER_IMAGE_COLUMNS,
     SUMMARY_COLUMNS,
     TEST_COLUMNS,
+    inference_options,
     network_methods,
     read_fixations,
     selected_stimuli,
@@ -71,13 +73,7 @@ WRITES = (
     "region_shares",
     description="Share of network relevance, fixations and dwell time in eyes, brows, nose, mouth.",
     reads=(
-        "comparison.split",
-        "comparison.bootstrap_resamples",
-        "comparison.permutations",
-        "comparison.confidence",
-        "comparison.interval",
-        "comparison.expand_intervals",
-        "comparison.p_adjust",
+        *INFERENCE_KEYS,
         "gaze.correct_only",
     ),
     needs=("stimuli", "explain", "gaze", "human_maps"),
@@ -135,12 +131,8 @@ def _run(ctx: StageContext) -> None:
         value="share",
         keys=["source", "region"],
         test=False,
-        resamples=cfg.bootstrap_resamples,
-        confidence=cfg.confidence,
         seed=ctx.seed("shares"),
-        group="identity",
-        interval=cfg.interval,
-        expand=cfg.expand_intervals,
+        **inference_options(ctx),
     )
     summary["share"] = summary["estimate"]
     write_table(ctx.out_dir / "region_shares.parquet", summary)
@@ -164,13 +156,7 @@ def _run(ctx: StageContext) -> None:
                 diffs,
                 value="difference",
                 keys=["contrast", "region"],
-                resamples=cfg.bootstrap_resamples,
-                permutations=cfg.permutations,
-                confidence=cfg.confidence,
                 seed=ctx.seed("differences"),
-                group="identity",
-                interval=cfg.interval,
-                expand=cfg.expand_intervals,
-                adjust=cfg.p_adjust,
+                **inference_options(ctx),
             ),
         )

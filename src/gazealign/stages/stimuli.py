@@ -21,7 +21,8 @@ from gazealign.pipeline.store import read_arrays, write_table, write_text
 from gazealign.stimuli.artifacts import STIMULUS_COLUMNS, STIMULUS_OPTIONAL_COLUMNS, WRITES
 from gazealign.stimuli.dataset import Dropped, Scan, dropped_table, load_image
 from gazealign.stimuli.kdef import scan_kdef
-from gazealign.stimuli.prepare import prepare_image, prepare_record, scan_source, split_table
+from gazealign.stimuli.layout_registry import scan_layout
+from gazealign.stimuli.prepare import prepare_image, prepare_record, split_table
 from gazealign.stimuli.split import HELD_OUT
 from gazealign.stimuli.synthetic import SyntheticSpec, render_spec, synthetic_specs
 from gazealign.stimuli.synthetic_tree import manifest_table, write_synthetic_face
@@ -37,7 +38,7 @@ def _scan(ctx: StageContext) -> Scan:
     key = cfg.model_dump_json() + str(ctx.config.resolve(cfg.path) if cfg.path else "")
     if key not in _SCANS:
         _SCANS.clear()
-        _SCANS[key] = scan_source(cfg, ctx.config.resolve)
+        _SCANS[key] = scan_layout(cfg, ctx.config.resolve)
     return _SCANS[key]
 
 

@@ -1,9 +1,10 @@
 """The Karolinska Directed Emotional Faces (KDEF) layout.
 
 File names are ``{session A|B}{gender F|M}{id 01-35}{expression}{angle}.JPG`` in a folder per
-session + gender + id, e.g. ``AF01/AF01SAS.JPG`` (SCIENCE.md section 2). A name that does not
-parse, or that disagrees with its folder, is reported as ``unparseable_name`` and skipped: a
-loader must never guess what a misnamed file shows.
+session + gender + id, e.g. ``AF01/AF01SAS.JPG`` (Lundqvist, Flykt, Öhman 1998, *The Karolinska
+Directed Emotional Faces*). A name that does not parse, or that disagrees with its folder, is
+reported as ``unparseable_name`` and skipped: a loader must never guess what a misnamed file
+shows.
 """
 
 from __future__ import annotations
@@ -12,9 +13,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gazealign.stimuli.dataset import IMAGE_SUFFIXES, Dropped, ImageRecord, Scan, list_files
 from gazealign.stimuli.labels import KDEF_CODES
+from gazealign.stimuli.layout_registry import layout
+
+if TYPE_CHECKING:
+    from gazealign.config.stimuli import StimuliSection
 
 ANGLES: tuple[str, ...] = ("FL", "HL", "S", "HR", "FR")
 SESSIONS: tuple[str, ...] = ("A", "B")
@@ -26,7 +32,9 @@ KDEF_NAME = re.compile(
     r"(?P<expression>AF|AN|DI|HA|NE|SA|SU)(?P<angle>FL|HL|S|HR|FR)\.(?i:jpe?g)$"
 )
 
-#: The seed study's 16 test identities (8 female, 8 male), session A (SCIENCE.md section 1).
+#: The seed study's 16 test identities (8 female, 8 male), session A: the KDEF test set of the
+#: 2020 Bamberg master's thesis "A Comparison between Visual Saliency Maps of Convolutional
+#: Neural Networks and those of Human Beings".
 THESIS_TEST_IDENTITIES: tuple[str, ...] = (
     "AF09", "AF05", "AF17", "AF04", "AF16", "AF25", "AF15", "AF30",
     "AM04", "AM06", "AM33", "AM12", "AM27", "AM32", "AM24", "AM26",
@@ -154,3 +162,8 @@ def scan_kdef(
             )
         )
     return Scan(records, dropped, ignored)
+
+
+@layout("kdef", description="KDEF tree: <session><gender><nn>/<code>.JPG (angles, sessions kept)")
+def _scan_kdef_layout(path: Path, cfg: StimuliSection) -> Scan:
+    return scan_kdef(path, angles=cfg.angles, sessions=cfg.sessions)

@@ -1,6 +1,6 @@
 """One label vocabulary (:data:`gazealign.types.LABELS`) and each dataset's codes mapped onto it.
 
-Sources: KDEF and JAFFE codes (SCIENCE.md section 2), FER2013 class indices (the Kaggle
+Sources: KDEF codes (Lundqvist, Flykt, Öhman 1998) and JAFFE codes (Lyons et al. 1998), FER2013 class indices (the Kaggle
 challenge's ``fer2013.csv``: 0 Angry, 1 Disgust, 2 Fear, 3 Happy, 4 Sad, 5 Surprise, 6 Neutral),
 CK+ emotion labels (0 neutral, 1 anger, 2 contempt, 3 disgust, 4 fear, 5 happy, 6 sadness,
 7 surprise; contempt has no counterpart here) and RaFD file-name words.

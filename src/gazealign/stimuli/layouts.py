@@ -11,6 +11,7 @@ import csv
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,6 +25,10 @@ from gazealign.stimuli.dataset import (
     safe_id,
 )
 from gazealign.stimuli.labels import FER2013_CODES, to_label
+from gazealign.stimuli.layout_registry import layout
+
+if TYPE_CHECKING:
+    from gazealign.config.stimuli import StimuliSection
 
 FER2013_USAGE: dict[str, str] = {"Training": "train", "PublicTest": "val", "PrivateTest": "test"}
 
@@ -199,3 +204,23 @@ def scan_fer2013(csv_path: Path) -> Scan:
                 )
             )
     return Scan(records, dropped)
+
+
+@layout("folder", description="Class-per-folder tree: <label>/<image> (label_map, subject_pattern)")
+def _scan_folder_layout(path: Path, cfg: StimuliSection) -> Scan:
+    return scan_folder(path, label_map=cfg.label_map, subject_pattern=cfg.subject_pattern)
+
+
+@layout("manifest", description="CSV manifest: path, label, subject (, session)", path="file")
+def _scan_manifest_layout(path: Path, cfg: StimuliSection) -> Scan:
+    return scan_manifest(path, label_map=cfg.label_map)
+
+
+@layout(
+    "fer2013",
+    description="FER2013 CSV: emotion, pixels (48x48 grey), Usage",
+    path="file",
+    dataset_split=True,
+)
+def _scan_fer2013_layout(path: Path, cfg: StimuliSection) -> Scan:
+    return scan_fer2013(path)

@@ -5,9 +5,6 @@ Plain functions; ``gazealign.stages.stimuli`` runs them as the ``stimuli`` stage
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -18,27 +15,10 @@ from gazealign.errors import DataError
 from gazealign.stimuli.aoi import face_aois
 from gazealign.stimuli.artifacts import dropped_item, item_arrays
 from gazealign.stimuli.crop import FaceBox, apply_crop, haar_face_crop, whole_image_crop
-from gazealign.stimuli.dataset import Dropped, ImageRecord, Scan, drop_reason, load_record_image
-from gazealign.stimuli.kdef import scan_kdef
-from gazealign.stimuli.layouts import scan_fer2013, scan_folder, scan_manifest
+from gazealign.stimuli.dataset import Dropped, ImageRecord, drop_reason, load_record_image
+from gazealign.stimuli.layout_registry import LAYOUTS
 
 ItemArrays = dict[str, npt.NDArray[np.generic]]
-
-
-def scan_source(cfg: StimuliSection, resolve: Callable[[Path], Path]) -> Scan:
-    """Scan the dataset the ``[stimuli]`` table names (not ``synthetic``: the stage renders it)."""
-    if cfg.source == "synthetic":
-        raise ValueError("synthetic faces are rendered by the stage, not scanned")
-    if cfg.path is None:
-        raise DataError(f"[stimuli] source = {cfg.source!r} needs `path` (dataset folder or CSV)")
-    path = resolve(cfg.path)
-    if cfg.source == "kdef":
-        return scan_kdef(path, angles=cfg.angles, sessions=cfg.sessions)
-    if cfg.source == "folder":
-        return scan_folder(path, label_map=cfg.label_map, subject_pattern=cfg.subject_pattern)
-    if cfg.source == "manifest":
-        return scan_manifest(path, label_map=cfg.label_map)
-    return scan_fer2013(path)
 
 
 def crop_image(
@@ -118,8 +98,10 @@ def split_table(table: pd.DataFrame, cfg: StimuliSection, *, seed: int) -> pd.Se
 
     sp = cfg.split
     if sp.use_dataset_split:
-        if cfg.source != "fer2013":
-            raise DataError("[stimuli.split] use_dataset_split applies to source = 'fer2013' only")
+        if not LAYOUTS.get(cfg.source).dataset_split:
+            raise DataError(
+                f"[stimuli.split] use_dataset_split: layout {cfg.source!r} has no split of its own"
+            )
         split = table["usage"].astype("string").rename("split")
         bad = split.isna() | ~split.isin(["train", "val", "test"])
         if bad.any():

@@ -30,8 +30,8 @@ without rendering the others.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -74,7 +74,7 @@ EXPRESSION_AUS: dict[str, dict[int, float]] = {
     "surprised": {1: 1.0, 2: 1.0, 5: 0.8, 25: 1.0, 26: 1.0},
 }
 
-#: KDEF expression codes of the labels (SCIENCE.md section 2).
+#: KDEF expression codes of the labels (Lundqvist, Flykt, Öhman 1998).
 KDEF_CODE: dict[str, str] = {
     "afraid": "AF",
     "angry": "AN",
@@ -911,22 +911,3 @@ def render_spec(
     """Render one image of a data set (deterministic for the spec)."""
     ident, view, intensity = spec_conditions(spec, intensity_range)
     return render_expression(ident, view, spec.label, intensity, rows=rows, cols=cols)
-
-
-def iter_dataset(
-    identities: int,
-    seed: int,
-    *,
-    rows: int = 160,
-    cols: int = 128,
-    sessions: int = 1,
-    intensity_range: tuple[float, float] = (0.5, 1.0),
-) -> Iterator[tuple[SyntheticSpec, SyntheticFace]]:
-    """Render every image of a data set, in :func:`synthetic_specs` order."""
-    for spec in synthetic_specs(identities, seed, sessions=sessions):
-        yield spec, render_spec(spec, rows=rows, cols=cols, intensity_range=intensity_range)
-
-
-def with_viewing(view: Viewing, **changes: float) -> Viewing:
-    """A copy of ``view`` with some fields changed (e.g. no noise for a clean figure)."""
-    return replace(view, **changes)  # type: ignore[arg-type]

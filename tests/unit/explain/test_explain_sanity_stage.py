@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from test_explain_stage import SIZE, make_stimuli
+from test_explain_stage import SIZE, finish, make_stimuli
 
 from gazealign.config import study_from_dict
 from gazealign.models.architecture import ArchitectureSpec
@@ -19,6 +19,7 @@ from gazealign.types import LABELS
 
 def make_checkpoint(folder: Path) -> None:
     """A small VGG with 8 conv + 3 dense layers (the cascade explains once per layer)."""
+    finish(folder, "train")
     torch.manual_seed(0)
     spec = ArchitectureSpec("small_vgg", num_classes=7, input_size_px=SIZE, width=0.125, depth=11)
     bundle = make_bundle(spec, preprocessing="thesis", labels=LABELS)

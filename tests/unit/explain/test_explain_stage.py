@@ -15,7 +15,13 @@ from gazealign.coords import CropResize
 from gazealign.models.architecture import ArchitectureSpec
 from gazealign.models.io import make_bundle, save_bundle
 from gazealign.pipeline.stage import StageContext
-from gazealign.pipeline.store import read_arrays, read_table, write_arrays, write_table
+from gazealign.pipeline.store import (
+    read_arrays,
+    read_table,
+    write_arrays,
+    write_json,
+    write_table,
+)
 from gazealign.stages import explain as stage
 from gazealign.stimuli.artifacts import AOI_REGIONS, STIMULUS_COLUMNS, item_arrays
 from gazealign.types import LABELS
@@ -41,7 +47,16 @@ def make_stimuli(folder: Path, n: int) -> list[str]:
     return [r[0] for r in rows if r[4] == "test"]
 
 
+def finish(folder: Path, stage_name: str) -> None:
+    """Make ``folder`` a finished stage folder: its record with the stage's artifact contract."""
+    from gazealign.pipeline.registry import get_stage
+
+    writes = [a.as_record() for a in get_stage(stage_name).writes]
+    write_json(folder / "_stage.json", {"stage": stage_name, "writes": writes})
+
+
 def make_checkpoint(folder: Path) -> None:
+    finish(folder, "train")
     torch.manual_seed(0)
     spec = ArchitectureSpec("small_vgg", num_classes=7, input_size_px=SIZE, width=0.125)
     save_bundle(
