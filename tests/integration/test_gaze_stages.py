@@ -93,6 +93,8 @@ def test_simulated_gaze_and_human_maps(tmp_path: Path) -> None:
     assert int(one["fixations"]) == (fix["stimulus_id"] == items[0]).sum()
     table = read_table(maps / "maps.parquet")
     assert table["fixations"].sum() == len(fix)
+    notes = json.loads((run_dir / "manifest.json").read_text())["stages"]["human_maps"]["notes"]
+    assert notes["human_maps_splits"] == ["test"] and notes["human_maps_test_stimuli"] == 14
     classes = read_arrays(maps / "class_maps.npz")
     assert set(classes) <= set(LABELS) and all(abs(v.sum() - 1) < 1e-9 for v in classes.values())
 

@@ -29,6 +29,7 @@ def test_demo_example_is_the_demo_study(tmp_path: Path) -> None:
             ["data/KDEF/", "weights/rcmalli_vggface_tf_notop_vgg16.h5", "data/eyetracking/"],
         ),
         ("folder_csv.toml", ["data/faces/", "data/fixations.csv"]),
+        ("real_photos.toml", ["photos/"]),
     ],
 )
 def test_user_examples_load_once_their_data_exist(

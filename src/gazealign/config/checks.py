@@ -259,6 +259,65 @@ def _compared_split_is_explained(config: StudyConfig) -> Iterator[Problem]:
         )
 
 
+@check("model.architecture")
+def _zoo_network(config: StudyConfig) -> Iterator[Problem]:
+    from gazealign.models import zoo
+
+    m = config.model
+    if m.architecture not in zoo.names():
+        return
+    net = zoo.get(m.architecture)
+    if config.stimuli.input_size_px != net.input_size_px:
+        yield Problem(
+            ("model.architecture", "stimuli.input_size_px"),
+            f"the zoo network {net.name} takes {net.input_size_px} px inputs, the stimuli are "
+            f"{config.stimuli.input_size_px} px (set input_size_px = {net.input_size_px})",
+        )
+    if m.train.epochs > 0:
+        yield Problem(
+            ("model.architecture", "model.train.epochs"),
+            f"the zoo network {net.name} is used as given (fine-tuning it is not supported): "
+            "set epochs = 0",
+        )
+    if m.weights is not None:
+        yield Problem(
+            ("model.architecture", "model.weights"),
+            f"the zoo network {net.name} brings its own weights; remove model.weights",
+        )
+
+
+@check("model.train.epochs")
+def _explain_only(config: StudyConfig) -> Iterator[Problem]:
+    from gazealign.models import zoo
+
+    m = config.model
+    if m.train.epochs > 0 or m.architecture in zoo.names():
+        return
+    if m.weights is None:
+        yield Problem(
+            ("model.train.epochs", "model.weights"),
+            "epochs = 0 uses the network as given, but no weights are set and the architecture "
+            "is not a zoo network (the network would be untrained)",
+        )
+    elif m.weights_layers != "all":
+        yield Problem(
+            ("model.train.epochs", "model.weights_layers"),
+            "epochs = 0 uses the network as given: every layer must come from the file "
+            '(weights_layers = "all"; "backbone" leaves fc8 untrained)',
+        )
+
+
+@check("stimuli.aoi_method")
+def _landmarks_installed(config: StudyConfig) -> Iterator[Problem]:
+    from gazealign.stimuli import landmarks
+
+    if config.stimuli.aoi_method == "landmarks" and not landmarks.available():
+        yield Problem(
+            ("stimuli.aoi_method",),
+            f"landmark regions need the 'landmarks' extra; install it with: {landmarks.INSTALL}",
+        )
+
+
 # --- patterns ---------------------------------------------------------------------------------
 
 

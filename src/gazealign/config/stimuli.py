@@ -105,5 +105,14 @@ class StimuliSection(Section):
             "Synthetic faces always use their exact regions."
         ),
     )
+    aoi_margin_deg: float = Field(
+        0.5,
+        ge=0,
+        description=(
+            "Landmark regions are grown by this margin, in degrees of visual angle (converted with "
+            "[gaze.screen] and gaze.stimulus_scale), for eye-tracker error: 0.5 is the typical "
+            "accuracy of lab video trackers (docs/regions.md)."
+        ),
+    )
     synthetic: SyntheticFacesSection = Field(default_factory=SyntheticFacesSection)
     split: SplitSection = Field(default_factory=SplitSection)

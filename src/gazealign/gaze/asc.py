@@ -37,6 +37,7 @@ What is an error and what is a counted skip (``Recording.warnings``):
 from __future__ import annotations
 
 import io
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -197,9 +198,13 @@ class _Parser:
                 x0, y0, x1, y1 = (float(w) for w in words[1:5])
             except ValueError:
                 return
+            width, height = x1 - x0 + 1, y1 - y0 + 1
+            if not (math.isfinite(width) and math.isfinite(height) and min(width, height) >= 1):
+                self.warnings["bad_display_coords"] += 1  # e.g. 1e308 or a reversed box
+                return
             # DISPLAY_COORDS wins over GAZE_COORDS: it is what the experiment drew on.
             if words[0] == "DISPLAY_COORDS" or self.display is None:
-                self.display = (round(x1 - x0 + 1), round(y1 - y0 + 1))
+                self.display = (round(width), round(height))
         elif words[0] in ("RECCFG", "!MODE") and self.rate_hz is None:
             nums = [w for w in words if w.replace(".", "", 1).isdigit()]
             if nums:

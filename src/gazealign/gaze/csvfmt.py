@@ -131,6 +131,11 @@ def read_samples_csv(path: Path | str, *, sampling_rate_hz: float | None = None)
     if (steps[same] <= 0).any():
         row = int(np.flatnonzero(same & (steps <= 0))[0]) + 1
         raise DataError(f"{path}:{row + 2}: time_ms does not increase within trial {trial[row]}")
+    if not sampling_rate_hz and not same.any():
+        raise DataError(
+            f"{path}: every trial has a single sample, so the sampling interval cannot be "
+            "inferred from time_ms steps"
+        )
     interval = 1000.0 / sampling_rate_hz if sampling_rate_hz else float(np.median(steps[same]))
     # Put the trials one after another with a gap, so blocks never join.
     shift = np.zeros(len(table))

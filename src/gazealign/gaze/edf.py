@@ -40,6 +40,46 @@ def _quiet_stdout() -> Iterator[None]:
         os.close(saved)
 
 
+def _eyelinkio_child(path: str) -> dict[str, Any]:
+    """Run in a child process: eyelinkio's reader, its result as plain picklable parts."""
+    import eyelinkio
+
+    with _quiet_stdout():
+        edf = eyelinkio.read_edf(path)
+    return {
+        "info": dict(edf["info"]),
+        "samples": np.asarray(edf["samples"]),
+        "times": np.asarray(edf["times"]),
+        "discrete": {k: v for k, v in edf["discrete"].items()},
+    }
+
+
+def _read_isolated(path: Path) -> dict[str, Any]:
+    """eyelinkio's C reader in a child process, so a damaged file cannot take this one down.
+
+    Fuzzing found EDF files whose damaged header makes the C reader (SR Research's edfapi)
+    crash with a segmentation fault; in a child, that is one message naming the file.
+    The child is forked from a forkserver (started once, with eyelinkio imported), so each
+    file costs a fork, not a new interpreter.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["eyelinkio", "numpy"])
+    with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+        try:
+            return pool.submit(_eyelinkio_child, str(path)).result()
+        except BrokenProcessPool:
+            raise DataError(
+                f"{path}: eyelinkio's reader crashed on this file (a damaged or truncated EDF); "
+                "convert it with edf2asc and read the ASC file instead"
+            ) from None
+        except Exception as exc:  # the C reader raises assorted types for damaged files
+            raise DataError(f"{path}: eyelinkio could not read it ({exc})") from None
+
+
 def read_edf(path: Path | str, *, subject: str | None = None) -> Recording:
     """Read an EDF file into a :class:`Recording` (requires ``pip install gazealign[edf]``)."""
     path = Path(path)
@@ -54,11 +94,8 @@ def read_edf(path: Path | str, *, subject: str | None = None) -> Recording:
     with path.open("rb") as fh:
         if not fh.read(11).startswith(b"SR_RESEARCH"):
             raise DataError(f"{path}: not an EyeLink EDF file (no SR_RESEARCH signature)")
-    try:
-        with _quiet_stdout():
-            edf = eyelinkio.read_edf(str(path))
-    except Exception as exc:  # the C reader raises assorted types for damaged files
-        raise DataError(f"{path}: eyelinkio could not read it ({exc})") from None
+    del eyelinkio  # read in a child process: see _read_isolated
+    edf = _read_isolated(path)
     info: dict[str, Any] = edf["info"]
     fields: list[str] = list(info["sample_fields"])
     samples = np.asarray(edf["samples"], dtype=np.float64)
@@ -134,8 +171,10 @@ def read_edf(path: Path | str, *, subject: str | None = None) -> Recording:
         if words and words[0] in ("DISPLAY_COORDS", "GAZE_COORDS") and len(words) >= 5:
             with contextlib.suppress(ValueError):
                 x0, y0, x1, y1 = (float(w) for w in words[1:5])
-                if words[0] == "DISPLAY_COORDS" or display is None:
-                    display = (round(x1 - x0 + 1), round(y1 - y0 + 1))
+                w, h = x1 - x0 + 1, y1 - y0 + 1
+                sane = np.isfinite([w, h]).all() and min(w, h) >= 1
+                if sane and (words[0] == "DISPLAY_COORDS" or display is None):
+                    display = (round(w), round(h))
         if "VALIDATION" in text and "ERROR" in text:
             parts = text.split()
             with contextlib.suppress(ValueError, IndexError):

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from torch import nn
+
 from gazealign.errors import DataError
 from gazealign.models.small import small_vgg
-from gazealign.models.vggface import VGG, vggface
+from gazealign.models.vggface import vggface
 
 Architecture = Literal["vggface", "small_vgg"]
 ARCHITECTURES: tuple[str, ...] = ("vggface", "small_vgg")
@@ -37,8 +39,18 @@ class ArchitectureSpec:
             raise DataError(f"{source}: bad architecture record {data!r} ({exc})") from None
 
 
-def build_model(spec: ArchitectureSpec) -> VGG:
-    """The network described by ``spec``, freshly initialised."""
+def build_model(spec: ArchitectureSpec) -> nn.Module:
+    """The network described by ``spec``, freshly initialised (a zoo network: its layers only)."""
+    from gazealign.models import zoo  # the zoo imports the bundle module, not this one
+
+    if spec.architecture in zoo.names():
+        net = zoo.get(spec.architecture)
+        if spec.input_size_px != net.input_size_px or spec.num_classes != len(net.original_labels):
+            raise DataError(
+                f"zoo network {net.name!r} takes {net.input_size_px} px and has "
+                f"{len(net.original_labels)} classes (got {spec})"
+            )
+        return net.build()
     if spec.architecture == "vggface":
         if spec.depth != 16 or spec.batchnorm:
             raise DataError(f"vggface is a plain VGG16: depth 16, no batch norm (got {spec})")
@@ -60,4 +72,6 @@ def build_model(spec: ArchitectureSpec) -> VGG:
             depth=spec.depth,
             batchnorm=spec.batchnorm,
         )
-    raise DataError(f"unknown architecture {spec.architecture!r}; known: {ARCHITECTURES}")
+    raise DataError(
+        f"unknown architecture {spec.architecture!r}; known: {(*ARCHITECTURES, *zoo.names())}"
+    )

@@ -39,6 +39,7 @@ import numpy.typing as npt
 import safetensors
 import safetensors.torch
 import torch
+from torch import nn
 
 from gazealign.errors import DataError
 from gazealign.models.architecture import ArchitectureSpec, build_model
@@ -300,7 +301,7 @@ def make_bundle(
     preprocessing: str,
     labels: tuple[str, ...],
     metadata: Mapping[str, Any] | None = None,
-    model: VGG | None = None,
+    model: nn.Module | None = None,
 ) -> ModelBundle:
     """A bundle for ``spec`` (a fresh network unless ``model`` is given); records the spec."""
     if len(labels) != spec.num_classes:
@@ -370,7 +371,11 @@ def load_bundle(path: Path) -> ModelBundle:
         )
     except ValueError as exc:
         raise DataError(f"{side}: {exc}") from None
-    assert isinstance(bundle.model, VGG)
-    assign_weights(bundle.model, read_safetensors(path), source=str(path), layers="all")
+    if isinstance(bundle.model, VGG):
+        assign_weights(bundle.model, read_safetensors(path), source=str(path), layers="all")
+    else:  # a zoo network: every tensor by name, shapes exact
+        from gazealign.models.zoo.registry import assign_exact
+
+        assign_exact(bundle.model, read_safetensors(path), source=str(path))
     bundle.model.eval()
     return bundle

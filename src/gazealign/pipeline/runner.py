@@ -435,5 +435,7 @@ class Runner:
         full = {**record, "writes": contract, "key_parts": self.key_parts[stage.name]}
         write_json(partial / STAGE_RECORD, full)
         partial.rename(self.stage_dir(stage.name))
+        for message in ctx.notes.get("warnings", []):
+            self.console.print(f"[yellow]![/yellow] {stage.name}: {message}", highlight=False)
         self.console.print(f"[green]✓[/green] {stage.name}: done in {duration_s:.1f} s")
         return record

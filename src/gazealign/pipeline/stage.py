@@ -73,6 +73,10 @@ class StageContext:
         """Record a count or fact (e.g. images dropped and why) in the manifest."""
         self.notes[key] = value
 
+    def warn(self, message: str) -> None:
+        """A warning for the user: printed when the stage ends, kept in the notes' ``warnings``."""
+        self.notes.setdefault("warnings", []).append(message)
+
     def track(
         self, iterable: Iterable[T], *, total: int | None = None, description: str = ""
     ) -> Iterator[T]:

@@ -62,6 +62,13 @@ PER_IMAGE_COLUMNS: dict[str, str] = {
 CHECKPOINT = "model.safetensors"
 
 
+def compared_splits(ctx: StageContext) -> tuple[str, ...]:
+    """The splits a study compares (``comparison.split``; all three for ``"all"``): the stimuli
+    simulated observers view and the human maps are made for."""
+    split = ctx.config.comparison.split
+    return ("train", "val", "test") if split == "all" else (split,)
+
+
 def screen_of(ctx: StageContext) -> ScreenGeometry:
     """The study's screen geometry (``[gaze.screen]``)."""
     return ctx.config.gaze.screen.geometry()

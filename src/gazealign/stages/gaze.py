@@ -29,7 +29,7 @@ from gazealign.pipeline.artifacts import other, table
 from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import write_json, write_table
-from gazealign.stages.common import screen_of
+from gazealign.stages.common import compared_splits, screen_of
 from gazealign.stimuli.artifacts import read_item, read_stimuli_table
 
 
@@ -168,7 +168,7 @@ WRITES = (
 @stage(
     "gaze",
     description="Read eye-tracking recordings (or simulate observers) into stimulus-frame fixations.",
-    reads=("gaze", "alignment.lambdas"),
+    reads=("gaze", "comparison.split", "alignment.lambdas"),
     needs=("stimuli",),
     writes=WRITES,
 )
@@ -187,8 +187,11 @@ def run(ctx: StageContext) -> None:
         )
     }
     labels = {sid: info.label for sid, info in infos.items()}
-    # An alignment sweep trains on human maps: the simulated observers view the training faces too.
-    viewed = ("test", "train") if ctx.config.alignment.enabled else ("test",)
+    # simulated observers view the stimuli of the compared split(s), and the training faces
+    # too for an alignment sweep (it trains on their human maps)
+    viewed = compared_splits(ctx)
+    if ctx.config.alignment.enabled and "train" not in viewed:
+        viewed = (*viewed, "train")
     test_ids = [str(s) for s in table.loc[table["split"].isin(viewed), "stimulus_id"]]
     options = align_options(ctx)
     if g.source == "simulated":

@@ -1,4 +1,4 @@
-"""The ``human_maps`` stage: one fixation density map per test stimulus, in both frames.
+"""The ``human_maps`` stage: one fixation density map per compared stimulus, in both frames.
 
 Per item ``items/<stimulus_id>.npz``:
 
@@ -11,10 +11,12 @@ Per item ``items/<stimulus_id>.npz``:
 
 Afterwards ``maps.parquet`` lists the maps and ``class_maps.npz`` holds, per expression, the mean
 of the model-input maps of its stimuli (all model inputs share one size).
-Test stimuli without any kept fixation get no map; they are counted in the manifest.
+The stimuli mapped are those of the comparison's split (``comparison.split``; every split for
+``"all"``). Stimuli of that split without any kept fixation get no map, and eye-tracked stimuli
+of other splits are left out; both are counted in the manifest.
 With ``alignment.lambdas`` set, the training split is mapped too (the aligned networks train on
-those maps); ``train_maps.parquet`` lists them, and they stay out of ``maps.parquet`` and
-``class_maps.npz``.
+those maps); when the comparison does not cover it, ``train_maps.parquet`` lists those maps and
+they stay out of ``maps.parquet`` and ``class_maps.npz``.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from gazealign.pipeline.artifacts import other, table
 from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import ItemResult, StageContext
 from gazealign.pipeline.store import read_arrays, read_table, write_arrays, write_table
-from gazealign.stages.common import screen_of
+from gazealign.stages.common import compared_splits, screen_of
 from gazealign.stimuli.artifacts import read_item, read_stimuli_table
 
 
@@ -59,23 +61,30 @@ def fixations_of(ctx: StageContext) -> pd.DataFrame:
 
 
 def mapped_splits(ctx: StageContext) -> tuple[str, ...]:
-    """The splits that get human maps: test, and train for an alignment sweep (aligned
-    training needs the human maps of its training images)."""
-    return ("test", "train") if ctx.config.alignment.enabled else ("test",)
+    """The splits that get human maps: the comparison's (``comparison.split``), and train for
+    an alignment sweep (aligned training needs the human maps of its training images)."""
+    splits = compared_splits(ctx)
+    if ctx.config.alignment.enabled and "train" not in splits:
+        splits = (*splits, "train")
+    return splits
 
 
 def items(ctx: StageContext) -> Sequence[str]:
     table = read_stimuli_table(ctx.input("stimuli"))
     have = set(fixations_of(ctx)["stimulus_id"].astype(str))
-    out = []
-    for split in mapped_splits(ctx):
-        ids = sorted(str(s) for s in table.loc[table["split"] == split, "stimulus_id"])
-        kept = [s for s in ids if s in have]
-        out += kept
-        ctx.note(f"human_maps_{split}_stimuli", len(ids))
-        prefix = "human_maps" if split == "test" else f"human_maps_{split}"
-        ctx.note(f"{prefix}_without_fixations", len(ids) - len(kept))
-    return sorted(out)
+    splits = mapped_splits(ctx)
+    chosen = table["split"].astype(str).isin(splits)
+    ids = sorted(str(s) for s in table.loc[chosen, "stimulus_id"])
+    out = [s for s in ids if s in have]
+    for split in splits:
+        n = int((table["split"].astype(str) == split).sum())
+        ctx.note(f"human_maps_{split}_stimuli", n)
+    ctx.note("human_maps_splits", list(splits))
+    ctx.note("human_maps_without_fixations", len(ids) - len(out))
+    # eye-tracked stimuli outside the compared split(s): counted, not silently ignored
+    outside = {str(s) for s in table.loc[~chosen, "stimulus_id"]} & have
+    ctx.note("human_maps_eye_tracked_outside_split", len(outside))
+    return out
 
 
 def run_item(ctx: StageContext, stimulus_id: str) -> ItemResult:
@@ -111,7 +120,7 @@ def run_item(ctx: StageContext, stimulus_id: str) -> ItemResult:
 WRITES = (
     item_artifact(
         "maps",
-        "one fixation density per test stimulus with fixations",
+        "one fixation density per stimulus of the compared split with fixations",
         {
             "density": "(rows, cols) float64, stimulus frame, sums to 1",
             "density_model": "(S, S) float64, model-input frame, sums to 1",
@@ -142,8 +151,8 @@ WRITES = (
 
 @stage(
     "human_maps",
-    description="Fixation density maps per test stimulus (stimulus and model-input frames).",
-    reads=("gaze", "heatmap", "alignment.lambdas"),
+    description="Fixation density maps per compared stimulus (stimulus and model-input frames).",
+    reads=("gaze", "heatmap", "comparison.split", "alignment.lambdas"),
     needs=("stimuli", "gaze"),
     writes=WRITES,
     items=items,
@@ -152,7 +161,12 @@ WRITES = (
 def run(ctx: StageContext) -> None:
     table = read_stimuli_table(ctx.input("stimuli"))
     labels = {str(r.stimulus_id): str(r.label) for r in table.itertuples()}
-    split_of = {str(r.stimulus_id): str(r.split) for r in table.itertuples()}
+    compared = compared_splits(ctx)
+    # training maps made only for an alignment sweep stay out of the comparison's tables
+    split_of = {
+        str(r.stimulus_id): "sweep_only" if str(r.split) not in compared else "compared"
+        for r in table.itertuples()
+    }
     rows: list[dict[str, object]] = []
     train_rows: list[dict[str, object]] = []
     sums: dict[str, np.ndarray] = {}
@@ -161,8 +175,7 @@ def run(ctx: StageContext) -> None:
         sid = path.stem
         arrays = read_arrays(path)
         label = labels.get(sid, "")
-        # Training-split maps (alignment sweep only) stay out of the comparison's tables.
-        (rows if split_of.get(sid) != "train" else train_rows).append(
+        (rows if split_of.get(sid) != "sweep_only" else train_rows).append(
             {
                 "stimulus_id": sid,
                 "label": label,
@@ -171,7 +184,7 @@ def run(ctx: StageContext) -> None:
                 "sigma_px": float(arrays["sigma_px"]),
             }
         )
-        if split_of.get(sid) == "train":
+        if split_of.get(sid) == "sweep_only":
             continue
         model = np.asarray(arrays["density_model"], dtype=np.float64)
         sums[label] = sums.get(label, np.zeros_like(model)) + model

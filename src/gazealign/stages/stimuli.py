@@ -53,15 +53,31 @@ def _specs(ctx: StageContext) -> list[SyntheticSpec]:
 
 
 def items(ctx: StageContext) -> Sequence[str]:
+    from gazealign.stimuli import landmarks
+
+    if ctx.config.stimuli.aoi_method == "landmarks" and not landmarks.available():
+        raise landmarks.LandmarksMissing('stimuli.aoi_method = "landmarks"')
     if ctx.config.stimuli.source == "synthetic":
         return [spec.stem for spec in _specs(ctx)]
     return [r.stimulus_id for r in _scan(ctx).records]
 
 
+def aoi_margin_px(ctx: StageContext) -> float:
+    """``stimuli.aoi_margin_deg`` in stimulus pixels (screen geometry and stimulus scale)."""
+    from gazealign.stages.common import screen_of
+    from gazealign.stimuli.landmarks import margin_px_of
+
+    return margin_px_of(
+        ctx.config.stimuli.aoi_margin_deg,
+        screen_of(ctx).px_per_deg,
+        ctx.config.gaze.stimulus_scale,
+    )
+
+
 def run_item(ctx: StageContext, item: str) -> ItemResult:
     cfg = ctx.config.stimuli
     if cfg.source != "synthetic":
-        return prepare_record(_scan(ctx).by_id()[item], cfg)
+        return prepare_record(_scan(ctx).by_id()[item], cfg, aoi_margin_px=aoi_margin_px(ctx))
     spec = next(s for s in _specs(ctx) if s.stem == item)
     s = cfg.synthetic
     face = render_spec(
@@ -72,7 +88,7 @@ def run_item(ctx: StageContext, item: str) -> ItemResult:
     return prepare_image(image, cfg, aois=dict(face.aois), planted=face.planted)
 
 
-def _item_facts(ctx: StageContext, item: str) -> tuple[Dropped | None, int, int, str]:
+def _item_facts(ctx: StageContext, item: str) -> tuple[Dropped | None, int, int, str, int, bool]:
     arrays = read_arrays(ctx.item_path(item))
     if "dropped_reason" in arrays:
         return (
@@ -80,15 +96,24 @@ def _item_facts(ctx: StageContext, item: str) -> tuple[Dropped | None, int, int,
             0,
             0,
             "",
+            0,
+            False,
         )
     rows, cols = arrays["image"].shape[:2]
-    return None, int(rows), int(cols), str(arrays.get("region_method", np.array("")))
+    return (
+        None,
+        int(rows),
+        int(cols),
+        str(arrays.get("region_method", np.array(""))),
+        int(arrays.get("faces_found", np.array(1))),
+        bool(arrays.get("face_tie", np.array(False))),
+    )
 
 
 @stage(
     "stimuli",
     description="face images: load, crop, resize, facial regions, identity-disjoint split",
-    reads=("study.seed", "stimuli"),
+    reads=("study.seed", "stimuli", "gaze.screen", "gaze.stimulus_scale"),
     writes=WRITES,
     items=items,
     run_item=run_item,
@@ -118,8 +143,14 @@ def run(ctx: StageContext) -> None:
         intensity = {}
     dropped: list[Dropped] = list(scan.dropped)
     rows = []
+    several: list[str] = []
+    ties: list[str] = []
     for rec in records:
-        gone, n_rows, n_cols, method = _item_facts(ctx, rec.stimulus_id)
+        gone, n_rows, n_cols, method, faces, tie = _item_facts(ctx, rec.stimulus_id)
+        if faces > 1:
+            several.append(rec.source_path or rec.stimulus_id)
+        if tie:
+            ties.append(rec.source_path or rec.stimulus_id)
         if gone is not None:
             dropped.append(Dropped(rec.source_path, rec.stimulus_id, gone.reason, gone.detail))
             continue
@@ -134,6 +165,7 @@ def run(ctx: StageContext) -> None:
                 "cols": n_cols,
                 "intensity": float(intensity.get(rec.stimulus_id, np.nan)),
                 "aoi_method": method,
+                "faces_found": faces,
                 "usage": str(rec.metadata.get("usage", "")),
             }
         )
@@ -155,6 +187,19 @@ def run(ctx: StageContext) -> None:
     gone_table = dropped_table(dropped)
     write_text(ctx.out_dir / "dropped.csv", gone_table.to_csv(index=False, lineterminator="\n"))
     ctx.note("stimuli", len(table))
+    ctx.note("images_with_several_faces", len(several))
+    ctx.note("face_ties", len(ties))
+    if several:
+        ctx.warn(
+            f"{len(several)} images show more than one face (the largest is used): "
+            + ", ".join(several[:5])
+            + (" ..." if len(several) > 5 else "")
+        )
+    if ties:
+        ctx.warn(
+            f"{len(ties)} images have two equally large largest faces (the one nearest the top, then the left, is used): "
+            + ", ".join(ties[:5])
+        )
     ctx.note("ignored_files", len(scan.ignored))
     ctx.note("by_split", {k: int(v) for k, v in table["split"].value_counts().sort_index().items()})
     ctx.note("by_label", {k: int(v) for k, v in table["label"].value_counts().sort_index().items()})

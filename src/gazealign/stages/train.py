@@ -13,6 +13,7 @@ evaluates on ``test``. Writes::
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -93,6 +94,77 @@ def fold_batchnorm(bundle: ModelBundle) -> ModelBundle:
     return ModelBundle(model, bundle.preprocessing, bundle.input_size_px, bundle.labels, meta)
 
 
+#: Fewer training images per class than this draws a warning (too few to learn a class from).
+MIN_TRAIN_PER_CLASS = 5
+
+
+def check_training_split(
+    ctx: StageContext, train_labels: np.ndarray, counts: dict[str, int], stim_dir: Path
+) -> None:
+    """Refuse an empty training split; warn on classes without (or with few) training images."""
+    if counts["train"] == 0:
+        raise DataError(
+            f"{stim_dir / 'stimuli.parquet'}: no stimulus in the 'train' split (set "
+            "model.train.epochs = 0 to use the network as given)"
+        )
+    per_class = np.bincount(train_labels, minlength=len(LABELS))
+    missing = [lab for lab, n in zip(LABELS, per_class, strict=True) if n == 0]
+    if missing:
+        ctx.warn(f"no training images of {', '.join(missing)}: the network cannot learn them")
+    few = {
+        lab: int(n) for lab, n in zip(LABELS, per_class, strict=True) if 0 < n < MIN_TRAIN_PER_CLASS
+    }
+    if few:
+        ctx.warn(
+            f"training split too small: fewer than {MIN_TRAIN_PER_CLASS} images of "
+            + ", ".join(f"{lab} ({n})" for lab, n in few.items())
+        )
+    if counts["val"] == 0:
+        ctx.warn("no validation images: no early stopping, the last epoch is kept")
+
+
+def starting_network(ctx: StageContext, size: int) -> tuple[ModelBundle, dict[str, Any] | None]:
+    """The network before training: a zoo network, or ``[model]``'s (weights loaded if set)."""
+    from gazealign.models import zoo
+
+    cfg = ctx.config.model
+    if cfg.architecture in zoo.names():
+        net = zoo.get(cfg.architecture)
+        if size != net.input_size_px:
+            raise DataError(
+                f"{ctx.config.source}: keys 'model.architecture', 'stimuli.input_size_px': "
+                f"{net.name} takes {net.input_size_px} px inputs, the stimuli are {size} px"
+            )
+        bundle = zoo.load(net.name)
+        record: dict[str, Any] = {
+            "zoo": net.name,
+            "package": f"{net.package.registry}:{net.package.requirement}",
+        }
+        ctx.note("pretrained", record)
+        return bundle, record
+    bundle = build_bundle(cfg, size, seed=ctx.seed("init"))
+    if cfg.weights is None:
+        if cfg.train.epochs == 0:
+            raise DataError(
+                f"{ctx.config.source}: key 'model.train.epochs': 0 uses the network as given, "
+                "but model.weights is not set and the architecture is not a zoo network"
+            )
+        return bundle, None
+    assert isinstance(bundle.model, VGG)
+    path = ctx.config.resolve(cfg.weights)
+    layers = cfg.weights_layers
+    if cfg.train.epochs == 0 and layers != "all":
+        raise DataError(
+            f"{ctx.config.source}: keys 'model.train.epochs', 'model.weights_layers': epochs = 0 "
+            "uses the network as given, so every layer must come from the file "
+            '(weights_layers = "all"; "backbone" leaves fc8 untrained)'
+        )
+    report = load_weights(bundle.model, path, layers=layers, bgr_to_rgb=cfg.keras_bgr_to_rgb)
+    loaded = {"file": path.name, "loaded": len(report.loaded), "skipped": report.skipped}
+    ctx.note("pretrained", loaded)
+    return bundle, loaded
+
+
 WRITES = (
     other("model", CHECKPOINT, "file", "the network (safetensors; model.json beside it)"),
     other(
@@ -162,37 +234,38 @@ def run(ctx: StageContext) -> None:
     labels = np.array([LABELS.index(lab) for lab in table["label"]], dtype=np.int64)
     split = table["split"].to_numpy()
     counts = {s: int((split == s).sum()) for s in ("train", "val", "test")}
-    if counts["train"] == 0:
-        raise DataError(f"{stim_dir / 'stimuli.parquet'}: no stimulus in the 'train' split")
     ctx.note("images", counts)
-
-    bundle = build_bundle(cfg, size, seed=ctx.seed("init"))
-    weights_record: dict[str, Any] | None = None
-    if cfg.weights is not None:
-        assert isinstance(bundle.model, VGG)
-        path = ctx.config.resolve(cfg.weights)
-        report = load_weights(
-            bundle.model, path, layers=cfg.weights_layers, bgr_to_rgb=cfg.keras_bgr_to_rgb
-        )
-        weights_record = {
-            "file": path.name,
-            "loaded": len(report.loaded),
-            "skipped": report.skipped,
-        }
-        ctx.note("pretrained", weights_record)
-
     tconf = train_config(cfg)
+    trains = tconf.epochs > 0
+    ctx.note("trained", trains)
+    if trains:
+        check_training_split(ctx, labels[split == "train"], counts, stim_dir)
+
+    bundle, weights_record = starting_network(ctx, size)
     is_ = {s: split == s for s in ("train", "val", "test")}
-    result = fit(
-        bundle,
-        images[is_["train"]],
-        labels[is_["train"]],
-        images[is_["val"]],
-        labels[is_["val"]],
-        config=tconf,
-        seed=ctx.seed("train"),
-        track=ctx.track,
-    )
+    if trains:
+        if not isinstance(bundle.model, VGG):
+            raise DataError(
+                f"{ctx.config.source}: key 'model.train.epochs': the zoo network "
+                f"{cfg.architecture!r} is used as given; fine-tuning it is not supported "
+                "(set epochs = 0)"
+            )
+        result = fit(
+            bundle,
+            images[is_["train"]],
+            labels[is_["train"]],
+            images[is_["val"]],
+            labels[is_["val"]],
+            config=tconf,
+            seed=ctx.seed("train"),
+            track=ctx.track,
+        )
+        history, best_epoch, stopped_early = result.history, result.best_epoch, result.stopped_early
+    else:
+        history = pd.DataFrame(
+            columns=["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy"]
+        )
+        best_epoch, stopped_early = None, False
     bundle = fold_batchnorm(bundle)
     ev_all = evaluate(bundle, images, labels, batch_size=tconf.eval_batch_size)
     test = is_["test"]
@@ -204,7 +277,11 @@ def run(ctx: StageContext) -> None:
         "test_per_class_accuracy": {
             k: (None if np.isnan(v) else v) for k, v in ev_test.per_class_accuracy.items()
         },
-        "train_accuracy": float((ev_all.predicted[is_["train"]] == labels[is_["train"]]).mean()),
+        "train_accuracy": (
+            float((ev_all.predicted[is_["train"]] == labels[is_["train"]]).mean())
+            if counts["train"]
+            else None
+        ),
         "val_accuracy": (
             float((ev_all.predicted[is_["val"]] == labels[is_["val"]]).mean())
             if counts["val"]
@@ -214,9 +291,10 @@ def run(ctx: StageContext) -> None:
         "identities": {
             s: int(table.loc[is_[s], "subject"].nunique()) for s in ("train", "val", "test")
         },
-        "best_epoch": result.best_epoch,
-        "epochs_run": len(result.history),
-        "stopped_early": result.stopped_early,
+        "trained": trains,
+        "best_epoch": best_epoch,
+        "epochs_run": len(history),
+        "stopped_early": stopped_early,
         "synthetic": ctx.config.study.synthetic,
     }
     bundle = ModelBundle(
@@ -233,7 +311,7 @@ def run(ctx: StageContext) -> None:
         },
     )
     save_bundle(bundle, ctx.out_dir / CHECKPOINT)
-    write_text(ctx.out_dir / "history.csv", result.history.to_csv(index=False, lineterminator="\n"))
+    write_text(ctx.out_dir / "history.csv", history.to_csv(index=False, lineterminator="\n"))
     write_json(ctx.out_dir / "metrics.json", metrics)
     write_text(
         ctx.out_dir / "confusion.csv",

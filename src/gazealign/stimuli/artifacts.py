@@ -12,6 +12,8 @@ Layout of the stage folder::
         planted            (rows, cols) bool, stimulus frame; synthetic faces only: the pixels
                            that differ from the identity's neutral face (the diagnostic regions)
         region_method      0-d str: how the AOIs were made ("synthetic", "landmarks", "template")
+        faces_found        0-d int64: faces the detector found (the largest is used)
+        face_tie           0-d bool: the largest faces were equally large (broken by position)
 
 A stimulus that could not be used (corrupt file, no face found) has an item file holding only
 ``DROPPED_ITEM_KEYS``; it is listed in ``dropped.csv`` and absent from ``stimuli.parquet``.
@@ -53,6 +55,7 @@ STIMULUS_COLUMNS: dict[str, str] = {
 STIMULUS_OPTIONAL_COLUMNS: dict[str, str] = {
     "intensity": "float64",  # synthetic faces: expression intensity 0-1 (NaN for photographs)
     "aoi_method": "string",  # "synthetic" | "landmarks" | "template"
+    "faces_found": "int64",  # faces the detector found in the image (1 with crop = "none")
 }
 
 SPLITS: tuple[str, ...] = ("train", "val", "test")

@@ -78,6 +78,66 @@ def detect_faces(
     return sorted(boxes, key=lambda b: (-b.area, b.top, b.left))
 
 
+@dataclass(frozen=True)
+class FaceDetection:
+    """Every face the cascade found in one image (largest first) and which one is used.
+
+    The largest box is used; boxes of equal area are ordered top to bottom, then left to right,
+    so a tie is broken the same way every time, and :attr:`tie` says that it happened.
+    """
+
+    boxes: tuple[FaceBox, ...]
+
+    @property
+    def faces_found(self) -> int:
+        return len(self.boxes)
+
+    @property
+    def chosen(self) -> FaceBox | None:
+        return self.boxes[0] if self.boxes else None
+
+    @property
+    def tie(self) -> bool:
+        """Two or more largest boxes of the same area: the choice between them is by position."""
+        return len(self.boxes) > 1 and self.boxes[0].area == self.boxes[1].area
+
+    def warnings(self, source: str) -> list[str]:
+        """What a user should hear about this image (several faces, a tie), one line each."""
+        out = []
+        if self.faces_found > 1:
+            sizes = ", ".join(f"{b.width}x{b.height}" for b in self.boxes)
+            chosen = self.boxes[0]
+            out.append(
+                f"{source}: {self.faces_found} faces found ({sizes} px); the largest is used, "
+                f"at column {chosen.left}, row {chosen.top}"
+            )
+        if self.tie:
+            out.append(
+                f"{source}: the largest faces are equally large; the one nearest the top (then the left) is used"
+            )
+        return out
+
+
+def find_faces(
+    image: npt.NDArray[np.uint8],
+    *,
+    scale_factor: float = 1.3,
+    min_neighbors: int = 6,
+    min_size_px: int = 24,
+) -> FaceDetection:
+    """The faces of one image as a :class:`FaceDetection` (what ``faces scan`` reports)."""
+    return FaceDetection(
+        tuple(
+            detect_faces(
+                image,
+                scale_factor=scale_factor,
+                min_neighbors=min_neighbors,
+                min_size_px=min_size_px,
+            )
+        )
+    )
+
+
 def grow_box(box: FaceBox, margin_px: int, rows: int, cols: int) -> FaceBox:
     """``box`` grown by ``margin_px`` on every side, clamped to a rows x cols image."""
     left = max(0, box.left - margin_px)

@@ -128,3 +128,17 @@ def test_archive_with_other_sha256_is_refused(tmp_path: Path) -> None:
 def test_unknown_network_lists_the_zoo() -> None:
     with pytest.raises(DataError, match="face_api, fer, pyemotion"):
         zoo.get("vgg")
+
+
+def test_zoo_checkpoint_round_trips_through_save_and_load(tmp_path: Path) -> None:
+    """The train stage saves a zoo network like any other; loading it gives the same logits."""
+    from gazealign.models.io import load_bundle, save_bundle
+
+    zoo_files("pyemotion")
+    bundle = zoo.load("pyemotion")
+    save_bundle(bundle, tmp_path / "model.safetensors")
+    again = load_bundle(tmp_path / "model.safetensors")
+    assert again.preprocessing == "grey_pm1" and again.input_size_px == 48
+    x = bundle.preprocess(images(48))
+    with torch.no_grad():
+        np.testing.assert_array_equal(again.model(x).numpy(), bundle.model(x).numpy())
