@@ -29,7 +29,7 @@ import torch
 from gazealign.compare.regions import relevance_shares
 from gazealign.explain import explain, to_stimulus_frame
 from gazealign.explain.sanity import SanityInputs, class_sensitivity, randomisation_curve, verdicts
-from gazealign.stages.common import load_trained
+from gazealign.models.io import load_bundle
 from gazealign.stages.sanity_checks import evenly_spaced
 from gazealign.stimuli.artifacts import read_item, read_stimuli_table
 
@@ -82,7 +82,7 @@ def main() -> None:
     n_sanity = int(sys.argv[2]) if len(sys.argv) > 2 else 16
     torch.set_num_threads(1)
     stimuli_dir = stage_dir(run_dir, "stimuli")
-    bundle = load_trained(stage_dir(run_dir, "train"))
+    bundle = load_bundle(stage_dir(run_dir, "train") / "model.safetensors")
     table = read_stimuli_table(stimuli_dir)
     test = table[table["split"].astype(str) == "test"].sort_values("stimulus_id")
     ids = [str(i) for i in test["stimulus_id"]]
@@ -120,8 +120,11 @@ def main() -> None:
         chosen,
     )
     print(f"\n## 2. Class sensitivity ({len(chosen)} test faces, evenly spaced)")
-    print("| target output | method | median r runner-up | median r random other | verdict |")
-    print("|---|---|---|---|---|")
+    print(
+        "| target output | method | median r runner-up (positive maps) | random other | "
+        "runner-up, signed maps | verdict |"
+    )
+    print("|---|---|---|---|---|---|")
     for kind in TARGETS:
         for method in METHODS:
             classes = class_sensitivity(bundle, inputs, method=method, seed=1, target_output=kind)
@@ -133,7 +136,8 @@ def main() -> None:
             ).iloc[0]
             sentence = v["verdict"].split("; ")[1]
             print(
-                f"| {kind} | {method} | {v['class_r']:.3f} | {v['class_r_other']:.3f} | {sentence} |"
+                f"| {kind} | {method} | {v['class_r']:.3f} | {v['class_r_other']:.3f} | "
+                f"{v['class_r_signed']:.3f} | {sentence.split(' (')[0]} |"
             )
 
     print(f"\n## 3. Cascading randomisation, logit target ({len(chosen)} faces)")

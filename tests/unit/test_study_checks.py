@@ -9,25 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_config import run_cli, write  # the same file and CLI helpers
 
-from gazealign.cli import main
 from gazealign.cli.study import open_study
 from gazealign.config import load_study
 from gazealign.errors import StudyFileError
-
-
-def write(tmp_path: Path, text: str, name: str = "study.toml") -> Path:
-    path = tmp_path / name
-    path.write_text(text)
-    return path
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    captured = capsys.readouterr()
-    return int(exc.value.code or 0), captured.out + captured.err
-
 
 # (study text, the keys the one message must name, a phrase of the message)
 INVALID = [
