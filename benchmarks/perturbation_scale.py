@@ -1,12 +1,20 @@
-"""Thesis-scale cost of the perturbation analysis: VGG16 at 224, fp32 vs bf16 autocast.
+"""Thesis-scale cost of the perturbation analysis: VGG16 at 224, full vs incremental, fp32 vs bf16.
 
 The seed study: 112 test images, a 4x4 grid of 56 px tiles (16 steps), MoRF orders from a human
 map and a network map plus 10 random orders = 12 orders x 16 steps + 1 intact image = 193
-forward passes per image. This measures a few images (random VGG-Face-layout weights, a noise
-image: the cost does not depend on the content) and extrapolates to 112 images; it also reports
-how far bf16 curves and AUCs are from fp32 on the same inputs.
+network outputs per image. Four ways of computing them:
 
-    .venv/bin/python benchmarks/perturbation_scale.py [--images 1] [--batch-size 32]
+* full fp32: every step a full forward (the reference);
+* full bf16: the same with a bfloat16, channels-last copy of the network;
+* incremental fp32 / bf16: each step recomputes only the region its tile can reach, reusing the
+  previous step's activations (``gazealign.compare.incremental``).
+
+This times ``--images`` images (random VGG-Face-layout weights, noise images: the cost does not
+depend on the content), the four variants interleaved per image so that load on a shared machine
+hits them alike, and extrapolates linearly to 112 images. It prints how far each variant's
+probability curves and AUCs are from full fp32 on the same inputs.
+
+    .venv/bin/python benchmarks/perturbation_scale.py [--images 2] [--batch-size 32]
 """
 
 from __future__ import annotations
@@ -22,6 +30,12 @@ from gazealign.models.architecture import ArchitectureSpec, build_model
 from gazealign.models.bundle import ModelBundle
 
 THESIS_IMAGES = 112
+VARIANTS = {  # name: (bf16, incremental)
+    "full fp32": (False, False),
+    "full bf16": (True, False),
+    "incremental fp32": (False, True),
+    "incremental bf16": (True, True),
+}
 
 
 def main(n_images: int, batch_size: int, threads: int) -> None:
@@ -31,9 +45,10 @@ def main(n_images: int, batch_size: int, threads: int) -> None:
     bundle = ModelBundle(build_model(spec).eval(), preprocessing="thesis", input_size_px=224)
     grid = pt.TileGrid(224, 224, 56)
     rng = np.random.default_rng(0)
-    results: dict[bool, list[pt.Curves]] = {False: [], True: []}
-    seconds = {False: 0.0, True: 0.0}
-    forwards = 0
+    curves: dict[str, list[pt.Curves]] = {name: [] for name in VARIANTS}
+    seconds = dict.fromkeys(VARIANTS, 0.0)
+    cpu_seconds = dict.fromkeys(VARIANTS, 0.0)
+    outputs = 0
     for i in range(n_images):
         image = rng.integers(0, 256, size=(224, 224, 3), dtype=np.uint8)
         maps = [rng.random((224, 224)) for _ in range(2)]  # stand-ins: human, network
@@ -44,37 +59,66 @@ def main(n_images: int, batch_size: int, threads: int) -> None:
             ]
         )
         fill = pt.fill_image(image, "uniform_noise", seed=i)
-        forwards += orders.shape[0] * grid.n_tiles + 1
-        for bf16 in (False, True):
-            t0 = time.perf_counter()
-            curves = pt.perturbation_curves(
-                bundle, image, 0, orders, grid, fill, batch_size=batch_size, bf16=bf16
+        outputs += orders.shape[0] * grid.n_tiles + 1
+        names = list(VARIANTS) if i % 2 == 0 else list(VARIANTS)[::-1]
+        for name in names:
+            bf16, incremental = VARIANTS[name]
+            t0, c0 = time.perf_counter(), time.process_time()
+            result = pt.perturbation_curves(
+                bundle,
+                image,
+                0,
+                orders,
+                grid,
+                fill,
+                batch_size=batch_size,
+                bf16=bf16,
+                incremental=incremental,
             )
-            seconds[bf16] += time.perf_counter() - t0
-            results[bf16].append(curves)
-    print(f"torch {torch.__version__}, threads {threads}, batch {batch_size}, images {n_images}")
-    print(f"forward passes per image: {forwards // n_images}")
-    for bf16, name in ((False, "fp32"), (True, "bf16 autocast")):
-        per_image = seconds[bf16] / n_images
+            seconds[name] += time.perf_counter() - t0
+            cpu_seconds[name] += time.process_time() - c0
+            curves[name].append(result)
+            print(
+                f"image {i + 1}/{n_images} {name}: {seconds[name]:.1f} s wall, "
+                f"{cpu_seconds[name]:.1f} s CPU so far",
+                flush=True,
+            )
+    print(f"\ntorch {torch.__version__}, threads {threads}, batch {batch_size}")
+    print(f"timed {n_images} image(s), {outputs // n_images} network outputs each;")
+    print(f"thesis scale ({THESIS_IMAGES} images) extrapolated linearly from them;")
+    print("'cpu min': CPU time of the process / threads (the wall time on idle cores)\n")
+    ref = "full fp32"
+    print("speed-ups from wall time; from CPU time:", end="")
+    for name in VARIANTS:
+        print(f" {name} {cpu_seconds[ref] / cpu_seconds[name]:.2f}x", end="")
+    print("\n")
+    prob_ref = np.concatenate([c.probability for c in curves[ref]])
+    pred_ref = np.concatenate([c.predicted for c in curves[ref]])
+    auc_ref = pt.curve_auc(prob_ref)
+    header = (
+        f"{'variant':>17} | {'s/image':>7} | {'thesis min':>10} | {'cpu min':>7} | "
+        f"{'vs full fp32':>12} | "
+        f"{'vs full bf16':>12} | {'max |dp|':>8} | {'max |dAUC|':>10} | same class"
+    )
+    print(header)
+    print("-" * len(header))
+    for name in VARIANTS:
+        per_image = seconds[name] / n_images
+        prob = np.concatenate([c.probability for c in curves[name]])
+        pred = np.concatenate([c.predicted for c in curves[name]])
         print(
-            f"{name:>14}: {forwards / seconds[bf16]:6.2f} forward/s, {1 / per_image:6.3f} images/s, "
-            f"{per_image:6.1f} s/image -> {THESIS_IMAGES} images: "
-            f"{THESIS_IMAGES * per_image / 60:6.1f} min (extrapolated)"
+            f"{name:>17} | {per_image:7.1f} | {THESIS_IMAGES * per_image / 60:10.1f} | "
+            f"{THESIS_IMAGES * cpu_seconds[name] / n_images / threads / 60:7.1f} | "
+            f"{seconds[ref] / seconds[name]:11.2f}x | "
+            f"{seconds['full bf16'] / seconds[name]:11.2f}x | "
+            f"{np.abs(prob - prob_ref).max():8.1e} | "
+            f"{np.abs(pt.curve_auc(prob) - auc_ref).max():10.1e} | {np.mean(pred == pred_ref):.4f}"
         )
-    prob32 = np.concatenate([c.probability for c in results[False]])
-    prob16 = np.concatenate([c.probability for c in results[True]])
-    pred32 = np.concatenate([c.predicted for c in results[False]])
-    pred16 = np.concatenate([c.predicted for c in results[True]])
-    auc32, auc16 = pt.curve_auc(prob32), pt.curve_auc(prob16)
-    print(f"speed-up bf16 / fp32: {seconds[False] / seconds[True]:.2f}x")
-    print(f"max |probability bf16 - fp32| over all steps: {np.abs(prob16 - prob32).max():.2e}")
-    print(f"max |probability AUC bf16 - fp32| over orders: {np.abs(auc16 - auc32).max():.2e}")
-    print(f"steps with the same predicted class: {np.mean(pred16 == pred32):.3f}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--images", type=int, default=1)
+    parser.add_argument("--images", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()

@@ -34,7 +34,29 @@ class PerturbationSection(Section):
     )
     random_orders: PositiveInt = Field(10, description="Number of random orders (baseline).")
     batch_size: PositiveInt = Field(32, description="Perturbed images per network batch.")
-    bf16: bool = Field(False, description="Run the network under bf16 autocast.")
+    bf16: bool | Literal["auto"] = Field(
+        "auto",
+        description=(
+            "Run a bfloat16, channels-last copy of the network. 'auto': where the CPU or GPU "
+            "has fast bf16 and a check on bf16_check_images images keeps every per-image AUC "
+            "(probability, accuracy) within bf16_tolerance of float32 (recorded in "
+            "precision.json); float32 otherwise."
+        ),
+    )
+    bf16_check_images: PositiveInt = Field(
+        4, description="Images of the study (first by id) the 'auto' bf16 check runs on."
+    )
+    bf16_tolerance: PositiveFloat = Field(
+        0.005, description="Largest per-image AUC difference bf16 - fp32 that 'auto' accepts."
+    )
+    incremental: bool | Literal["auto"] = Field(
+        "auto",
+        description=(
+            "Compute each step as an increment on the previous step of its order (equal to a "
+            "full forward within rounding); 'auto': for chain networks of at least "
+            "0.2 G conv multiply-adds per image. Not part of the stage's key."
+        ),
+    )
     blur_sigma_px: PositiveFloat = Field(
         8.0, description="Gaussian sigma of the 'blur' fill, in model-input px."
     )

@@ -44,6 +44,7 @@ def stage(
     needs: Sequence[str] = (),
     version: str = "1",
     writes: Sequence[Artifact] = (),
+    unkeyed: Sequence[str] = (),
     items: Callable[[StageContext], Sequence[str]] | None = None,
     run_item: Callable[[StageContext, str], ItemResult] | None = None,
 ) -> Callable[[RunFn], RunFn]:
@@ -65,6 +66,8 @@ def stage(
     writes
         The artifacts it writes (:mod:`gazealign.pipeline.artifacts`): checked after it runs,
         recorded with its output, and the only way later stages and the report find them.
+    unkeyed
+        Keys inside ``reads`` that choose a code path with equal results: not in the key.
     items, run_item
         For a per-item stage: the item ids, and the arrays of one item (written by the runner).
     """
@@ -81,6 +84,7 @@ def stage(
                 run_item=run_item,
                 version=version,
                 writes=tuple(writes),
+                unkeyed=tuple(unkeyed),
             )
         )
         return run

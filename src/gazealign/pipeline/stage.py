@@ -119,6 +119,23 @@ def input_fingerprint(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def _keyed_config(
+    config: StudyConfig, reads: Iterable[str], unkeyed: Iterable[str]
+) -> dict[str, Any]:
+    """The values of ``reads`` without the ``unkeyed`` keys nested inside them."""
+    out = {k: config.get(k) for k in sorted(reads)}
+    for key in unkeyed:
+        for read, node in out.items():
+            if not key.startswith(read + "."):
+                continue
+            *parents, leaf = key[len(read) + 1 :].split(".")
+            for part in parents:
+                node = node.get(part) if isinstance(node, dict) else None
+            if isinstance(node, dict):
+                node.pop(leaf, None)
+    return out
+
+
 #: ``needs = (ALL_STAGES,)``: the stage needs every other stage of the study (the report).
 ALL_STAGES = "*"
 
@@ -144,6 +161,9 @@ class Stage:
     version: str = "1"
     module: str = ""
     writes: tuple[Artifact, ...] = ()
+    #: Keys under ``reads`` that choose how, not what, is computed (a code path whose results
+    #: are equal either way): they do not enter the key, so changing them reuses the cache.
+    unkeyed: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if (self.items is None) != (self.run_item is None):
@@ -174,7 +194,7 @@ class Stage:
             "version": self.version,
             # Every stage may derive seeds from the study seed (ctx.seed), so it is always keyed.
             "seed": config.study.seed,
-            "config": {k: config.get(k) for k in sorted(self.reads)},
+            "config": _keyed_config(config, self.reads, self.unkeyed),
             # A path key's value is only text: the files behind it are keyed by their listing.
             "inputs": {
                 k: input_fingerprint(config.resolve(Path(config.get(k))))

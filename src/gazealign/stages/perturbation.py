@@ -33,6 +33,7 @@ Orders are computed in the model-input frame from ``density_model`` (human) and 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -42,10 +43,11 @@ import pandas as pd
 from gazealign.compare import perturbation as pt
 from gazealign.compare.tile_ranking import ranking_map
 from gazealign.errors import DataError, PipelineError
-from gazealign.pipeline.artifacts import items, table
+from gazealign.models.bundle import ModelBundle
+from gazealign.pipeline.artifacts import items, other, table
 from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import StageContext
-from gazealign.pipeline.store import read_arrays, write_table
+from gazealign.pipeline.store import read_arrays, read_json, write_arrays, write_json, write_table
 from gazealign.stages.common import (
     INFERENCE_KEYS,
     PER_IMAGE_COLUMNS,
@@ -65,13 +67,15 @@ from gazealign.stats.tables import ALL, interaction_table, summarise
 MEASURES = {"correct": "accuracy", "prob": "probability", "logit": "logit"}
 
 #: The settings stamped on every row of the stage's tables (what the captions state).
+#: The precision decision of ``bf16 = "auto"`` (written before any item runs).
+PRECISION_FILE = "precision.json"
 SETTINGS: dict[str, str] = {
     "tile_px": "tile side in model-input px",
     "tile_score": "how a tile's relevance is scored",
     "tile_sign": "which relevance a network map's tile score sums: positive, signed, absolute",
     "fill": "what replaces a removed tile",
     "random_orders": "random orders per image",
-    "bf16": "bool",
+    "bf16": "bool: the network ran as a bfloat16 copy (the study's choice or the 'auto' check)",
 }
 _CURVE_KEYS = {
     "ordering": "human, a method, or random",
@@ -80,6 +84,14 @@ _CURVE_KEYS = {
 }
 
 WRITES = (
+    other(
+        "precision",
+        PRECISION_FILE,
+        "json",
+        "bf16 = 'auto': the decision (bf16), why (reason), the checked sample and the largest "
+        "per-image AUC differences bf16 - fp32 by measure",
+        optional=True,
+    ),
     items(
         "curves_per_item",
         "per image: tile orders and curves of every ordering",
@@ -143,13 +155,96 @@ WRITES = (
 
 # --- per item ---------------------------------------------------------------------------------
 
+#: Measures whose per-image AUCs the bf16 check compares (both lie in [0, 1]).
+CHECKED_MEASURES = ("probability", "accuracy")
+
+
+@dataclass(frozen=True)
+class Orders:
+    """The named (human / method x direction) orders and the random orders of one image."""
+
+    named: list[tuple[str, npt.NDArray[np.int64]]]
+    randoms: npt.NDArray[np.int64]
+
+    def stacked(self) -> npt.NDArray[np.int64]:
+        return np.concatenate([np.stack([o for _, o in self.named]), self.randoms])
+
 
 def _items(ctx: StageContext) -> list[str]:
     split = ctx.config.comparison.split
-    return selected_stimuli(ctx, split)["stimulus_id"].astype(str).tolist()
+    items = selected_stimuli(ctx, split)["stimulus_id"].astype(str).tolist()
+    if ctx.config.comparison.perturbation.bf16 == "auto":
+        _decide_precision(ctx, items)
+    return items
 
 
-def perturb_item(ctx: StageContext, stimulus_id: str) -> dict[str, npt.NDArray[Any]]:
+def use_bf16(ctx: StageContext) -> bool:
+    """Whether this study's perturbation runs in bf16: the study's choice, or for ``"auto"``
+    the decision recorded by the check (:func:`_decide_precision`)."""
+    choice = ctx.config.comparison.perturbation.bf16
+    if choice != "auto":
+        return bool(choice)
+    path = ctx.out_dir / PRECISION_FILE
+    if not path.exists():
+        raise PipelineError(f"{path}: the bf16 check has not run (it runs when items are listed)")
+    return bool(read_json(path)["bf16"])
+
+
+def _decide_precision(ctx: StageContext, items: list[str]) -> None:
+    """``bf16 = "auto"``: bf16 where the hardware runs it fast and, on a sample of the study's
+    images, every per-image AUC (true-class probability and accuracy, every order) is within
+    ``bf16_tolerance`` of float32; float32 otherwise. The decision, the sample and the largest
+    differences go to ``precision.json`` (and the stage notes); the sample's items are kept in
+    the chosen precision, so no image is run twice for nothing."""
+    cfg = ctx.config.comparison.perturbation
+    path = ctx.out_dir / PRECISION_FILE
+    if path.exists():
+        record = read_json(path)
+    else:
+        record = _precision_check(ctx, items[: cfg.bf16_check_images])
+        write_json(path, record)
+    ctx.note("perturbation_bf16", bool(record["bf16"]))
+    ctx.note("perturbation_bf16_reason", str(record["reason"]))
+
+
+def _precision_check(ctx: StageContext, sample: list[str]) -> dict[str, Any]:
+    cfg = ctx.config.comparison.perturbation
+    device = pt.model_device(cached_model(ctx.input("train"), cfg.device).model)
+    record: dict[str, Any] = {"tolerance": cfg.bf16_tolerance, "sample": sample}
+    if not pt.bf16_is_fast(device):
+        return record | {"bf16": False, "reason": f"no fast bfloat16 on this {device.type}"}
+    if not sample:
+        return record | {"bf16": False, "reason": "no image to check bf16 on"}
+    worst = dict.fromkeys(CHECKED_MEASURES, 0.0)
+    results = {}
+    for sid in sample:
+        runs = {bf16: _curves(ctx, sid, bf16=bf16) for bf16 in (False, True)}
+        results[sid] = runs
+        for measure in CHECKED_MEASURES:
+            auc = [pt.curve_auc(_measure(runs[b][2], measure)) for b in (False, True)]
+            worst[measure] = max(worst[measure], float(np.abs(auc[1] - auc[0]).max()))
+    ok = max(worst.values()) <= cfg.bf16_tolerance
+    for sid, runs in results.items():
+        if not ctx.item_path(sid).exists():
+            write_arrays(ctx.item_path(sid), _item_arrays(*runs[ok]))
+    reason = (
+        f"largest per-image AUC difference bf16 - fp32 on {len(sample)} image(s): "
+        + ", ".join(f"{m} {v:.2e}" for m, v in worst.items())
+        + f" ({'within' if ok else 'beyond'} {cfg.bf16_tolerance})"
+    )
+    return record | {"bf16": ok, "reason": reason, "max_auc_difference": worst}
+
+
+def _measure(curves: pt.Curves, measure: str) -> npt.NDArray[np.float64]:
+    if measure == "accuracy":
+        return curves.correct.astype(np.float64)
+    return curves.probability
+
+
+def _item_orders(
+    ctx: StageContext, stimulus_id: str
+) -> tuple[ModelBundle, int, npt.NDArray[np.uint8], pt.TileGrid, npt.NDArray[np.uint8], Orders]:
+    """The network, true class, image, tile grid, fill and named orders of one stimulus."""
     from gazealign.stimuli.artifacts import read_item, read_stimuli_table
 
     cfg = ctx.config.comparison.perturbation
@@ -173,7 +268,6 @@ def perturb_item(ctx: StageContext, stimulus_id: str) -> dict[str, npt.NDArray[A
         seed=item_seed(ctx.seed("fill"), stimulus_id),
         blur_sigma_px=cfg.blur_sigma_px,
     )
-    out: dict[str, npt.NDArray[Any]] = {"true_class": np.int64(true_class)}  # type: ignore[dict-item]
     named: list[tuple[str, npt.NDArray[np.int64]]] = []
     for name, values in maps.items():
         for direction in cfg.orders:
@@ -182,25 +276,40 @@ def perturb_item(ctx: StageContext, stimulus_id: str) -> dict[str, npt.NDArray[A
     randoms = pt.random_tile_orders(
         grid.n_tiles, cfg.random_orders, seed=item_seed(ctx.seed("random_orders"), stimulus_id)
     )
+    return bundle, true_class, image, grid, fill, Orders(named, randoms)
+
+
+def _curves(ctx: StageContext, stimulus_id: str, *, bf16: bool) -> tuple[int, Orders, pt.Curves]:
+    cfg = ctx.config.comparison.perturbation
+    bundle, true_class, image, grid, fill, orders = _item_orders(ctx, stimulus_id)
     # One pass through the network for every order of this image (step 0 shared).
-    all_orders = np.concatenate([np.stack([o for _, o in named]), randoms])
     curves = pt.perturbation_curves(
         bundle,
         image,
         true_class,
-        all_orders,
+        orders.stacked(),
         grid,
         fill,
         batch_size=cfg.batch_size,
-        bf16=cfg.bf16,
+        bf16=bf16,
+        incremental=cfg.incremental,
     )
-    for i, (key, order) in enumerate(named):
+    return true_class, orders, curves
+
+
+def perturb_item(ctx: StageContext, stimulus_id: str) -> dict[str, npt.NDArray[Any]]:
+    return _item_arrays(*_curves(ctx, stimulus_id, bf16=use_bf16(ctx)))
+
+
+def _item_arrays(true_class: int, orders: Orders, curves: pt.Curves) -> dict[str, npt.NDArray[Any]]:
+    out: dict[str, npt.NDArray[Any]] = {"true_class": np.int64(true_class)}  # type: ignore[dict-item]
+    for i, (key, order) in enumerate(orders.named):
         out[f"{key}__order"] = order
         out[f"{key}__prob"] = curves.probability[i]
         out[f"{key}__logit"] = curves.logit[i]
         out[f"{key}__correct"] = curves.correct[i]
-    k = len(named)
-    out["random__order"] = randoms
+    k = len(orders.named)
+    out["random__order"] = orders.randoms
     out["random__prob"] = curves.probability[k:]
     out["random__logit"] = curves.logit[k:]
     out["random__correct"] = curves.correct[k:]
@@ -340,6 +449,8 @@ def mean_curves(
     ),
     needs=("stimuli", "train", "explain", "human_maps"),
     writes=WRITES,
+    # Incremental and full forwards give the same curves (to float rounding; tested).
+    unkeyed=("comparison.perturbation.incremental",),
     items=_items,
     run_item=perturb_item,
 )
@@ -365,7 +476,7 @@ def _aggregate(ctx: StageContext) -> None:
         "tile_sign": cfg.perturbation.tile_sign,
         "fill": cfg.perturbation.fill,
         "random_orders": cfg.perturbation.random_orders,
-        "bf16": cfg.perturbation.bf16,
+        "bf16": use_bf16(ctx),
     }
     write_table(ctx.out_dir / "per_image_steps.parquet", steps.assign(**settings))
     write_table(ctx.out_dir / "per_image_areas.parquet", per_image.assign(**settings))
