@@ -53,6 +53,13 @@ def test_defaults_load_and_round_trip(tmp_path: Path) -> None:
         ),
         ("[stimuli]\nsource = 'mnist'\n", "key 'stimuli.source'"),
         ("[study\nseed = 1\n", "not valid TOML"),
+        ("[alignment]\nlambdas = [0.0, 1.0, 1.0]\n", "key 'alignment.lambdas'"),
+        ("[alignment]\nobjective = 'gradcam'\n", "key 'alignment.objective'"),
+        ("[alignment]\nlambdas = [-1.0]\n", "key 'alignment.lambdas"),
+        (
+            "[alignment]\nlambdas = [1.0]\nshortcut = 'corner_mark'\n",
+            "keys 'alignment.shortcut', 'stimuli.source': shortcut cue 'corner_mark' needs",
+        ),
     ],
 )
 def test_bad_study_files_give_one_clear_message(

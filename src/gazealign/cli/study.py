@@ -106,8 +106,14 @@ def register(app: typer.Typer) -> None:
             Path("runs/demo"), "--out", help="Folder for the demo study and its run."
         ),
         no_progress: bool = typer.Option(False, "--no-progress", help="Hide progress bars."),
+        aligned: bool = typer.Option(
+            False,
+            "--aligned",
+            help="The aligned-training demo instead: a harmonization lambda sweep, each network "
+            "scored on held-out identities (a trade-off table and figure).",
+        ),
     ) -> None:
         """Run the complete built-in study on synthetic faces and simulated observers."""
         from gazealign.demo import run_demo
 
-        run_demo(out, progress=not no_progress, console=console)
+        run_demo(out, progress=not no_progress, console=console, aligned=aligned)

@@ -11,6 +11,7 @@ from typing import Any, get_args, get_origin
 from pydantic import Field, PrivateAttr, ValidationError
 from pydantic.fields import FieldInfo
 
+from gazealign.config.alignment import AlignmentSection
 from gazealign.config.base import Section
 from gazealign.config.checks import study_problems
 from gazealign.config.comparison import ComparisonSection
@@ -46,6 +47,7 @@ class StudyConfig(Section):
     comparison: ComparisonSection = Field(default_factory=ComparisonSection)
     sanity: SanitySection = Field(default_factory=SanitySection)
     report: ReportSection = Field(default_factory=ReportSection)
+    alignment: AlignmentSection = Field(default_factory=AlignmentSection)
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _source: str = PrivateAttr(default="<in memory>")

@@ -168,7 +168,7 @@ WRITES = (
 @stage(
     "gaze",
     description="Read eye-tracking recordings (or simulate observers) into stimulus-frame fixations.",
-    reads=("gaze", "comparison.split"),
+    reads=("gaze", "comparison.split", "alignment.lambdas"),
     needs=("stimuli",),
     writes=WRITES,
 )
@@ -187,8 +187,11 @@ def run(ctx: StageContext) -> None:
         )
     }
     labels = {sid: info.label for sid, info in infos.items()}
-    # simulated observers view the stimuli of the compared split(s)
+    # simulated observers view the stimuli of the compared split(s), and the training faces
+    # too for an alignment sweep (it trains on their human maps)
     viewed = compared_splits(ctx)
+    if ctx.config.alignment.enabled and "train" not in viewed:
+        viewed = (*viewed, "train")
     test_ids = [str(s) for s in table.loc[table["split"].isin(viewed), "stimulus_id"]]
     options = align_options(ctx)
     if g.source == "simulated":

@@ -14,6 +14,9 @@ of the model-input maps of its stimuli (all model inputs share one size).
 The stimuli mapped are those of the comparison's split (``comparison.split``; every split for
 ``"all"``). Stimuli of that split without any kept fixation get no map, and eye-tracked stimuli
 of other splits are left out; both are counted in the manifest.
+With ``alignment.lambdas`` set, the training split is mapped too (the aligned networks train on
+those maps); when the comparison does not cover it, ``train_maps.parquet`` lists those maps and
+they stay out of ``maps.parquet`` and ``class_maps.npz``.
 """
 
 from __future__ import annotations
@@ -58,8 +61,12 @@ def fixations_of(ctx: StageContext) -> pd.DataFrame:
 
 
 def mapped_splits(ctx: StageContext) -> tuple[str, ...]:
-    """The splits that get human maps: the comparison's (``comparison.split``)."""
-    return compared_splits(ctx)
+    """The splits that get human maps: the comparison's (``comparison.split``), and train for
+    an alignment sweep (aligned training needs the human maps of its training images)."""
+    splits = compared_splits(ctx)
+    if ctx.config.alignment.enabled and "train" not in splits:
+        splits = (*splits, "train")
+    return splits
 
 
 def items(ctx: StageContext) -> Sequence[str]:
@@ -145,7 +152,7 @@ WRITES = (
 @stage(
     "human_maps",
     description="Fixation density maps per compared stimulus (stimulus and model-input frames).",
-    reads=("gaze", "heatmap", "comparison.split"),
+    reads=("gaze", "heatmap", "comparison.split", "alignment.lambdas"),
     needs=("stimuli", "gaze"),
     writes=WRITES,
     items=items,
@@ -154,14 +161,21 @@ WRITES = (
 def run(ctx: StageContext) -> None:
     table = read_stimuli_table(ctx.input("stimuli"))
     labels = {str(r.stimulus_id): str(r.label) for r in table.itertuples()}
-    rows = []
+    compared = compared_splits(ctx)
+    # training maps made only for an alignment sweep stay out of the comparison's tables
+    split_of = {
+        str(r.stimulus_id): "sweep_only" if str(r.split) not in compared else "compared"
+        for r in table.itertuples()
+    }
+    rows: list[dict[str, object]] = []
+    train_rows: list[dict[str, object]] = []
     sums: dict[str, np.ndarray] = {}
     counts: dict[str, int] = {}
     for path in sorted((ctx.out_dir / "items").glob("*.npz")):
         sid = path.stem
         arrays = read_arrays(path)
         label = labels.get(sid, "")
-        rows.append(
+        (rows if split_of.get(sid) != "sweep_only" else train_rows).append(
             {
                 "stimulus_id": sid,
                 "label": label,
@@ -170,12 +184,14 @@ def run(ctx: StageContext) -> None:
                 "sigma_px": float(arrays["sigma_px"]),
             }
         )
+        if split_of.get(sid) == "sweep_only":
+            continue
         model = np.asarray(arrays["density_model"], dtype=np.float64)
         sums[label] = sums.get(label, np.zeros_like(model)) + model
         counts[label] = counts.get(label, 0) + 1
-    write_table(
-        ctx.out_dir / "maps.parquet",
-        pd.DataFrame(rows, columns=["stimulus_id", "label", "fixations", "subjects", "sigma_px"]),
-    )
+    columns = ["stimulus_id", "label", "fixations", "subjects", "sigma_px"]
+    write_table(ctx.out_dir / "maps.parquet", pd.DataFrame(rows, columns=columns))
+    if train_rows:
+        write_table(ctx.out_dir / "train_maps.parquet", pd.DataFrame(train_rows, columns=columns))
     if sums:
         write_arrays(ctx.out_dir / "class_maps.npz", {k: v / counts[k] for k, v in sums.items()})
