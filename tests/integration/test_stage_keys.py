@@ -13,7 +13,7 @@ import pytest
 from gazealign.config import study_from_dict
 from gazealign.demo import DEMO_STUDY
 from gazealign.pipeline import Runner, Stage, StageContext
-from gazealign.pipeline.codehash import PACKAGE_ROOT
+from gazealign.pipeline.codehash import PACKAGE_ROOT, module_closure
 from gazealign.pipeline.store import write_json
 from gazealign.stages import study_stages
 
@@ -61,7 +61,16 @@ def test_adding_a_metric_module_reruns_only_the_stages_that_import_the_metrics(
 ) -> None:
     before = keys(source, tmp_path)
     (source / "compare" / "mean_at_fixations.py").write_text(METRIC_MODULE)  # nothing else edited
-    assert rerun(before, keys(source, tmp_path)) == {"saliency_metrics", "report"}
+    users = {
+        s.name
+        for s in study_stages()
+        if "gazealign.compare.metric_registry" in module_closure([s.module], source)
+    }
+    assert "saliency_metrics" in users and not users & {"stimuli", "train", "explain", "gaze"}
+    assert not users & {"human_maps", "perturbation", "region_shares"}
+    # the stages that score metrics (saliency_metrics; alignment_sweep scores its lambdas) and
+    # the report
+    assert rerun(before, keys(source, tmp_path)) == users | {"report"}
 
 
 def test_a_new_fill_reruns_only_perturbation_and_report(source: Path, tmp_path: Path) -> None:
@@ -71,27 +80,39 @@ def test_a_new_fill_reruns_only_perturbation_and_report(source: Path, tmp_path: 
         '@fill("grey", description="Mid grey")\n'
         "def grey(image):\n    return image * 0 + 128\n"
     )
-    assert rerun(before, keys(source, tmp_path)) == {"perturbation", "report"}
+    users = {
+        s.name
+        for s in study_stages()
+        if "gazealign.compare.fills" in module_closure([s.module], source)
+    }
+    assert "perturbation" in users and "saliency_metrics" not in users
+    assert rerun(before, keys(source, tmp_path)) == users | {"report"}
 
 
 def test_editing_the_report_reruns_only_the_report(source: Path, tmp_path: Path) -> None:
     before = keys(source, tmp_path)
     html = source / "report" / "html.py"
     html.write_text(html.read_text().replace("Configuration, versions and seeds", "Settings"))
-    assert rerun(before, keys(source, tmp_path)) == {"report"}
+    # alignment_sweep imports gazealign.report (its figures), so it reruns with the report
+    users = {
+        s.name
+        for s in study_stages()
+        if "gazealign.report.html" in module_closure([s.module], source)
+    }
+    assert "report" in users and not users & {"saliency_metrics", "perturbation", "train"}
+    assert rerun(before, keys(source, tmp_path)) == users
 
 
 def test_editing_a_stage_reruns_it_and_the_stages_after_it(source: Path, tmp_path: Path) -> None:
     before = keys(source, tmp_path)
     human = source / "stages" / "human_maps.py"
     human.write_text(human.read_text() + "\n# a comment\n")
-    assert rerun(before, keys(source, tmp_path)) == {
-        "human_maps",
-        "perturbation",
-        "saliency_metrics",
-        "region_shares",
-        "report",
-    }
+    config = study_from_dict(DEMO_STUDY, base_dir=tmp_path)
+    after = Runner(config, study_stages(), versions={}, source_root=source).descendants(
+        "human_maps"
+    )
+    assert {"perturbation", "saliency_metrics", "region_shares", "report"} <= after
+    assert rerun(before, keys(source, tmp_path)) == {"human_maps"} | after
 
 
 def test_a_declared_version_enters_the_key(tmp_path: Path) -> None:
