@@ -22,6 +22,7 @@ READS = (
     "heatmap",
     "comparison",
     "sanity",
+    "alignment",
     "report",
 )
 
