@@ -19,7 +19,8 @@ from gazealign.coords import ScreenGeometry
 from gazealign.errors import DataError, PipelineError
 from gazealign.pipeline.artifacts import artifact_path
 from gazealign.pipeline.stage import StageContext
-from gazealign.pipeline.store import read_table
+from gazealign.pipeline.store import read_table, write_table
+from gazealign.stats.tables import summarise
 from gazealign.stimuli.artifacts import read_stimuli_table
 
 if TYPE_CHECKING:
@@ -130,6 +131,40 @@ def inference_options(ctx: StageContext) -> dict[str, Any]:
         "expand": cfg.expand_intervals,
         "adjust": cfg.p_adjust,
     }
+
+
+def write_and_summarise(
+    ctx: StageContext,
+    per_image: pd.DataFrame,
+    *,
+    file_name: str,
+    value: str,
+    keys: list[str],
+    undefined_note: str,
+    seed_name: str,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Write a per-image table, count its undefined ``value`` rows as the note ``undefined_note``
+    and summarise the defined ones per ``keys`` with the study's inference options.
+
+    Returns
+    -------
+    (valid, summary)
+        The per-image rows with a defined value, and the summary table, whose ``value`` column
+        repeats its ``estimate``.
+    """
+    write_table(ctx.out_dir / file_name, per_image)
+    valid = per_image.dropna(subset=[value])
+    ctx.note(undefined_note, int(len(per_image) - len(valid)))
+    summary = summarise(
+        valid,
+        value=value,
+        keys=keys,
+        test=False,
+        seed=ctx.seed(seed_name),
+        **inference_options(ctx),
+    )
+    summary[value] = summary["estimate"]
+    return valid, summary
 
 
 def network_methods(explain_item: dict[str, npt.NDArray[Any]]) -> list[str]:

@@ -79,6 +79,7 @@ from gazealign.stages.common import (
     read_fixations,
     selected_stimuli,
     stimulus_clusters,
+    write_and_summarise,
 )
 from gazealign.stats.tables import ALL, summarise
 
@@ -376,18 +377,15 @@ def _run(ctx: StageContext) -> None:
         raise PipelineError("saliency_metrics: no image has fixations and maps to compare")
     per_image = pd.DataFrame(rows)
     per_image["higher_is_better"] = per_image["metric"].map(higher_is_better)
-    write_table(ctx.out_dir / "per_image_metrics.parquet", per_image)
-    valid = per_image.dropna(subset=["value"])
-    ctx.note("saliency_metrics_undefined_values", int(len(per_image) - len(valid)))
-    summary = summarise(
-        valid,
+    valid, summary = write_and_summarise(
+        ctx,
+        per_image,
+        file_name="per_image_metrics.parquet",
         value="value",
         keys=["map", "metric"],
-        test=False,
-        seed=ctx.seed("metrics_summary"),
-        **inference_options(ctx),
+        undefined_note="saliency_metrics_undefined_values",
+        seed_name="metrics_summary",
     )
-    summary["value"] = summary["estimate"]
     summary["higher_is_better"] = summary["metric"].map(higher_is_better)
     methods = sorted(all_zero)
     summary["all_zero_maps"] = summary["map"].map(lambda m: all_zero.get(str(m), np.nan))

@@ -37,6 +37,7 @@ from gazealign.stages.common import (
     read_fixations,
     selected_stimuli,
     stimulus_clusters,
+    write_and_summarise,
 )
 from gazealign.stats.tables import summarise
 
@@ -123,18 +124,15 @@ def _run(ctx: StageContext) -> None:
     if not rows:
         raise PipelineError("region_shares: no image to measure")
     per_image = pd.DataFrame(rows)
-    write_table(ctx.out_dir / "region_shares_per_image.parquet", per_image)
-    valid = per_image.dropna(subset=["share"])
-    ctx.note("region_shares_undefined", int(len(per_image) - len(valid)))
-    summary = summarise(
-        valid,
+    valid, summary = write_and_summarise(
+        ctx,
+        per_image,
+        file_name="region_shares_per_image.parquet",
         value="share",
         keys=["source", "region"],
-        test=False,
-        seed=ctx.seed("shares"),
-        **inference_options(ctx),
+        undefined_note="region_shares_undefined",
+        seed_name="shares",
     )
-    summary["share"] = summary["estimate"]
     write_table(ctx.out_dir / "region_shares.parquet", summary)
     wide = valid.pivot_table(
         index=["stimulus_id", "label", "identity", "session", "region"],
