@@ -54,7 +54,7 @@ def _runner(tmp_path: Path, run_dir: str, incremental: bool, **perturbation: Any
     stages = [
         fake("stimuli", write_stimuli),
         fake("train", lambda ctx: None, ("stimuli",)),
-        fake("explain", write_explain, ("stimuli", "train"), ("maps",)),
+        fake("explain", write_explain, ("stimuli", "train"), ("maps", "records")),
         fake("gaze", write_gaze, ("stimuli",), ("fixations",)),
         fake("human_maps", write_human, ("stimuli", "gaze"), ("maps",)),
         get_stage("perturbation"),
