@@ -173,6 +173,18 @@ def fake(
     return Stage(name=name, description=name, reads=(), needs=needs, run=run, writes=contract)  # type: ignore[arg-type]
 
 
+def stand_in_stages() -> list[Stage]:
+    """The upstream stages of a comparison study as stand-ins writing the planted data, each
+    declaring the artifacts the real stage declares that the comparison stages read."""
+    return [
+        fake("stimuli", write_stimuli),
+        fake("train", lambda ctx: None, ("stimuli",)),
+        fake("explain", write_explain, ("stimuli", "train"), ("maps", "records")),
+        fake("gaze", write_gaze, ("stimuli",), ("fixations",)),
+        fake("human_maps", write_human, ("stimuli", "gaze"), ("maps",)),
+    ]
+
+
 @pytest.mark.slow
 def test_comparison_stages_on_a_synthetic_study(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -195,11 +207,7 @@ def test_comparison_stages_on_a_synthetic_study(
         source=str(tmp_path / "study.toml"),
     )
     stages = [
-        fake("stimuli", write_stimuli),
-        fake("train", lambda ctx: None, ("stimuli",)),
-        fake("explain", write_explain, ("stimuli", "train"), ("maps", "records")),
-        fake("gaze", write_gaze, ("stimuli",), ("fixations",)),
-        fake("human_maps", write_human, ("stimuli", "gaze"), ("maps",)),
+        *stand_in_stages(),
         get_stage("perturbation"),
         get_stage("saliency_metrics"),
         get_stage("region_shares"),

@@ -13,11 +13,7 @@ import torch
 from test_compare_synthetic_study import (
     TILE,
     S,
-    fake,
-    write_explain,
-    write_gaze,
-    write_human,
-    write_stimuli,
+    stand_in_stages,
 )
 
 from gazealign.compare import perturbation as pt
@@ -52,11 +48,7 @@ def _runner(tmp_path: Path, run_dir: str, incremental: bool, **perturbation: Any
         source=str(tmp_path / "study.toml"),
     )
     stages = [
-        fake("stimuli", write_stimuli),
-        fake("train", lambda ctx: None, ("stimuli",)),
-        fake("explain", write_explain, ("stimuli", "train"), ("maps", "records")),
-        fake("gaze", write_gaze, ("stimuli",), ("fixations",)),
-        fake("human_maps", write_human, ("stimuli", "gaze"), ("maps",)),
+        *stand_in_stages(),
         get_stage("perturbation"),
     ]
     return Runner(config, stages, show_progress=False)
