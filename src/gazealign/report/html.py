@@ -83,6 +83,11 @@ def table_html(table: pd.DataFrame, *, index: bool = False, max_rows: int = 200)
     return body + note
 
 
+def shown_columns(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """The columns of ``table`` among ``columns``, in that order (absent ones skipped)."""
+    return table[[c for c in columns if c in table.columns]]
+
+
 def figure_html(fig: RenderedFigure) -> str:
     data = base64.b64encode(fig.png).decode("ascii")
     links = ", ".join(f"{esc(p.name)}" for p in fig.files.values())
@@ -145,6 +150,10 @@ def figure_or_note(made: RenderedFigure | str) -> str:
     return figure_html(made) if isinstance(made, RenderedFigure) else absent(made)
 
 
+class SectionAbsent(Exception):
+    """Raised while a section renders: the section shows "Not available: <reason>" instead."""
+
+
 @dataclass(frozen=True)
 class SectionContext:
     """What a report section's render function gets (:mod:`gazealign.report.sections`).
@@ -168,8 +177,30 @@ class SectionContext:
         """The report's options (formats, resolution, overlay percentile, confidence)."""
         return self.figures.options
 
-    def stage_table(self, stage: str, artifact: str) -> pd.DataFrame | str:
-        """The table ``artifact`` that stage ``stage`` declares, or why it cannot be shown.
+    def need(self, piece: str, default: str) -> Any:
+        """The input ``piece`` (an attribute of :class:`ReportInputs`); absent, the section is.
+
+        Raises
+        ------
+        SectionAbsent
+            The piece is ``None``; the reason is the one recorded for it, else ``default``.
+        """
+        value = getattr(self.inputs, piece)
+        if value is None:
+            raise SectionAbsent(self.inputs.absent.get(piece, default))
+        return value
+
+    def missing(self, piece: str, default: str) -> str:
+        """The "Not available" note of an absent input ``piece`` (its recorded reason, or
+        ``default``)."""
+        return absent(self.inputs.absent.get(piece, default))
+
+    def figure(self, stem: str, draw: Callable[[], Figure], caption: str) -> str:
+        """Draw, file and inline a figure (:meth:`FigureMaker.make`), or say why it is absent."""
+        return figure_or_note(self.figures.make(stem, draw, caption))
+
+    def stage_table(self, stage: str, artifact: str) -> pd.DataFrame:
+        """The table ``artifact`` that stage ``stage`` declares (its columns checked).
 
         Parameters
         ----------
@@ -180,17 +211,21 @@ class SectionContext:
 
         Returns
         -------
-        pandas.DataFrame or str
-            The table (columns checked against the declaration), or the reason it is absent
-            (for :func:`absent`).
+        pandas.DataFrame
+            The table as the stage wrote it.
+
+        Raises
+        ------
+        SectionAbsent
+            The run has no finished ``stage``, or the table is missing or unreadable.
         """
         folder = self.inputs.stage_dirs.get(stage)
         if folder is None:
-            return f"the run has no finished {stage} stage"
+            raise SectionAbsent(f"the run has no finished {stage} stage")
         try:
             return read_table_artifact(folder, artifact)
         except (GazeAlignError, OSError, KeyError, ValueError) as exc:
-            return f"{stage}: {exc}"
+            raise SectionAbsent(f"{stage}: {exc}") from None
 
 
 # --- shared by sections -----------------------------------------------------------------------
@@ -257,6 +292,13 @@ def render_page(inputs: ReportInputs, sections: Mapping[str, str]) -> str:
     )
 
 
+def _render(fn: Callable[[SectionContext], str], context: SectionContext) -> str:
+    try:
+        return fn(context)
+    except SectionAbsent as exc:
+        return absent(str(exc))
+
+
 def build_report(inputs: ReportInputs, out_dir: Path, options: ReportOptions | None = None) -> Path:
     """Write ``report.html``, ``summary.json`` and ``figures/`` into ``out_dir``.
 
@@ -290,7 +332,7 @@ def build_report(inputs: ReportInputs, out_dir: Path, options: ReportOptions | N
         confidence=options.confidence,
     )
     context = SectionContext(inputs, summary, maker)
-    sections = {s.name: s.fn(context) for s in page_sections()}
+    sections = {s.name: _render(s.fn, context) for s in page_sections()}
     numbers = {
         "study": inputs.study_name,
         "synthetic": inputs.synthetic,
