@@ -9,7 +9,7 @@ and has an exact inverse, so a round trip is the identity up to float rounding.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -90,13 +90,8 @@ class ScreenGeometry:
         )
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "width_px": self.width_px,
-            "height_px": self.height_px,
-            "width_cm": self.width_cm,
-            "height_cm": self.height_cm,
-            "distance_cm": self.distance_cm,
-        }
+        """The fields by name, in declaration order."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -146,13 +141,8 @@ class Placement:
         return (x >= 0) & (x < self.width_px) & (y >= 0) & (y < self.height_px)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "left_px": self.left_px,
-            "top_px": self.top_px,
-            "scale": self.scale,
-            "width_px": self.width_px,
-            "height_px": self.height_px,
-        }
+        """The fields by name, in declaration order."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)

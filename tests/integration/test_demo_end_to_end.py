@@ -20,7 +20,7 @@ import pytest
 from gazealign.cli import main
 from gazealign.config import dump_study, study_from_dict
 from gazealign.demo import DEMO_STUDY
-from gazealign.report.html import SECTIONS
+from gazealign.report.sections import page_sections
 from gazealign.stages import study_stages
 
 pytestmark = pytest.mark.slow
@@ -68,7 +68,7 @@ def test_tiny_demo_study_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixtur
     html = (report_dir / "report.html").read_text()
 
     assert "synthetic-notice" in html and "not a finding about people" in html
-    for section_id, title in SECTIONS:
+    for section_id, title in [(s.name, s.title) for s in page_sections()]:
         match = re.search(rf'<section id="{section_id}">(.*?)</section>', html, re.S)
         assert match, f"section {section_id} missing"
         body = match.group(1)

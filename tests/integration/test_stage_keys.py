@@ -91,13 +91,29 @@ def test_a_new_fill_reruns_only_perturbation_and_report(source: Path, tmp_path: 
 
 def test_editing_the_report_reruns_only_the_report(source: Path, tmp_path: Path) -> None:
     before = keys(source, tmp_path)
-    html = source / "report" / "html.py"
-    html.write_text(html.read_text().replace("Configuration, versions and seeds", "Settings"))
+    section = source / "report" / "sections" / "reproducibility.py"
+    section.write_text(section.read_text().replace("Configuration, versions and seeds", "Settings"))
     # alignment_sweep imports gazealign.report (its figures), so it reruns with the report
     users = {
         s.name
         for s in study_stages()
-        if "gazealign.report.html" in module_closure([s.module], source)
+        if "gazealign.report.sections.reproducibility" in module_closure([s.module], source)
+    }
+    assert "report" in users and not users & {"saliency_metrics", "perturbation", "train"}
+    assert rerun(before, keys(source, tmp_path)) == users
+
+
+def test_a_new_report_section_module_reruns_only_the_report(source: Path, tmp_path: Path) -> None:
+    before = keys(source, tmp_path)
+    (source / "report" / "sections" / "a_new_section.py").write_text(
+        "from gazealign.report.sections import report_section\n\n\n"
+        '@report_section("new", title="New", order=55)\n'
+        "def new(ctx):\n    return ''\n"
+    )
+    users = {
+        s.name
+        for s in study_stages()
+        if "gazealign.report.sections.a_new_section" in module_closure([s.module], source)
     }
     assert "report" in users and not users & {"saliency_metrics", "perturbation", "train"}
     assert rerun(before, keys(source, tmp_path)) == users

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch import nn
@@ -23,6 +24,10 @@ from gazealign.explain import explain
 from gazealign.gaze.events import detect_fixations
 from gazealign.gaze.study import find_recordings, read_recordings
 from gazealign.models.bundle import ModelBundle
+from gazealign.pipeline.artifacts import declare_folder, table
+from gazealign.pipeline.store import write_table
+from gazealign.report.html import build_report
+from gazealign.report.inputs import ReportInputs
 from gazealign.stimuli.layout_registry import scan_layout
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "extending.md"
@@ -65,6 +70,7 @@ def test_the_page_has_one_example_per_role() -> None:
             "plain_gradient.py",
             "fixated_mass.py",
             "grey_fill.py",
+            "entropy_section.py",
         ]
     )
 
@@ -161,3 +167,24 @@ def test_fill_example(plugin_dir: Path) -> None:
     image = np.zeros((6, 6, 3), np.uint8)
     out = make_fill(config.comparison.perturbation.fill, image, seed=0)
     assert out.shape == image.shape and (out == 128).all()
+
+
+def test_report_section_example(plugin_dir: Path) -> None:
+    load_study(study(plugin_dir, "entropy_section.py", ""))
+    stage_dir = plugin_dir / "human_map_entropy"
+    entropy = table(
+        "entropy", "one row per human map", {"stimulus_id": "", "entropy_bits": "", "max_bits": ""}
+    )
+    declare_folder(stage_dir, [entropy])
+    rows = {"stimulus_id": ["a", "b", "c"], "entropy_bits": [2.0, 3.0, 7.0], "max_bits": [8.0] * 3}
+    write_table(stage_dir / "entropy.parquet", pd.DataFrame(rows))
+    inputs = ReportInputs(stage_dirs={"human_map_entropy": stage_dir})
+    html = build_report(inputs, plugin_dir / "out").read_text(encoding="utf-8")
+    ids = re.findall(r'<section id="([^"]+)">', html)
+    assert ids.index("regions") + 1 == ids.index("entropy") == ids.index("metrics") - 1
+    body = html.split('<section id="entropy">', 1)[1].split("</section>", 1)[0]
+    assert "<h2>Spread of the observers&#x27; gaze</h2>" in body
+    assert "38% of a uniform spread, over 3 faces" in body  # median(2/8, 3/8, 7/8) = 0.375
+    html = build_report(ReportInputs(), plugin_dir / "out2").read_text(encoding="utf-8")
+    body = html.split('<section id="entropy">', 1)[1].split("</section>", 1)[0]
+    assert "Not available: the run has no finished human_map_entropy stage." in body

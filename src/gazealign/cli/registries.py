@@ -20,6 +20,7 @@ def registries() -> dict[str, Any]:
     from gazealign.explain.base import EXPLAINERS
     from gazealign.gaze.events import DETECTORS
     from gazealign.gaze.format_registry import GAZE_FORMATS
+    from gazealign.report.sections import REPORT_SECTIONS
     from gazealign.stimuli.layout_registry import LAYOUTS
 
     return {
@@ -29,6 +30,7 @@ def registries() -> dict[str, Any]:
         "explainers": (EXPLAINERS, "explain.methods"),
         "metrics": (METRICS, "comparison.metrics.names"),
         "fills": (FILLS, "comparison.perturbation.fill"),
+        "report-sections": (REPORT_SECTIONS, "the report page, by order"),
     }
 
 
@@ -37,10 +39,13 @@ def register(app: typer.Typer) -> None:
     def list_registries(
         role: str | None = typer.Argument(
             None,
-            help="layouts, gaze-formats, detectors, explainers, metrics or fills (default: all).",
+            help=(
+                "layouts, gaze-formats, detectors, explainers, metrics, fills or report-sections "
+                "(default: all)."
+            ),
         ),
     ) -> None:
-        """List the registered dataset layouts, gaze formats, detectors, explainers, metrics, fills."""
+        """List the registered layouts, gaze formats, detectors, explainers, metrics, fills, sections."""
         known = registries()
         if role is not None and role not in known:
             raise GazeAlignError(f"unknown role {role!r}; expected one of {', '.join(known)}")

@@ -22,8 +22,9 @@ from report_fakes import (
 
 from gazealign.cli import main
 from gazealign.report.build import report_from_run
-from gazealign.report.html import SECTIONS, SYNTHETIC_BANNER, render_page
+from gazealign.report.html import SYNTHETIC_BANNER, render_page
 from gazealign.report.inputs import ReportInputs, find_stage_dirs
+from gazealign.report.sections import page_sections
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -60,7 +61,7 @@ def parse(html: str) -> _Collect:
 
 def test_every_section_is_there_with_its_numbers(fake_run: FakeRun) -> None:
     sections = parse(fake_run.html).sections
-    assert list(sections) == [sid for sid, _ in SECTIONS]
+    assert list(sections) == [s.name for s in page_sections()]
     assert "Not available" not in fake_run.html
     summary = sections["summary"]
     assert f"{OVERALL_HUMAN_MINUS_NETWORK:+.3f}" in summary  # overall AUC difference
