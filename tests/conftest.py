@@ -37,3 +37,28 @@ def _restore_torch_global_state() -> Iterator[None]:
     torch.set_default_dtype(dtype)
     torch.use_deterministic_algorithms(deterministic)
     torch.set_rng_state(rng)
+
+
+@pytest.fixture
+def fake_cuda(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """A machine that says it has a CUDA GPU: gazealign's ``cuda_available()`` is true and
+    moving a module to a CUDA device records the module's class name (in the returned list) and
+    leaves it on the CPU, so a stage's device plumbing can be checked on a CPU-only machine.
+    (torch's own ``torch.cuda.is_available`` stays as it is: optimisers ask it too.)"""
+    import torch
+
+    from gazealign.models import device
+
+    moved: list[str] = []
+    real_to = torch.nn.Module.to
+
+    def to(self: torch.nn.Module, *args: object, **kwargs: object) -> torch.nn.Module:
+        target = args[0] if args else kwargs.get("device")
+        if isinstance(target, str | torch.device) and torch.device(target).type == "cuda":
+            moved.append(type(self).__name__)
+            return self
+        return real_to(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(device, "cuda_available", lambda: True)
+    monkeypatch.setattr(torch.nn.Module, "to", to)
+    return moved

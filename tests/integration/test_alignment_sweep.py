@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from gazealign.config import study_from_dict
 from gazealign.pipeline import Runner
@@ -98,6 +99,12 @@ def test_sweep_scores_each_lambda_and_resumes_with_identical_numbers(tmp_path: P
         assert acc == pytest.approx(float(a["correct"].mean()))
     assert (out / "tradeoff.png").read_bytes()[:4] == b"\x89PNG"
     assert read_json(out / "summary.json")["synthetic"] is True
+    # every stage that ran the network records the device study.device resolved to
+    ran = {"train", "explain", "sanity_checks", "perturbation", "alignment_sweep"} & set(folders)
+    assert {"train", "explain", "alignment_sweep"} <= ran
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    for name in sorted(ran):
+        assert read_json(folders[name] / "_stage.json")["notes"]["device"] == expected, name
 
     # b: killed while training the second lambda, then run again: the same numbers
     second = study_from_dict(STUDY, base_dir=tmp_path / "b")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, PositiveFloat, PositiveInt
+from pydantic import Field, PositiveFloat, PositiveInt, model_validator
+from pydantic_core import PydanticCustomError
 
 from gazealign.config.base import Section
 
@@ -60,9 +61,17 @@ class PerturbationSection(Section):
     blur_sigma_px: PositiveFloat = Field(
         8.0, description="Gaussian sigma of the 'blur' fill, in model-input px."
     )
-    device: Literal["auto", "cpu", "cuda"] = Field(
-        "auto", description="Where the network runs ('auto': CUDA when available)."
-    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _device_moved(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "device" in data:
+            raise PydanticCustomError(
+                "moved_key",
+                "'device' moved to the [study] table (study.device sets it for every stage "
+                "that runs the network); remove it here",
+            )
+        return data
 
 
 class MetricsSection(Section):

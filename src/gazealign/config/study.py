@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from gazealign.config.base import Section
+
+#: Values of ``study.device``.
+Device = Literal["auto", "cpu", "cuda"]
 
 
 class StudySection(Section):
@@ -25,3 +30,26 @@ class StudySection(Section):
             "then says so. Set automatically by the demo."
         ),
     )
+    device: Device = Field(
+        "auto",
+        description=(
+            "Where the network runs in every stage that runs it (train, explain, sanity_checks, "
+            "perturbation, alignment_sweep): 'cpu', 'cuda' (refused when no CUDA GPU is "
+            "available) or 'auto' (CUDA when available). Each stage records the device it ran "
+            "on. Not part of any stage's key, so cached results are reused when only the device "
+            "changes: inference agrees across devices to float rounding, but a network trained "
+            "on a GPU is not bit-identical to one trained on the CPU (dropout draws and kernel "
+            "rounding differ)."
+        ),
+    )
+
+    @field_validator("device")
+    @classmethod
+    def _cuda_available(cls, value: str) -> str:
+        if value == "cuda":
+            # imported here: a study that does not ask for CUDA loads without importing torch
+            from gazealign.models import device
+
+            if not device.cuda_available():
+                raise PydanticCustomError("no_cuda", device.NO_CUDA)
+        return value

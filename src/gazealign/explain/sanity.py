@@ -123,8 +123,12 @@ def cascade(bundle: ModelBundle, *, seed: int) -> Iterator[tuple[str, ModelBundl
         reset = getattr(layer, "reset_parameters", None)
         if reset is None:
             raise GazeAlignError(f"layer {name!r} has no reset_parameters to randomise it with")
+        # drawn on the CPU, so the random weights are the same whichever device the network is on
+        device = next(layer.parameters()).device
+        layer.to("cpu")
         with _seeded(seed + k), torch.no_grad():
             reset()
+        layer.to(device)
         yield name, replace(bundle, model=model)
 
 

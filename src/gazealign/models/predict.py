@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from gazealign.models.bundle import ModelBundle
+from gazealign.models.device import model_device
 
 
 def inference_model(
@@ -54,17 +55,18 @@ def predict(
         else inference_model(bundle.model, bf16=bf16, channels_last=channels_last)
     )
     was_training = net.training
+    device = model_device(net)
     net.eval()
     out = []
     try:
         with torch.inference_mode():
             for start in range(0, len(images), batch_size):
-                x = bundle.preprocess(images[start : start + batch_size])
+                x = bundle.preprocess(images[start : start + batch_size]).to(device)
                 if bf16:
                     x = x.to(torch.bfloat16)
                 if channels_last:
                     x = x.contiguous(memory_format=torch.channels_last)
-                out.append(net(x).float())
+                out.append(net(x).float().cpu())
     finally:
         net.train(was_training)
     if not out:

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from gazealign.models.alignment import AlignmentTargets, alignment_loss, augment_with_maps
 from gazealign.models.augment import Augmentation, augment_batch
 from gazealign.models.bundle import ModelBundle
+from gazealign.models.device import model_device
 from gazealign.models.predict import predict
 from gazealign.models.vggface import VGG
 
@@ -137,12 +138,19 @@ def fit(
         else None
     )
     x_all = torch.from_numpy(np.ascontiguousarray(train_images)).permute(0, 3, 1, 2)
+    # Batches are drawn, augmented and preprocessed on the CPU (the same draws on any device),
+    # then moved to the network's device.
+    device = model_device(model)
+    y_dev = y_train.to(device)
     rows: list[dict[str, Any]] = []
     best: tuple[float, float] | None = None  # (accuracy, -loss), larger is better
     best_state: dict[str, torch.Tensor] | None = None
     best_epoch, since_best, stopped_early = config.epochs, 0, False
-    with torch.random.fork_rng(devices=[]):
-        torch.default_generator.manual_seed(seed)  # CPU only: the caller's CUDA state is untouched
+    cuda = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):  # the caller's generators are restored after
+        torch.default_generator.manual_seed(seed)
+        if cuda:  # dropout on a GPU draws from its generator
+            torch.cuda.manual_seed(seed)
         generator = torch.Generator().manual_seed(seed)
         for epoch in track(range(1, config.epochs + 1), total=config.epochs, description="train"):
             model.train()
@@ -159,24 +167,25 @@ def fit(
                         x = augment_batch(x, config.augmentation, generator)
                     else:
                         x, maps = augment_with_maps(x, maps, config.augmentation, generator)
-                x = _preprocess_float(bundle, x)
+                x = _preprocess_float(bundle, x).to(device)
                 if maps is not None and alignment is not None:
+                    has_map = alignment.has_map[idx].to(device)
                     parts = alignment_loss(
-                        model, x, y_train[idx], maps, alignment.has_map[idx], alignment.config
+                        model, x, y_dev[idx], maps.to(device), has_map, alignment.config
                     )
                     logits, loss = parts.logits, parts.total
                     total_ce += float(parts.cross_entropy.detach()) * len(idx)
                     total_align += float(parts.alignment.detach()) * len(idx)
                 else:
                     logits = model(x)
-                    loss = F.cross_entropy(logits, y_train[idx])
+                    loss = F.cross_entropy(logits, y_dev[idx])
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()
                 optimiser.step()
                 if schedule is not None:
                     schedule.step()
                 total_loss += float(loss.detach()) * len(idx)
-                correct += int((logits.detach().argmax(1) == y_train[idx]).sum())
+                correct += int((logits.detach().argmax(1) == y_dev[idx]).sum())
             row: dict[str, Any] = {
                 "epoch": epoch,
                 "train_loss": total_loss / len(y_train),

@@ -52,7 +52,7 @@ from gazealign.models.train import evaluate, fit
 from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import ItemResult, StageContext
 from gazealign.pipeline.store import read_arrays, write_bytes, write_json, write_table
-from gazealign.stages.common import explain_options, read_fixations, screen_of
+from gazealign.stages.common import explain_options, read_fixations, screen_of, stage_device
 
 # The sweep trains exactly as the train stage does; it uses its helpers, so its key follows
 # that stage's code (a change there retrains the sweep, as it should).
@@ -141,6 +141,7 @@ def run_item(ctx: StageContext, name: str) -> ItemResult:
     )
 
     bundle = build_bundle(ctx.config.model, size, seed=ctx.seed("init"))
+    bundle.model.to(stage_device(ctx))
     tconf = train_config(ctx.config.model)
     if acfg.epochs is not None:
         tconf = type(tconf)(**{**tconf.__dict__, "epochs": acfg.epochs})

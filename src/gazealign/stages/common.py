@@ -217,16 +217,24 @@ def _cached_bundle(train_dir: str, mtime_ns: int) -> ModelBundle:
 
 def cached_model(train_dir: Path, device: str = "cpu") -> ModelBundle:
     """The train stage's network, loaded once per process (``device``: cpu, cuda or auto)."""
-    import torch
+    from gazealign.models.device import resolve_device
 
     path = artifact_path(train_dir, "model")
     if not path.exists():
         raise PipelineError(f"{path}: the train stage left no model checkpoint")
     bundle = _cached_bundle(str(train_dir), path.stat().st_mtime_ns)
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    bundle.model.to(device)
+    bundle.model.to(resolve_device(device))
     return bundle
+
+
+def stage_device(ctx: StageContext) -> str:
+    """The device ``study.device`` resolves to ("cpu", "cuda"), noted as the stage's ``device``
+    (in ``_stage.json``; per item in item records)."""
+    from gazealign.models.device import resolve_device
+
+    device = str(resolve_device(ctx.config.study.device))
+    ctx.note("device", device)
+    return device
 
 
 def item_seed(base: int, stimulus_id: str) -> int:

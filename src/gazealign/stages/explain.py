@@ -24,7 +24,7 @@ from gazealign.pipeline.artifacts import items, table
 from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import read_arrays, write_arrays, write_table
-from gazealign.stages.common import explain_options, load_trained
+from gazealign.stages.common import explain_options, load_trained, stage_device
 from gazealign.stimuli.artifacts import read_item, read_stimuli_table
 
 
@@ -81,6 +81,7 @@ def run(ctx: StageContext) -> None:
     if not ids:
         raise PipelineError(f"no stimuli in splits {cfg.splits} to explain")
     bundle = load_trained(ctx.input("train"))
+    bundle.model.to(stage_device(ctx))
     options = explain_options(cfg)
     # Batches are fixed chunks of the full sorted id list, and a batch with any item missing is
     # recomputed whole: float results can depend on the batch's make-up (kernel choice), so this

@@ -66,6 +66,7 @@ from gazealign.stages.common import (
     item_seed,
     network_methods,
     selected_stimuli,
+    stage_device,
     stimulus_clusters,
 )
 from gazealign.stats.inference import bootstrap_mean_ci
@@ -222,7 +223,7 @@ def _decide_precision(ctx: StageContext, items: list[str]) -> None:
 
 def _precision_check(ctx: StageContext, sample: list[str]) -> dict[str, Any]:
     cfg = ctx.config.comparison.perturbation
-    device = pt.model_device(cached_model(ctx.input("train"), cfg.device).model)
+    device = pt.model_device(cached_model(ctx.input("train"), stage_device(ctx)).model)
     record: dict[str, Any] = {"tolerance": cfg.bf16_tolerance, "sample": sample}
     if not pt.bf16_is_fast(device):
         return record | {"bf16": False, "reason": f"no fast bfloat16 on this {device.type}"}
@@ -261,7 +262,7 @@ def _item_orders(
     from gazealign.stimuli.artifacts import read_item
 
     cfg = ctx.config.comparison.perturbation
-    bundle = cached_model(ctx.input("train"), cfg.device)
+    bundle = cached_model(ctx.input("train"), stage_device(ctx))
     item = read_item(ctx.input("stimuli"), stimulus_id)
     table = read_stimuli_table(ctx.input("stimuli"))
     label = str(table.loc[table["stimulus_id"].astype(str) == stimulus_id, "label"].iloc[0])

@@ -32,7 +32,7 @@ from gazealign.pipeline.artifacts import table as table_artifact
 from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import write_table
-from gazealign.stages.common import explain_options, load_trained
+from gazealign.stages.common import explain_options, load_trained, stage_device
 from gazealign.stimuli.artifacts import read_item, read_stimuli_table
 
 CURVE_COLUMNS = (
@@ -141,6 +141,7 @@ def run(ctx: StageContext) -> None:
         raise PipelineError(f"sanity_checks: no stimuli in split {cfg.split!r}")
     labels = dict(zip(table["stimulus_id"].astype(str), table["label"].astype(str), strict=True))
     bundle = load_trained(ctx.input("train"))
+    bundle.model.to(stage_device(ctx))
     items = [read_item(ctx.input("stimuli"), i) for i in chosen]
     targets = targets_for(bundle, [labels[i] for i in chosen], "true")
     assert not isinstance(targets, str)

@@ -32,7 +32,7 @@ from gazealign.pipeline.artifacts import other, table
 from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import write_json, write_table, write_text
-from gazealign.stages.common import CHECKPOINT
+from gazealign.stages.common import CHECKPOINT, stage_device
 from gazealign.stimuli.artifacts import read_item, read_stimuli_table
 from gazealign.types import LABELS
 
@@ -242,6 +242,7 @@ def run(ctx: StageContext) -> None:
         check_training_split(ctx, labels[split == "train"], counts, stim_dir)
 
     bundle, weights_record = starting_network(ctx, size)
+    bundle.model.to(stage_device(ctx))
     is_ = {s: split == s for s in ("train", "val", "test")}
     if trains:
         if not isinstance(bundle.model, VGG):

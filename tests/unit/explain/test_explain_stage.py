@@ -140,3 +140,12 @@ def test_stage_resumes_per_item(
     after = {p.name: p.read_bytes() for p in sorted((out / "items").glob("*.npz"))}
     assert after == before
     assert (out / "maps.parquet").read_bytes() == table_before
+
+
+def test_stage_runs_the_network_on_the_study_device(
+    tmp_path: Path, upstream: list[str], fake_cuda: list[str]
+) -> None:
+    ctx = context(tmp_path, {"methods": ["lrp_epsilon_plus_flat"], "batch_size": 4})
+    stage.run(ctx)
+    assert ctx.notes["device"] == "cuda"  # study.device "auto" with a GPU present
+    assert fake_cuda == ["VGG"]  # the network was sent there, once

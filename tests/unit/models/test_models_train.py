@@ -255,3 +255,12 @@ def test_train_stage_writes_its_artifacts_deterministically(tmp_path: Path) -> N
         "predictions.parquet",
     ):
         assert (out / name).read_bytes() == (again / name).read_bytes(), name
+
+
+def test_train_stage_trains_on_the_study_device(tmp_path: Path, fake_cuda: list[str]) -> None:
+    stim_dir = tmp_path / "stimuli"
+    write_toy_stimuli(stim_dir)
+    out = run_stage(tmp_path, "a", stim_dir)
+    assert fake_cuda == ["VGG"]
+    record = read_json(out / "metrics.json")
+    assert record["trained"]
