@@ -99,12 +99,9 @@ def test_sweep_scores_each_lambda_and_resumes_with_identical_numbers(tmp_path: P
         assert acc == pytest.approx(float(a["correct"].mean()))
     assert (out / "tradeoff.png").read_bytes()[:4] == b"\x89PNG"
     assert read_json(out / "summary.json")["synthetic"] is True
-    # every stage that ran the network records the device study.device resolved to
-    ran = {"train", "explain", "sanity_checks", "perturbation", "alignment_sweep"} & set(folders)
-    assert {"train", "explain", "alignment_sweep"} <= ran
+    # the sweep records the device study.device ("auto") resolved to
     expected = "cuda" if torch.cuda.is_available() else "cpu"
-    for name in sorted(ran):
-        assert read_json(folders[name] / "_stage.json")["notes"]["device"] == expected, name
+    assert read_json(out / "_stage.json")["notes"]["device"] == expected
 
     # b: killed while training the second lambda, then run again: the same numbers
     second = study_from_dict(STUDY, base_dir=tmp_path / "b")

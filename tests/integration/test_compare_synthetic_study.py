@@ -226,6 +226,9 @@ def test_comparison_stages_on_a_synthetic_study(
     assert kernels and set(kernels) == {3.0}
 
     pert = dirs["perturbation"]
+    # study.device "auto" resolved here, recorded by the stage (its items' notes)
+    notes = json.loads((pert / "_stage.json").read_text(encoding="utf-8"))["notes"]
+    assert notes["device"] == ("cuda" if torch.cuda.is_available() else "cpu")
     curves = read_table(pert / "curves.parquet")
     settings = curves[["tile_px", "grid_rows", "grid_cols", "input_px", "fill", "sign"]]
     assert settings.drop_duplicates().to_dict(orient="records") == [
