@@ -32,7 +32,13 @@ class Package:
     archive: str
     sha256: str
     license: str
-    url: str
+
+    @property
+    def url(self) -> str:
+        """The release's page on its registry."""
+        if self.registry == "pypi":
+            return f"https://pypi.org/project/{self.name}/{self.version}/"
+        return f"https://www.npmjs.com/package/{self.name}/v/{self.version}"
 
     @property
     def requirement(self) -> str:
@@ -77,21 +83,34 @@ class ZooNet:
     files: tuple[PackageFile, ...]
     input_size_px: int
     preprocessing: str
-    original_labels: tuple[str, ...]
-    label_map: Mapping[str, str]
-    build: Callable[[], nn.Module]
+    #: The package's class names in its output order -> the gazealign label each one is.
+    labels_as: Mapping[str, str]
+    #: The module class, made with :meth:`order` (its ``forward`` reorders the logits).
+    module: Callable[[list[int]], nn.Module]
     read: Reader
     layers: str
     reference: str
 
+    @property
+    def original_labels(self) -> tuple[str, ...]:
+        """The package's class names, in its output order."""
+        return tuple(self.labels_as)
+
+    @property
+    def label_map(self) -> dict[str, str]:
+        """The package's class name -> gazealign label."""
+        return dict(self.labels_as)
+
     def order(self) -> list[int]:
         """For each gazealign label (in :data:`LABELS` order), the network's original output index."""
-        mapped = [self.label_map[lab] for lab in self.original_labels]
-        if sorted(mapped) != sorted(LABELS):
-            raise ValueError(
-                f"{self.name}: label map {dict(self.label_map)} does not cover {LABELS}"
-            )
-        return [mapped.index(lab) for lab in LABELS]
+        try:
+            return label_order(self.original_labels, self.labels_as)
+        except ValueError as exc:
+            raise ValueError(f"{self.name}: {exc}") from None
+
+    def build(self) -> nn.Module:
+        """The network with its layers and untrained weights, logits in gazealign's order."""
+        return self.module(self.order())
 
     def info(self) -> dict[str, Any]:
         """What ``gazealign models info`` prints."""
