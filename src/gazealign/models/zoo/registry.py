@@ -63,7 +63,25 @@ class PackageFile:
 
 
 def label_order(original: tuple[str, ...], label_map: Mapping[str, str]) -> list[int]:
-    """For each label of :data:`LABELS`, the index of the original class mapped to it."""
+    """For each label of :data:`LABELS`, the index of the original class mapped to it.
+
+    Parameters
+    ----------
+    original
+        The network's class names in its output order.
+    label_map
+        Class name -> gazealign label (one-to-one onto :data:`LABELS`).
+
+    Returns
+    -------
+    list of int
+        Output index per gazealign label.
+
+    Raises
+    ------
+    ValueError
+        The map is not one-to-one onto :data:`LABELS`.
+    """
     mapped = [label_map[lab] for lab in original]
     if sorted(mapped) != sorted(LABELS):
         raise ValueError(f"label map {dict(label_map)} is not one-to-one onto {LABELS}")
@@ -137,6 +155,18 @@ ZOO: dict[str, ZooNet] = {}
 
 
 def register(net: ZooNet) -> ZooNet:
+    """Add ``net`` to the zoo.
+
+    Parameters
+    ----------
+    net
+        The zoo entry.
+
+    Returns
+    -------
+    ZooNet
+        ``net``, after checking its name is new and its label map a bijection.
+    """
     if net.name in ZOO:
         raise ValueError(f"zoo network {net.name!r} registered twice")
     net.order()  # the label map must be a bijection onto LABELS
@@ -145,6 +175,23 @@ def register(net: ZooNet) -> ZooNet:
 
 
 def get(name: str) -> ZooNet:
+    """The zoo network ``name``.
+
+    Parameters
+    ----------
+    name
+        The zoo network's name.
+
+    Returns
+    -------
+    ZooNet
+        The entry.
+
+    Raises
+    ------
+    DataError
+        Unknown name (the message lists the zoo).
+    """
     try:
         return ZOO[name]
     except KeyError:
@@ -154,7 +201,22 @@ def get(name: str) -> ZooNet:
 
 
 def assign_exact(model: nn.Module, tensors: Mapping[str, torch.Tensor], *, source: str) -> None:
-    """Copy ``tensors`` into ``model``: every name present on both sides, every shape equal."""
+    """Copy ``tensors`` into ``model``: every name present on both sides, every shape equal.
+
+    Parameters
+    ----------
+    model
+        The module to fill.
+    tensors
+        State-dict name -> tensor.
+    source
+        The file the tensors came from (named in errors).
+
+    Raises
+    ------
+    DataError
+        A name missing on either side, or a shape that differs.
+    """
     expected = model.state_dict()
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))
