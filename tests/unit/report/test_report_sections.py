@@ -89,3 +89,13 @@ def test_a_section_description_defaults_to_its_docstring() -> None:
     assert REPORT_SECTIONS.get("metrics").description == (
         "Every saliency metric with the noise ceiling and the baselines"
     )
+
+
+def test_gazealign_list_shows_the_sections(capsys: pytest.CaptureFixture[str]) -> None:
+    from gazealign.cli import main
+
+    with pytest.raises(SystemExit) as done:  # typer's standalone mode exits 0 on success
+        main(["list", "report-sections"])
+    assert done.value.code in (0, None)
+    out = capsys.readouterr().out
+    assert "report-sections" in out and "reproducibility" in out and "Package versions" in out
