@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, PositiveFloat, PositiveInt
 
 from gazealign.config.base import Section
+from gazealign.config.robustness import RobustnessSection
 
 
 class PerturbationSection(Section):
@@ -122,6 +123,7 @@ class MetricsSection(Section):
 class ComparisonSection(Section):
     perturbation: PerturbationSection = Field(default_factory=PerturbationSection)
     metrics: MetricsSection = Field(default_factory=MetricsSection)
+    robustness: RobustnessSection = Field(default_factory=RobustnessSection)
     split: Literal["test", "val", "train", "all"] = Field(
         "test", description="Which stimuli are compared (the seed study: the test split)."
     )
