@@ -6,9 +6,14 @@ Usage::
     python benchmarks/lrp_throughput.py --width 1 --size 224  # VGG16 at 224 px (slow on CPU)
 
 Each configuration is timed ``--repeats`` times, interleaved (so a busy machine slows all of
-them alike), after one warm-up; the median is reported. The plain pass is what any gradient
-method costs: forward, then backward of the target logit to the input. The LRP rows run
-zennit's Gradient attributor with each composite (rule hooks + modified backward).
+them alike), after one warm-up; the median is reported. The plain pass is forward, then
+``backward()`` of the target logit (input and weight gradients); "forward + input gradient"
+is the same without the weight gradients (what captum's gradient methods compute). Each
+composite runs twice: ``zennit`` (its Gradient attributor: rule hooks + modified backward, the
+reference) and ``auto`` (the fused pass of :mod:`gazealign.explain.lrp_fused` where it applies,
+zennit elsewhere; the engine that ran is printed). The last table gives, per composite, the
+largest difference between the two paths' maps over the batch, relative to each map's largest
+absolute value.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from collections.abc import Callable
 import torch
 
 from gazealign.explain import ExplainOptions, explain
-from gazealign.explain.lrp import COMPOSITES, lrp_relevance, make_composite
+from gazealign.explain.lrp import COMPOSITES, composite_relevance, make_composite
 from gazealign.models.bundle import ModelBundle
 from gazealign.models.small import small_vgg
 from gazealign.types import LABELS
@@ -33,12 +38,28 @@ def plain(model: torch.nn.Module, x: torch.Tensor, targets: torch.Tensor) -> Non
     out.gather(1, targets.view(-1, 1)).sum().backward()
 
 
+def input_gradient(model: torch.nn.Module, x: torch.Tensor, targets: torch.Tensor) -> None:
+    x = x.detach().requires_grad_(True)
+    torch.autograd.grad(model(x).gather(1, targets.view(-1, 1)).sum(), x)
+
+
+def lrp_maps(
+    name: str, bundle: ModelBundle, engine: str, x: torch.Tensor, targets: torch.Tensor
+) -> tuple[torch.Tensor, dict[str, str]]:
+    options = ExplainOptions()
+    bounds = bundle.input_bounds()
+    composite, _ = make_composite(name, options, bounds, bundle.model)
+    _, relevance, record = composite_relevance(
+        bundle.model, x, targets, composite, options, bounds, engine=engine
+    )
+    return relevance, record
+
+
 def lrp(
-    name: str, bundle: ModelBundle
+    name: str, bundle: ModelBundle, engine: str
 ) -> Callable[[torch.nn.Module, torch.Tensor, torch.Tensor], None]:
     def run(model: torch.nn.Module, x: torch.Tensor, targets: torch.Tensor) -> None:
-        composite, _ = make_composite(name, ExplainOptions(), bundle.input_bounds(), model)
-        lrp_relevance(model, x, targets, composite)
+        lrp_maps(name, bundle, engine, x, targets)
 
     return run
 
@@ -70,9 +91,12 @@ def main() -> None:
     model = small_vgg(len(LABELS), width=args.width, input_size_px=args.size).eval()
     bundle = ModelBundle(model, "vggface", args.size)
     methods: dict[str, Callable[[torch.nn.Module, torch.Tensor, torch.Tensor], None]] = {
-        "forward+backward": plain
+        "forward+backward": plain,
+        "forward + input gradient": input_gradient,
     }
-    methods.update({f"lrp_{n}": lrp(n, bundle) for n in COMPOSITES})
+    for n in COMPOSITES:
+        methods[f"lrp_{n} zennit"] = lrp(n, bundle, "zennit")
+        methods[f"lrp_{n} auto"] = lrp(n, bundle, "auto")
     methods["explain() lrp_epsilon_plus_flat, end to end"] = end_to_end(bundle)
     print(
         f"net: small_vgg width {args.width}, {args.size} px, float32, CPU threads {args.threads}, "
@@ -95,6 +119,19 @@ def main() -> None:
         for name in methods:
             t = statistics.median(times[name])
             print(f"| {batch} | {name} | {batch / t:.1f} | {t / base:.2f}x |")
+    x = torch.randn(max(args.batches), 3, args.size, args.size) * 60
+    targets = torch.arange(len(x)) % len(LABELS)
+    print()
+    print(
+        f"| composite | engine (auto) | max rel. map difference, auto vs zennit (batch {len(x)}) |"
+    )
+    print("|---|---|---|")
+    for n in COMPOSITES:
+        reference, _ = lrp_maps(n, bundle, "zennit", x, targets)
+        fast, record = lrp_maps(n, bundle, "auto", x, targets)
+        scale = reference.abs().flatten(1).amax(dim=1)
+        diff = ((fast - reference).abs().flatten(1).amax(dim=1) / scale).max()
+        print(f"| {n} | {record['engine']} | {float(diff):.1e} |")
 
 
 if __name__ == "__main__":

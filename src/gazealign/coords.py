@@ -9,7 +9,7 @@ and has an exact inverse, so a round trip is the identity up to float rounding.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -64,15 +64,48 @@ class ScreenGeometry:
         return 0.5 * (self.px_per_deg_x + self.px_per_deg_y)
 
     def deg_to_px(self, size_deg: ArrayLike) -> ArrayLike:
-        """A size in degrees of visual angle to pixels (linear, at the screen centre)."""
+        """A size in degrees of visual angle to pixels (linear, at the screen centre).
+
+        Parameters
+        ----------
+        size_deg
+            Size(s) in degrees.
+
+        Returns
+        -------
+        float or numpy.ndarray
+            The size(s) in pixels.
+        """
         return size_deg * self.px_per_deg
 
     def px_to_deg(self, size_px: ArrayLike) -> ArrayLike:
-        """A size in pixels to degrees of visual angle (linear, at the screen centre)."""
+        """A size in pixels to degrees of visual angle (linear, at the screen centre).
+
+        Parameters
+        ----------
+        size_px
+            Size(s) in pixels.
+
+        Returns
+        -------
+        float or numpy.ndarray
+            The size(s) in degrees.
+        """
         return size_px / self.px_per_deg
 
     def position_px_to_deg(self, x_px: ArrayLike, y_px: ArrayLike) -> tuple[ArrayLike, ArrayLike]:
-        """Screen position (px) to visual angle (deg) from the screen centre, exactly (atan)."""
+        """Screen position (px) to visual angle (deg) from the screen centre, exactly (atan).
+
+        Parameters
+        ----------
+        x_px, y_px
+            Screen positions in pixels (origin top left).
+
+        Returns
+        -------
+        (x_deg, y_deg)
+            Degrees from the screen centre (right and down positive).
+        """
         dx_cm = (np.asarray(x_px, dtype=np.float64) - self.width_px / 2) / self.px_per_cm_x
         dy_cm = (np.asarray(y_px, dtype=np.float64) - self.height_px / 2) / self.px_per_cm_y
         return (
@@ -81,7 +114,18 @@ class ScreenGeometry:
         )
 
     def position_deg_to_px(self, x_deg: ArrayLike, y_deg: ArrayLike) -> tuple[ArrayLike, ArrayLike]:
-        """Inverse of :meth:`position_px_to_deg`."""
+        """Inverse of :meth:`position_px_to_deg`.
+
+        Parameters
+        ----------
+        x_deg, y_deg
+            Degrees from the screen centre.
+
+        Returns
+        -------
+        (x_px, y_px)
+            Screen positions in pixels.
+        """
         dx_cm = self.distance_cm * np.tan(np.radians(np.asarray(x_deg, dtype=np.float64)))
         dy_cm = self.distance_cm * np.tan(np.radians(np.asarray(y_deg, dtype=np.float64)))
         return (
@@ -90,13 +134,8 @@ class ScreenGeometry:
         )
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "width_px": self.width_px,
-            "height_px": self.height_px,
-            "width_cm": self.width_cm,
-            "height_cm": self.height_cm,
-            "distance_cm": self.distance_cm,
-        }
+        """The fields by name, in declaration order."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -120,7 +159,22 @@ class Placement:
     def centred(
         cls, screen: ScreenGeometry, width_px: int, height_px: int, scale: float = 1.0
     ) -> Placement:
-        """The stimulus centred on the screen at ``scale``."""
+        """The stimulus centred on the screen at ``scale``.
+
+        Parameters
+        ----------
+        screen
+            The screen.
+        width_px, height_px
+            The stimulus image's size.
+        scale
+            Screen pixels per stimulus pixel.
+
+        Returns
+        -------
+        Placement
+            The placement.
+        """
         return cls(
             left_px=(screen.width_px - width_px * scale) / 2,
             top_px=(screen.height_px - height_px * scale) / 2,
@@ -130,29 +184,59 @@ class Placement:
         )
 
     def screen_to_stimulus(self, x_px: ArrayLike, y_px: ArrayLike) -> tuple[FloatArray, FloatArray]:
+        """Screen px to stimulus-frame px (inverse of :meth:`stimulus_to_screen`).
+
+        Parameters
+        ----------
+        x_px, y_px
+            Screen positions.
+
+        Returns
+        -------
+        (x, y)
+            Stimulus-frame positions (may lie off the image).
+        """
         x = (np.asarray(x_px, dtype=np.float64) - self.left_px) / self.scale
         y = (np.asarray(y_px, dtype=np.float64) - self.top_px) / self.scale
         return x, y
 
     def stimulus_to_screen(self, x_px: ArrayLike, y_px: ArrayLike) -> tuple[FloatArray, FloatArray]:
+        """Stimulus-frame px to screen px.
+
+        Parameters
+        ----------
+        x_px, y_px
+            Stimulus-frame positions.
+
+        Returns
+        -------
+        (x, y)
+            Screen positions.
+        """
         x = np.asarray(x_px, dtype=np.float64) * self.scale + self.left_px
         y = np.asarray(y_px, dtype=np.float64) * self.scale + self.top_px
         return x, y
 
     def contains(self, x_px: ArrayLike, y_px: ArrayLike) -> npt.NDArray[np.bool_]:
-        """Whether stimulus-frame positions lie on the image."""
+        """Whether stimulus-frame positions lie on the image.
+
+        Parameters
+        ----------
+        x_px, y_px
+            Stimulus-frame positions.
+
+        Returns
+        -------
+        numpy.ndarray
+            Boolean, True on the image.
+        """
         x = np.asarray(x_px, dtype=np.float64)
         y = np.asarray(y_px, dtype=np.float64)
         return (x >= 0) & (x < self.width_px) & (y >= 0) & (y < self.height_px)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "left_px": self.left_px,
-            "top_px": self.top_px,
-            "scale": self.scale,
-            "width_px": self.width_px,
-            "height_px": self.height_px,
-        }
+        """The fields by name, in declaration order."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -184,10 +268,36 @@ class CropResize:
 
     @classmethod
     def identity(cls, rows: int, cols: int) -> CropResize:
+        """The crop that keeps a (rows, cols) image as it is.
+
+        Parameters
+        ----------
+        rows, cols
+            The image's size.
+
+        Returns
+        -------
+        CropResize
+            No crop, no resize.
+        """
         return cls(0, 0, cols, rows, cols, rows, cols, rows)
 
     @classmethod
     def resize_only(cls, rows: int, cols: int, out_rows: int, out_cols: int) -> CropResize:
+        """The whole (rows, cols) image resized to (out_rows, out_cols).
+
+        Parameters
+        ----------
+        rows, cols
+            The stimulus image's size.
+        out_rows, out_cols
+            The model input's size.
+
+        Returns
+        -------
+        CropResize
+            No crop, a resize.
+        """
         return cls(0, 0, cols, rows, out_cols, out_rows, cols, rows)
 
     @property
@@ -199,11 +309,35 @@ class CropResize:
         return self.out_rows / self.height_px
 
     def stimulus_to_model(self, x_px: ArrayLike, y_px: ArrayLike) -> tuple[FloatArray, FloatArray]:
+        """Stimulus-frame px to model-input px.
+
+        Parameters
+        ----------
+        x_px, y_px
+            Stimulus-frame positions.
+
+        Returns
+        -------
+        (x, y)
+            Model-input positions (outside [0, out) when off the crop box).
+        """
         x = (np.asarray(x_px, dtype=np.float64) - self.left_px) * self.scale_x
         y = (np.asarray(y_px, dtype=np.float64) - self.top_px) * self.scale_y
         return x, y
 
     def model_to_stimulus(self, x_px: ArrayLike, y_px: ArrayLike) -> tuple[FloatArray, FloatArray]:
+        """Model-input px to stimulus-frame px (inverse of :meth:`stimulus_to_model`).
+
+        Parameters
+        ----------
+        x_px, y_px
+            Model-input positions.
+
+        Returns
+        -------
+        (x, y)
+            Stimulus-frame positions.
+        """
         x = np.asarray(x_px, dtype=np.float64) / self.scale_x + self.left_px
         y = np.asarray(y_px, dtype=np.float64) / self.scale_y + self.top_px
         return x, y
@@ -214,6 +348,18 @@ class CropResize:
         Each model pixel takes the value at its centre mapped back into the stimulus frame
         (spline of ``order``; 1 = bilinear). Values are densities per pixel and are *not*
         renormalised: callers that need a distribution record that as their own step.
+
+        Parameters
+        ----------
+        values
+            (stimulus_rows, stimulus_cols) map.
+        order
+            Spline order of the resampling.
+
+        Returns
+        -------
+        numpy.ndarray
+            (out_rows, out_cols) map.
         """
         if values.shape != (self.stimulus_rows, self.stimulus_cols):
             raise ValueError(
@@ -232,6 +378,20 @@ class CropResize:
         """Resample a model-input map back into the full stimulus frame.
 
         Stimulus pixels outside the crop box get ``fill`` (the network never saw them).
+
+        Parameters
+        ----------
+        values
+            (out_rows, out_cols) map.
+        order
+            Spline order of the resampling.
+        fill
+            Value outside the crop box.
+
+        Returns
+        -------
+        numpy.ndarray
+            (stimulus_rows, stimulus_cols) map.
         """
         if values.shape != (self.out_rows, self.out_cols):
             raise ValueError(
@@ -262,6 +422,18 @@ class CropResize:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CropResize:
+        """Inverse of :meth:`as_dict` (values converted to int).
+
+        Parameters
+        ----------
+        d
+            A mapping with every field.
+
+        Returns
+        -------
+        CropResize
+            The crop.
+        """
         return cls(**{k: int(d[k]) for k in cls.__dataclass_fields__})
 
 
@@ -279,12 +451,38 @@ def _sample(values: FloatArray, rows: FloatArray, cols: FloatArray, order: int) 
 def screen_to_model(
     placement: Placement, crop: CropResize, x_px: ArrayLike, y_px: ArrayLike
 ) -> tuple[FloatArray, FloatArray]:
-    """Screen px -> model-input px through the stimulus frame."""
+    """Screen px -> model-input px through the stimulus frame.
+
+    Parameters
+    ----------
+    placement, crop
+        Where the stimulus sat on screen, and its crop into the model input.
+    x_px, y_px
+        Screen positions.
+
+    Returns
+    -------
+    (x, y)
+        Model-input positions.
+    """
     return crop.stimulus_to_model(*placement.screen_to_stimulus(x_px, y_px))
 
 
 def model_to_screen(
     placement: Placement, crop: CropResize, x_px: ArrayLike, y_px: ArrayLike
 ) -> tuple[FloatArray, FloatArray]:
-    """Model-input px -> screen px through the stimulus frame."""
+    """Model-input px -> screen px through the stimulus frame.
+
+    Parameters
+    ----------
+    placement, crop
+        Where the stimulus sat on screen, and its crop into the model input.
+    x_px, y_px
+        Model-input positions.
+
+    Returns
+    -------
+    (x, y)
+        Screen positions.
+    """
     return placement.stimulus_to_screen(*crop.model_to_stimulus(x_px, y_px))

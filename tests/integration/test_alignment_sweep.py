@@ -13,6 +13,7 @@ import pytest
 
 from gazealign.config import study_from_dict
 from gazealign.pipeline import Runner
+from gazealign.pipeline.artifacts import read_table_artifact
 from gazealign.pipeline.store import read_arrays, read_json, read_table
 from gazealign.stages import study_stages
 
@@ -75,6 +76,12 @@ def test_sweep_scores_each_lambda_and_resumes_with_identical_numbers(tmp_path: P
     assert (sweep["test_images"] == n_test).all()
     human = read_table(folders["human_maps"] / "maps.parquet")
     assert set(human["stimulus_id"]) <= set(stimuli.loc[stimuli["split"] == "test", "stimulus_id"])
+    # the training maps made for the sweep are declared (train_maps.parquet), apart from maps.parquet
+    train_maps = read_table_artifact(folders["human_maps"], "train_summary")
+    train_ids = set(stimuli.loc[stimuli["split"] == "train", "stimulus_id"])
+    assert train_ids <= set(train_maps["stimulus_id"]) and not set(train_maps["stimulus_id"]) & set(
+        human["stimulus_id"]
+    )
     per_image = read_table(out / "per_image.parquet")
     assert len(per_image) == 2 * n_test
     for col in ("spearman", "cc", "ceiling_spearman", "morf_network", "morf_human"):

@@ -17,7 +17,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from gazealign.compare import perturbation as pt
-from gazealign.compare.metrics import cc
+from gazealign.compare.correlation import pearson_cc
 from gazealign.models.bundle import ModelBundle
 
 FloatArray = npt.NDArray[np.float64]
@@ -36,7 +36,7 @@ def map_agreement(model_map: npt.ArrayLike, human_map: npt.ArrayLike) -> tuple[f
     if np.ptp(a) == 0 or np.ptp(b) == 0:
         return float("nan"), float("nan")
     rho = float(spearmanr(a.ravel(), b.ravel()).statistic)
-    return rho, float(cc(a, b))
+    return rho, pearson_cc(a, b)
 
 
 def split_half_agreement(

@@ -25,6 +25,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from gazealign.compare.correlation import pearson_cc, zscore
 from gazealign.compare.metric_registry import metric
 
 FloatArray = npt.NDArray[np.float64]
@@ -85,15 +86,6 @@ def _sum_normalise(a: FloatArray, name: str) -> FloatArray:
     return a / total
 
 
-def _zscore(a: FloatArray) -> FloatArray:
-    # ddof=0 (as pysaliency); the MIT Matlab code uses ddof=1, a relative difference of
-    # 1/(2 * n_pixels). A constant map carries no information: its z-score is 0 everywhere.
-    std = a.std()
-    if std == 0:
-        return np.zeros_like(a)
-    return (a - a.mean()) / std
-
-
 def fixation_map(
     x_px: npt.ArrayLike, y_px: npt.ArrayLike, shape: tuple[int, int]
 ) -> tuple[npt.NDArray[np.int64], int]:
@@ -152,7 +144,7 @@ def nss(saliency_map: npt.ArrayLike, fixations: npt.ArrayLike) -> float:
     """
     s = _as_map(saliency_map, "saliency_map")
     counts = _counts(fixations, s.shape, "fixations")
-    z = _zscore(s)
+    z = zscore(s)
     return float((z * counts).sum() / counts.sum())
 
 
@@ -171,7 +163,7 @@ def cc(saliency_map: npt.ArrayLike, reference_map: npt.ArrayLike) -> float:
     p = _as_map(saliency_map, "saliency_map")
     q = _as_map(reference_map, "reference_map")
     _same_shape(p, q, ("saliency_map", "reference_map"))
-    return float((_zscore(p) * _zscore(q)).mean())
+    return pearson_cc(p, q)
 
 
 def _min_max(a: FloatArray) -> FloatArray:

@@ -80,6 +80,19 @@ def _read_isolated(path: Path) -> dict[str, Any]:
             raise DataError(f"{path}: eyelinkio could not read it ({exc})") from None
 
 
+def _event(kind: str, ev: Any, interval: float, **values: Any) -> dict[str, Any]:
+    """One event row: kind, eye, start, end and duration (ms; the end sample counted), values."""
+    start, end = float(ev["stime"]) * 1000, float(ev["etime"]) * 1000
+    return {
+        "kind": kind,
+        "eye": _EYES.get(int(ev["eye"]), "L"),
+        "start_ms": start,
+        "end_ms": end,
+        "duration_ms": end - start + interval,
+        **{k: float(v) for k, v in values.items()},
+    }
+
+
 def read_edf(path: Path | str, *, subject: str | None = None) -> Recording:
     """Read an EDF file into a :class:`Recording` (requires ``pip install gazealign[edf]``)."""
     path = Path(path)
@@ -118,45 +131,12 @@ def read_edf(path: Path | str, *, subject: str | None = None) -> Recording:
     discrete = edf["discrete"]
     rows: list[dict[str, Any]] = []
     for ev in discrete.get("fixations", []):
-        start, end = float(ev["stime"]) * 1000, float(ev["etime"]) * 1000
-        rows.append(
-            {
-                "kind": "fixation",
-                "eye": _EYES.get(int(ev["eye"]), "L"),
-                "start_ms": start,
-                "end_ms": end,
-                "duration_ms": end - start + interval,
-                "x_px": float(ev["axp"]),
-                "y_px": float(ev["ayp"]),
-            }
-        )
+        rows.append(_event("fixation", ev, interval, x_px=ev["axp"], y_px=ev["ayp"]))
     for ev in discrete.get("saccades", []):
-        start, end = float(ev["stime"]) * 1000, float(ev["etime"]) * 1000
-        rows.append(
-            {
-                "kind": "saccade",
-                "eye": _EYES.get(int(ev["eye"]), "L"),
-                "start_ms": start,
-                "end_ms": end,
-                "duration_ms": end - start + interval,
-                "x_px": float(ev["sxp"]),
-                "y_px": float(ev["syp"]),
-                "end_x_px": float(ev["exp"]),
-                "end_y_px": float(ev["eyp"]),
-                "peak_velocity_deg_s": float(ev["pv"]),
-            }
-        )
+        ends = {"end_x_px": ev["exp"], "end_y_px": ev["eyp"], "peak_velocity_deg_s": ev["pv"]}
+        rows.append(_event("saccade", ev, interval, x_px=ev["sxp"], y_px=ev["syp"], **ends))
     for ev in discrete.get("blinks", []):
-        start, end = float(ev["stime"]) * 1000, float(ev["etime"]) * 1000
-        rows.append(
-            {
-                "kind": "blink",
-                "eye": _EYES.get(int(ev["eye"]), "L"),
-                "start_ms": start,
-                "end_ms": end,
-                "duration_ms": end - start + interval,
-            }
-        )
+        rows.append(_event("blink", ev, interval))
     warnings: Counter[str] = Counter()
     messages: list[tuple[float, str, int]] = []
     validation: list[float] = []

@@ -343,43 +343,77 @@ def tracker_events(
     return fix[list(DETECTED_COLUMNS)].reset_index(drop=True)
 
 
+def detect_on_samples(
+    detect: Callable[..., tuple[IntArray, IntArray]],
+    recording: Recording,
+    screen: ScreenGeometry,
+    eye: str,
+    *,
+    min_duration_ms: float,
+    **params: float,
+) -> pd.DataFrame:
+    """Run a sample-based detector (:func:`ivt`, :func:`idt`) on ``eye``'s samples in degrees.
+
+    Parameters
+    ----------
+    detect
+        ``detect(time_ms, x_deg, y_deg, *, interval_ms, min_duration_ms, **params)`` returning
+        the ``[start, stop)`` sample runs of the fixations.
+    recording, screen, eye
+        The recording, its screen geometry and the eye.
+    min_duration_ms, params
+        The detector's options.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The fixation table (:func:`fixations_from_runs`).
+    """
+    x_deg, y_deg = samples_deg(recording, screen, eye)
+    starts, stops = detect(
+        recording.time_ms,
+        x_deg,
+        y_deg,
+        interval_ms=recording.sample_interval_ms(),
+        min_duration_ms=min_duration_ms,
+        **params,
+    )
+    return fixations_from_runs(recording, eye, starts, stops)
+
+
 @detector(
     "ivt", description="I-VT: Savitzky-Golay speed below a threshold (Salvucci & Goldberg 2000)"
 )
 def ivt_detector(
     recording: Recording, screen: ScreenGeometry, eye: str, options: DetectionSection
 ) -> pd.DataFrame:
-    x_deg, y_deg = samples_deg(recording, screen, eye)
-    starts, stops = ivt(
-        recording.time_ms,
-        x_deg,
-        y_deg,
-        interval_ms=recording.sample_interval_ms(),
+    return detect_on_samples(
+        ivt,
+        recording,
+        screen,
+        eye,
+        min_duration_ms=_or(options.min_duration_ms, IVT_MIN_DURATION_MS),
         velocity_threshold_deg_s=options.velocity_threshold_deg_s,
-        min_duration_ms=IVT_MIN_DURATION_MS
-        if options.min_duration_ms is None
-        else options.min_duration_ms,
         velocity_window_ms=options.velocity_window_ms,
     )
-    return fixations_from_runs(recording, eye, starts, stops)
 
 
 @detector("idt", description="I-DT: windows of small dispersion (Salvucci & Goldberg 2000)")
 def idt_detector(
     recording: Recording, screen: ScreenGeometry, eye: str, options: DetectionSection
 ) -> pd.DataFrame:
-    x_deg, y_deg = samples_deg(recording, screen, eye)
-    starts, stops = idt(
-        recording.time_ms,
-        x_deg,
-        y_deg,
-        interval_ms=recording.sample_interval_ms(),
+    return detect_on_samples(
+        idt,
+        recording,
+        screen,
+        eye,
+        min_duration_ms=_or(options.min_duration_ms, IDT_MIN_DURATION_MS),
         dispersion_threshold_deg=options.dispersion_threshold_deg,
-        min_duration_ms=IDT_MIN_DURATION_MS
-        if options.min_duration_ms is None
-        else options.min_duration_ms,
     )
-    return fixations_from_runs(recording, eye, starts, stops)
+
+
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
 
 
 def detect_fixations(

@@ -3,7 +3,8 @@
 * :mod:`~gazealign.report.figures`: pure figure functions over tidy tables and arrays;
 * :mod:`~gazealign.report.summary`: the plain-language findings, from the numbers;
 * :mod:`~gazealign.report.inputs`: reading a run's artifacts, tolerating absent parts;
-* :mod:`~gazealign.report.html`: the single-file HTML page;
+* :mod:`~gazealign.report.html`: the single-file HTML page and what its sections share;
+* :mod:`~gazealign.report.sections`: the page's sections, one registered render function each;
 * :mod:`~gazealign.report.build`: all of it for a run (the ``report`` stage, ``gazealign report``).
 """
 

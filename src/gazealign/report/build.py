@@ -17,7 +17,18 @@ from gazealign.report.inputs import find_stage_dirs, gather_inputs
 
 
 def options_from_config(config: StudyConfig) -> ReportOptions:
-    """Figure formats, resolution, overlay percentile and confidence level from the study."""
+    """Figure formats, resolution, overlay percentile and confidence level from the study.
+
+    Parameters
+    ----------
+    config
+        The study.
+
+    Returns
+    -------
+    ReportOptions
+        The report's options.
+    """
     return ReportOptions(
         formats=tuple(config.report.figure_formats),
         dpi=config.report.dpi,
@@ -34,7 +45,26 @@ def write_report(
     study_toml: str,
     manifest: Mapping[str, Any] | None = None,
 ) -> tuple[Path, dict[str, str]]:
-    """Gather the inputs, write the report into ``out_dir``; return the page and absent pieces."""
+    """Gather the inputs, write the report into ``out_dir``; return the page and absent pieces.
+
+    Parameters
+    ----------
+    stage_dirs
+        Finished stage folders by stage name (a ``report`` entry is ignored).
+    out_dir
+        Folder for the page, ``summary.json`` and ``figures/``.
+    config
+        The study.
+    study_toml
+        The study file's text, shown in the report.
+    manifest
+        The run's ``manifest.json`` (versions, seeds, stage order).
+
+    Returns
+    -------
+    (pathlib.Path, dict)
+        The page, and the pieces that were absent with the reason for each.
+    """
     inputs = gather_inputs(
         {n: p for n, p in stage_dirs.items() if n != "report"},
         config=config,
@@ -65,6 +95,23 @@ def report_from_run(run_dir: Path, out_dir: Path | None = None) -> tuple[Path, d
 
     Stage folders come from ``run_dir/manifest.json`` or, failing that, the finished folders under
     ``run_dir/stages/``; the configuration from ``run_dir/study.toml``.
+
+    Parameters
+    ----------
+    run_dir
+        The run folder.
+    out_dir
+        Where to write (default ``run_dir/report``).
+
+    Returns
+    -------
+    (pathlib.Path, dict)
+        The page, and the absent pieces with their reasons.
+
+    Raises
+    ------
+    DataError
+        No such folder, no finished stage folder in it, or an unreadable ``study.toml``.
     """
     if not run_dir.is_dir():
         raise DataError(f"run folder {str(run_dir)!r} does not exist")

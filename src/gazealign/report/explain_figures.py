@@ -31,6 +31,18 @@ def randomisation_figure(layers: pd.DataFrame, *, threshold: float | None = None
     x: the cascade's steps (trained, then each layer from the top down, named); y: median over
     images of the Spearman correlation of |map| (band: quartiles) and of SSIM (dashed).
     ``threshold``: drawn as a dotted line (the randomisation verdict's bound).
+
+    Parameters
+    ----------
+    layers
+        The sanity_checks stage's ``randomisation_layers`` table.
+    threshold
+        Optional bound drawn as a dotted line.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
     """
     missing = [c for c in RANDOMISATION_COLUMNS if c not in layers.columns]
     if missing or layers.empty:

@@ -38,7 +38,18 @@ OVERLAY_PERCENTILE = 99.0
 
 
 def colour_scale_rule(percentile: float = OVERLAY_PERCENTILE) -> str:
-    """The caption sentence that states the colour-scale rule of the map overlays."""
+    """The caption sentence that states the colour-scale rule of the map overlays.
+
+    Parameters
+    ----------
+    percentile
+        The percentile each overlay map is scaled to.
+
+    Returns
+    -------
+    str
+        The sentence.
+    """
     return (
         f"Each map is scaled to its own {percentile:g}th percentile (values above it are shown at "
         "full strength) and drawn over the grey-scale face with opacity rising with the scaled "
@@ -63,7 +74,20 @@ _EXTRA_COLOURS = ("#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17bec
 
 def ordering_colour(ordering: str, index: int = 0) -> str:
     """The fixed colour of an ordering / map source: human blue (dwell time light blue), random
-    and baselines grey, the ``index``-th network method orange, then other colours."""
+    and baselines grey, the ``index``-th network method orange, then other colours.
+
+    Parameters
+    ----------
+    ordering
+        ``human``, ``human (dwell)``, ``random``, a baseline or a network method's name.
+    index
+        The network method's position among the methods drawn.
+
+    Returns
+    -------
+    str
+        A matplotlib colour.
+    """
     name = ordering.lower()
     if name.startswith("human"):
         return "#9ecae1" if "dwell" in name else HUMAN_COLOUR
@@ -79,7 +103,18 @@ def _method_index(names: Iterable[str]) -> dict[str, int]:
 
 
 def label_order(labels: Iterable[object]) -> list[str]:
-    """Labels in :data:`LABELS` order, then any others sorted, with ``"all"`` first."""
+    """Labels in :data:`LABELS` order, then any others sorted, with ``"all"`` first.
+
+    Parameters
+    ----------
+    labels
+        Labels (any order, repeats allowed).
+
+    Returns
+    -------
+    list of str
+        Each distinct label once, in that order.
+    """
     present = list(dict.fromkeys(str(x) for x in labels))
     known = [lab for lab in LABELS if lab in present]
     rest = sorted(x for x in present if x not in LABELS and x != "all")
@@ -96,6 +131,18 @@ def scale_to_percentile(
 
     Negative values map to 0. When the percentile is 0 (a map that is zero almost everywhere)
     the maximum is used instead; an all-zero map stays all zero. Shape is unchanged.
+
+    Parameters
+    ----------
+    values
+        A map (any shape).
+    percentile
+        The percentile (0-100) scaled to 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        The scaled map, float64 in [0, 1].
     """
     arr = np.clip(np.asarray(values, dtype=np.float64), 0.0, None)
     scale = float(np.percentile(arr, percentile)) if arr.size else 0.0
@@ -107,7 +154,18 @@ def scale_to_percentile(
 
 
 def grey(image: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """(rows, cols) luminance in [0, 1] of an RGB uint8 or grey image (Rec. 601 weights)."""
+    """(rows, cols) luminance in [0, 1] of an RGB uint8 or grey image (Rec. 601 weights).
+
+    Parameters
+    ----------
+    image
+        (rows, cols, 3) RGB uint8, or (rows, cols) grey (uint8 or float in [0, 1]).
+
+    Returns
+    -------
+    numpy.ndarray
+        (rows, cols) float64 luminance.
+    """
     arr = np.asarray(image, dtype=np.float64)
     if arr.ndim == 3:
         arr = arr[..., :3] @ np.array([0.299, 0.587, 0.114])
@@ -169,6 +227,22 @@ def overview_figure(
     With ``curves`` (the table of :func:`perturbation_figure`), a fourth row shows that class's
     perturbation curves (human, network, random band), as in the seed study's overview figure.
     The colour-scale rule (:func:`colour_scale_rule`): each map scaled to its own ``percentile``.
+
+    Parameters
+    ----------
+    examples
+        One :class:`OverviewExample` per expression.
+    method
+        The network method's name, for the row title.
+    curves
+        Optional perturbation-curve table (adds the fourth row).
+    percentile
+        The overlay scaling percentile.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
     """
     if not examples:
         raise DataError("overview figure: no examples")
@@ -256,6 +330,18 @@ def perturbation_figure(curves: pd.DataFrame, *, ylabel: str = "accuracy") -> Fi
     (``"human"``, a network method name, ``"random"``), ``step`` (tiles removed, 0..L), ``value``
     (mean over images), and optionally ``ci_low`` / ``ci_high`` (drawn as a band; for the random
     ordering this is its spread over random orders). One panel per label, ``"all"`` first.
+
+    Parameters
+    ----------
+    curves
+        The curve table described above.
+    ylabel
+        The y-axis label.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
     """
     _require(curves, CURVE_COLUMNS, "perturbation figure")
     labels = label_order(curves["label"].astype(str).unique())
@@ -287,6 +373,18 @@ def forest_figure(table: pd.DataFrame, *, xlabel: str = "AUC difference") -> Fig
     ``table`` columns: ``label`` (expression or ``"all"``), ``contrast`` (e.g.
     ``"human - network"``), ``estimate``, ``ci_low``, ``ci_high``. Rows are labels (``"all"`` at
     the top, drawn as a diamond); the dotted line marks zero difference.
+
+    Parameters
+    ----------
+    table
+        The differences described above.
+    xlabel
+        The x-axis label.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
     """
     _require(table, FOREST_COLUMNS, "forest figure")
     contrasts = list(dict.fromkeys(table["contrast"].astype(str)))
@@ -331,6 +429,16 @@ def region_shares_figure(table: pd.DataFrame) -> Figure:
     ``table`` columns: ``label``, ``region`` (eyes, brows, nose, mouth, ...), ``source``
     (``"human"`` or ``"network"``, or a method name), ``share`` in [0, 1], optionally ``ci_low`` /
     ``ci_high`` (error bars). One panel per label, grouped bars per region.
+
+    Parameters
+    ----------
+    table
+        The shares described above.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
     """
     _require(table, REGION_COLUMNS, "region shares figure")
     labels = label_order(table["label"].astype(str).unique())
@@ -393,6 +501,16 @@ def metrics_figure(table: pd.DataFrame) -> Figure:
     / ``ci_high``. One panel per metric. A map whose name contains ``ceiling`` (or starts with
     ``human``) is the noise ceiling: drawn as a blue line with its interval as a band, so the other
     maps read against it. An optional boolean ``higher_is_better`` column is shown in the titles.
+
+    Parameters
+    ----------
+    table
+        The scores described above.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
     """
     _require(table, METRIC_COLUMNS, "metrics figure")
     metrics = list(dict.fromkeys(table["metric"].astype(str)))
@@ -455,6 +573,16 @@ def confusion_figure(matrices: Mapping[str, pd.DataFrame]) -> Figure:
 
     Each value is a square-ish count table: index = true label, columns = predicted / responded
     label. Cells show the row share as colour and the count as text; rows with no trials are grey.
+
+    Parameters
+    ----------
+    matrices
+        Panel title -> count table.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
     """
     if not matrices:
         raise DataError("confusion figure: no matrices")
@@ -502,7 +630,18 @@ def _diagonal_accuracy(counts: pd.DataFrame) -> float | None:
 def confusion_counts(
     true: Sequence[str] | pd.Series, predicted: Sequence[str] | pd.Series
 ) -> pd.DataFrame:
-    """Count table (index true label, columns predicted) over the labels present, LABELS order."""
+    """Count table (index true label, columns predicted) over the labels present, LABELS order.
+
+    Parameters
+    ----------
+    true, predicted
+        The true and the predicted (or responded) label of each item.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Counts, rows and columns in :func:`label_order`.
+    """
     t = pd.Series(list(true), dtype="string", name="true")
     p = pd.Series(list(predicted), dtype="string", name="predicted").fillna("(none)")
     labels = label_order([*t.dropna().unique(), *p.unique()])
@@ -518,6 +657,16 @@ def quality_figure(table: pd.DataFrame) -> Figure:
 
     ``table`` columns: ``subject``, ``trials_kept``, and any number of ``dropped_<reason>``
     columns (counts of trials dropped for that reason; reasons with no trial are not drawn).
+
+    Parameters
+    ----------
+    table
+        The per-subject counts described above.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
     """
     _require(table, ("subject", "trials_kept"), "quality figure")
     table = table.sort_values("subject")
@@ -562,6 +711,24 @@ def save_figure(
     """Write ``fig`` as ``directory/stem.<fmt>`` for each format, atomically, deterministic bytes.
 
     Creation dates and software tags are left out so equal figures give equal files.
+
+    Parameters
+    ----------
+    fig
+        The figure.
+    directory
+        Folder to write into (created if needed).
+    stem
+        File name without suffix.
+    formats
+        File formats, e.g. ``["png", "pdf"]``.
+    dpi
+        Resolution of raster formats.
+
+    Returns
+    -------
+    dict
+        Format -> written path.
     """
     out: dict[str, Path] = {}
     for fmt in formats:
@@ -578,7 +745,20 @@ def save_figure(
 
 
 def figure_png(fig: Figure, *, dpi: int = 110) -> bytes:
-    """``fig`` as PNG bytes (for inlining in the HTML report)."""
+    """``fig`` as PNG bytes (for inlining in the HTML report).
+
+    Parameters
+    ----------
+    fig
+        The figure.
+    dpi
+        Its resolution.
+
+    Returns
+    -------
+    bytes
+        The PNG file's bytes (no software tag, so equal figures give equal bytes).
+    """
     import io
 
     buf = io.BytesIO()

@@ -57,15 +57,54 @@ class ReportOptions:
 
 
 def esc(text: object) -> str:
+    """``text`` as HTML-escaped text (quotes too, so it is safe inside attributes).
+
+    Parameters
+    ----------
+    text
+        Anything; its ``str`` is escaped.
+
+    Returns
+    -------
+    str
+        The escaped text.
+    """
     return html.escape(str(text), quote=True)
 
 
 def absent(reason: str) -> str:
+    """The note a section shows instead of a missing piece.
+
+    Parameters
+    ----------
+    reason
+        Why it is missing (a trailing full stop is dropped, one is added).
+
+    Returns
+    -------
+    str
+        ``<p class="absent">Not available: reason.</p>``.
+    """
     return f'<p class="absent">Not available: {esc(reason.rstrip("."))}.</p>'
 
 
 def table_html(table: pd.DataFrame, *, index: bool = False, max_rows: int = 200) -> str:
-    """An escaped HTML table; floats with 3 decimals; long tables cut with a note."""
+    """An escaped HTML table; floats with 3 decimals; long tables cut with a note.
+
+    Parameters
+    ----------
+    table
+        The table shown.
+    index
+        Show the index as the first column(s).
+    max_rows
+        At most this many rows; a note says how many there were.
+
+    Returns
+    -------
+    str
+        The ``<table class="data">`` (and the note).
+    """
     note = ""
     if len(table) > max_rows:
         note = (
@@ -83,7 +122,37 @@ def table_html(table: pd.DataFrame, *, index: bool = False, max_rows: int = 200)
     return body + note
 
 
+def shown_columns(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """The columns of ``table`` among ``columns``, in that order (absent ones skipped).
+
+    Parameters
+    ----------
+    table
+        Any table.
+    columns
+        The columns to show, in order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``table`` restricted to those of ``columns`` it has.
+    """
+    return table[[c for c in columns if c in table.columns]]
+
+
 def figure_html(fig: RenderedFigure) -> str:
+    """A ``<figure>`` with the PNG inlined as a data URI and the caption naming its files.
+
+    Parameters
+    ----------
+    fig
+        The drawn figure.
+
+    Returns
+    -------
+    str
+        The figure's HTML.
+    """
     data = base64.b64encode(fig.png).decode("ascii")
     links = ", ".join(f"{esc(p.name)}" for p in fig.files.values())
     files_note = f" Files: figures/{links}." if links else ""
@@ -94,6 +163,20 @@ def figure_html(fig: RenderedFigure) -> str:
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested mappings as one level of dotted keys (``{"a": {"b": 1}}`` -> ``{"a.b": 1}``).
+
+    Parameters
+    ----------
+    value
+        A mapping (walked) or a leaf value.
+    prefix
+        The dotted key of ``value`` itself.
+
+    Returns
+    -------
+    dict
+        Dotted key -> leaf value.
+    """
     if isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for k, v in value.items():
@@ -103,6 +186,20 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def scalars_table(values: Mapping[str, Any], *, key: str = "name") -> pd.DataFrame:
+    """A two-column table of (flattened) scalars; other values as JSON text.
+
+    Parameters
+    ----------
+    values
+        Possibly nested mapping of values.
+    key
+        Name of the first column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``key`` and ``value``, one row per leaf.
+    """
     flat = flatten(values)
     rows = [
         {
@@ -125,6 +222,22 @@ class FigureMaker:
         self.options = options
 
     def make(self, stem: str, draw: Callable[[], Figure], caption: str) -> RenderedFigure | str:
+        """Draw a figure and write it as ``figures/<stem>.<format>`` for each format.
+
+        Parameters
+        ----------
+        stem
+            File stem (and the figure's HTML id).
+        draw
+            Makes the matplotlib figure.
+        caption
+            The caption shown under it.
+
+        Returns
+        -------
+        RenderedFigure or str
+            The figure, or why it could not be drawn from the run's table.
+        """
         try:
             fig = draw()
         except (GazeAlignError, KeyError, ValueError, TypeError) as exc:
@@ -142,7 +255,23 @@ class FigureMaker:
 
 
 def figure_or_note(made: RenderedFigure | str) -> str:
+    """The HTML of a figure from :meth:`FigureMaker.make`, or the note saying why it is absent.
+
+    Parameters
+    ----------
+    made
+        What :meth:`FigureMaker.make` returned.
+
+    Returns
+    -------
+    str
+        :func:`figure_html` or :func:`absent`.
+    """
     return figure_html(made) if isinstance(made, RenderedFigure) else absent(made)
+
+
+class SectionAbsent(Exception):
+    """Raised while a section renders: the section shows "Not available: <reason>" instead."""
 
 
 @dataclass(frozen=True)
@@ -168,8 +297,65 @@ class SectionContext:
         """The report's options (formats, resolution, overlay percentile, confidence)."""
         return self.figures.options
 
-    def stage_table(self, stage: str, artifact: str) -> pd.DataFrame | str:
-        """The table ``artifact`` that stage ``stage`` declares, or why it cannot be shown.
+    def need(self, piece: str, default: str) -> Any:
+        """The input ``piece`` (an attribute of :class:`ReportInputs`); absent, the section is.
+
+        Parameters
+        ----------
+        piece
+            The attribute's name (``"curves"``, ``"metrics"``, ...).
+        default
+            The reason shown when none was recorded.
+
+        Returns
+        -------
+        Any
+            The piece.
+
+        Raises
+        ------
+        SectionAbsent
+            The piece is ``None``; the reason is the one recorded for it, else ``default``.
+        """
+        value = getattr(self.inputs, piece)
+        if value is None:
+            raise SectionAbsent(self.inputs.absent.get(piece, default))
+        return value
+
+    def missing(self, piece: str, default: str) -> str:
+        """The "Not available" note of an absent input ``piece``, inside a section that goes on.
+
+        Parameters
+        ----------
+        piece
+            The attribute's name of :class:`ReportInputs`.
+        default
+            The reason shown when none was recorded.
+
+        Returns
+        -------
+        str
+            :func:`absent` of the recorded reason (or ``default``).
+        """
+        return absent(self.inputs.absent.get(piece, default))
+
+    def figure(self, stem: str, draw: Callable[[], Figure], caption: str) -> str:
+        """Draw, file and inline a figure, or say why it is absent.
+
+        Parameters
+        ----------
+        stem, draw, caption
+            As for :meth:`FigureMaker.make`.
+
+        Returns
+        -------
+        str
+            The figure's HTML (:func:`figure_or_note`).
+        """
+        return figure_or_note(self.figures.make(stem, draw, caption))
+
+    def stage_table(self, stage: str, artifact: str) -> pd.DataFrame:
+        """The table ``artifact`` that stage ``stage`` declares (its columns checked).
 
         Parameters
         ----------
@@ -180,17 +366,21 @@ class SectionContext:
 
         Returns
         -------
-        pandas.DataFrame or str
-            The table (columns checked against the declaration), or the reason it is absent
-            (for :func:`absent`).
+        pandas.DataFrame
+            The table as the stage wrote it.
+
+        Raises
+        ------
+        SectionAbsent
+            The run has no finished ``stage``, or the table is missing or unreadable.
         """
         folder = self.inputs.stage_dirs.get(stage)
         if folder is None:
-            return f"the run has no finished {stage} stage"
+            raise SectionAbsent(f"the run has no finished {stage} stage")
         try:
             return read_table_artifact(folder, artifact)
         except (GazeAlignError, OSError, KeyError, ValueError) as exc:
-            return f"{stage}: {exc}"
+            raise SectionAbsent(f"{stage}: {exc}") from None
 
 
 # --- shared by sections -----------------------------------------------------------------------
@@ -200,6 +390,16 @@ def perturbation_settings(table: pd.DataFrame | None) -> str:
     """The sentence every perturbation caption carries: tile size, grid, fill, ranking, sign.
 
     Read from the settings the perturbation stage stamped on its rows (what it ran with).
+
+    Parameters
+    ----------
+    table
+        A perturbation table (curves or AUC differences) with the stamped settings columns.
+
+    Returns
+    -------
+    str
+        The sentence (with a leading space), or ``""`` without the settings.
     """
     if table is None or table.empty or "tile_px" not in table:
         return ""
@@ -257,6 +457,13 @@ def render_page(inputs: ReportInputs, sections: Mapping[str, str]) -> str:
     )
 
 
+def _render(fn: Callable[[SectionContext], str], context: SectionContext) -> str:
+    try:
+        return fn(context)
+    except SectionAbsent as exc:
+        return absent(str(exc))
+
+
 def build_report(inputs: ReportInputs, out_dir: Path, options: ReportOptions | None = None) -> Path:
     """Write ``report.html``, ``summary.json`` and ``figures/`` into ``out_dir``.
 
@@ -290,7 +497,7 @@ def build_report(inputs: ReportInputs, out_dir: Path, options: ReportOptions | N
         confidence=options.confidence,
     )
     context = SectionContext(inputs, summary, maker)
-    sections = {s.name: s.fn(context) for s in page_sections()}
+    sections = {s.name: _render(s.fn, context) for s in page_sections()}
     numbers = {
         "study": inputs.study_name,
         "synthetic": inputs.synthetic,

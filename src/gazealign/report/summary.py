@@ -44,6 +44,20 @@ def headline_table(
     ``auc_differences``: rows of label ``all`` and contrasts ``"human - <method>"``;
     ``metrics``: ``map``, ``metric``, ``value`` (+ ``percent_of_ceiling``). None when neither
     has a network method.
+
+    Parameters
+    ----------
+    auc_differences
+        The perturbation stage's AUC contrasts (or None).
+    metrics
+        The saliency_metrics stage's table (or None).
+    confidence
+        The interval level named in the columns.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        One row per network method.
     """
     rows: list[dict[str, str]] = []
     methods: list[str] = []
@@ -103,7 +117,22 @@ def headline_table(
 
 
 def fmt(value: float, *, signed: bool = False, digits: int = 3) -> str:
-    """A number for prose: fixed digits, a true minus sign, optional plus sign."""
+    """A number for prose: fixed digits, a true minus sign, optional plus sign.
+
+    Parameters
+    ----------
+    value
+        The number (NaN and infinities are written ``n/a``).
+    signed
+        Write a plus sign on positive values.
+    digits
+        Decimals.
+
+    Returns
+    -------
+    str
+        The text.
+    """
     if not np.isfinite(value):
         return "n/a"
     text = f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
@@ -111,6 +140,20 @@ def fmt(value: float, *, signed: bool = False, digits: int = 3) -> str:
 
 
 def ci_text(low: float, high: float, *, confidence: float = 0.95) -> str:
+    """A confidence interval for prose, e.g. ``95% CI +0.073 to +0.173``.
+
+    Parameters
+    ----------
+    low, high
+        The interval's bounds.
+    confidence
+        Its level.
+
+    Returns
+    -------
+    str
+        The text.
+    """
     return f"{confidence:.0%} CI {fmt(low, signed=True)} to {fmt(high, signed=True)}"
 
 
@@ -180,6 +223,18 @@ def auc_sentences(table: pd.DataFrame, *, confidence: float = 0.95) -> list[str]
     ``n_groups``, ``interval_method``, ``p_value``, ``p_adjusted`` and ``interaction_p`` (the
     test of whether the difference depends on the expression). "The expressions that drive
     it" is said only when the interaction test rejects at 1 - ``confidence``.
+
+    Parameters
+    ----------
+    table
+        The contrasts described above.
+    confidence
+        The interval level.
+
+    Returns
+    -------
+    list of str
+        The sentences.
     """
     alpha = 1 - confidence
     out: list[str] = []
@@ -280,6 +335,20 @@ def percent_of_ceiling(row: pd.Series, ceiling: float, centre: pd.DataFrame) -> 
 
     The stage's ``percent_of_ceiling`` (scored on held-out observers, chance = the centre bias)
     when the row has it; otherwise from the table's centre-bias row; None without a chance map.
+
+    Parameters
+    ----------
+    row
+        One metric row of a network map.
+    ceiling
+        The noise ceiling's value of that metric.
+    centre
+        The table's centre-bias rows (the chance level).
+
+    Returns
+    -------
+    float or None
+        The share in percent.
     """
     if "percent_of_ceiling" in row.index and pd.notna(row["percent_of_ceiling"]):
         return float(row["percent_of_ceiling"])
@@ -294,6 +363,16 @@ def metric_sentences(table: pd.DataFrame) -> list[str]:
     """Per metric: each network map's score read against the human noise ceiling and baselines.
 
     ``table``: ``metric``, ``map``, ``value`` (+ optional CI), one row per (metric, map).
+
+    Parameters
+    ----------
+    table
+        The scores described above.
+
+    Returns
+    -------
+    list of str
+        The sentences.
     """
     out: list[str] = []
     for metric in dict.fromkeys(table["metric"].astype(str)):
@@ -362,6 +441,16 @@ def region_sentences(table: pd.DataFrame) -> list[str]:
     ``table``: ``label``, ``region``, ``source`` (``human`` / a network method /
     :data:`AREA_SOURCE`), ``share``. Whole-image regions (``face``, ``background``) are left
     out of the comparison of facial parts; ``human (dwell)`` is not compared (``human`` is).
+
+    Parameters
+    ----------
+    table
+        The shares described above.
+
+    Returns
+    -------
+    list of str
+        The sentences.
     """
     parts = table[~table["region"].astype(str).isin(["face", "background"])]
     if parts.empty:
@@ -422,6 +511,18 @@ def region_difference_sentences(table: pd.DataFrame, *, confidence: float = 0.95
 
     ``table``: ``contrast`` (``"<method> - human"``), ``region``, ``label``, ``estimate``,
     ``ci_low``, ``ci_high``; only rows of label ``all`` (or every row when there is no label).
+
+    Parameters
+    ----------
+    table
+        The differences described above.
+    confidence
+        The interval level.
+
+    Returns
+    -------
+    list of str
+        The sentences.
     """
     if "label" in table.columns:
         table = table[table["label"].astype(str) == "all"]
@@ -508,7 +609,27 @@ def summarise(
     sanity_verdicts: pd.DataFrame | None = None,
     confidence: float = 0.95,
 ) -> Summary:
-    """Sentences and key numbers from whatever tables are present (``None`` = absent)."""
+    """Sentences and key numbers from whatever tables are present (``None`` = absent).
+
+    Parameters
+    ----------
+    auc_differences, metrics, region_shares, region_differences
+        The comparison stages' tables (see :func:`auc_sentences`, :func:`metric_sentences`,
+        :func:`region_sentences`, :func:`region_difference_sentences`).
+    train_metrics
+        The train stage's ``metrics.json``.
+    confusions
+        Confusion count tables by title (``network ...``, ``human ...``).
+    sanity_verdicts
+        The sanity_checks stage's verdicts.
+    confidence
+        The interval level.
+
+    Returns
+    -------
+    Summary
+        The sentences, the key numbers (for ``summary.json``) and the headline table.
+    """
     summary = Summary()
     summary.table = headline_table(auc_differences, metrics, confidence=confidence)
     if summary.table is not None:

@@ -92,7 +92,7 @@ def _cued(item: StimulusItem, class_index: int, cue: str) -> npt.NDArray[np.uint
 
 
 def _human_map(ctx: StageContext, stimulus_id: str) -> dict[str, npt.NDArray[Any]] | None:
-    path = ctx.input("human_maps") / "items" / f"{stimulus_id}.npz"
+    path = ctx.artifact("human_maps", "maps", stimulus_id)
     return read_arrays(path) if path.exists() else None
 
 

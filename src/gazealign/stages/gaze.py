@@ -35,7 +35,6 @@ from gazealign.stimuli.artifacts import read_item, read_stimuli_table
 
 def align_options(ctx: StageContext) -> AlignOptions:
     g = ctx.config.gaze
-    t = g.trials
     return AlignOptions(
         screen=screen_of(ctx),
         stimulus_scale=g.stimulus_scale,
@@ -44,14 +43,7 @@ def align_options(ctx: StageContext) -> AlignOptions:
         eye=g.eye,
         correct_only=g.correct_only,
         response_labels=dict(g.response_labels),
-        rules=TrialRules(
-            start=t.start,
-            onset=t.onset,
-            offset=t.offset,
-            stimulus_variable=t.stimulus_variable,
-            response_variable=t.response_variable,
-            response_message=t.response_message,
-        ),
+        rules=TrialRules(**g.trials.model_dump()),  # the same fields, one home per default
         detection=g.detection,
     )
 

@@ -120,7 +120,8 @@ def run_item(ctx: StageContext, stimulus_id: str) -> ItemResult:
 WRITES = (
     item_artifact(
         "maps",
-        "one fixation density per stimulus of the compared split with fixations",
+        "one fixation density per stimulus with fixations (compared split; training split too "
+        "with alignment.lambdas set)",
         {
             "density": "(rows, cols) float64, stimulus frame, sums to 1",
             "density_model": "(S, S) float64, model-input frame, sums to 1",
@@ -136,6 +137,13 @@ WRITES = (
         "one row per map",
         {"stimulus_id": "", "label": "", "fixations": "", "subjects": "", "sigma_px": ""},
         path="maps.parquet",
+    ),
+    table(
+        "train_summary",
+        "one row per map of the training split made only for the alignment sweep",
+        {"stimulus_id": "", "label": "", "fixations": "", "subjects": "", "sigma_px": ""},
+        path="train_maps.parquet",
+        optional=True,
     ),
     other(
         "class_maps",

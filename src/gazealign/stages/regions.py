@@ -27,18 +27,7 @@ from gazealign.pipeline.artifacts import table
 from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import read_arrays, write_table
-from gazealign.stages.common import (
-    INFERENCE_KEYS,
-    PER_IMAGE_COLUMNS,
-    SUMMARY_COLUMNS,
-    TEST_COLUMNS,
-    inference_options,
-    network_methods,
-    read_fixations,
-    selected_stimuli,
-    stimulus_clusters,
-    write_and_summarise,
-)
+from gazealign.stages import common
 from gazealign.stats.tables import summarise
 
 HUMAN = "human"
@@ -52,19 +41,19 @@ WRITES = (
     table(
         "region_shares_per_image",
         "per (image, source, region): the share",
-        {**PER_IMAGE_COLUMNS, "source": "human, human (dwell), image area or a method"}
+        {**common.PER_IMAGE_COLUMNS, "source": "human, human (dwell), image area or a method"}
         | {"region": "", "share": ""},
         frame="stimulus",
     ),
     table(
         "region_shares",
         "mean share per (source, region, label | all) with its interval",
-        {"source": "", "region": ""} | SUMMARY_COLUMNS | {"share": "mean"},
+        {"source": "", "region": ""} | common.SUMMARY_COLUMNS | {"share": "mean"},
     ),
     table(
         "region_shares_difference",
         "per-image <method> - human share, with intervals and tests",
-        {"contrast": "", "region": ""} | SUMMARY_COLUMNS | TEST_COLUMNS,
+        {"contrast": "", "region": ""} | common.SUMMARY_COLUMNS | common.TEST_COLUMNS,
         optional=True,
     ),
 )
@@ -74,7 +63,7 @@ WRITES = (
     "region_shares",
     description="Share of network relevance, fixations and dwell time in eyes, brows, nose, mouth.",
     reads=(
-        *INFERENCE_KEYS,
+        *common.INFERENCE_KEYS,
         "gaze.correct_only",
     ),
     needs=("stimuli", "explain", "gaze", "human_maps"),
@@ -84,9 +73,9 @@ def _run(ctx: StageContext) -> None:
     from gazealign.stimuli.artifacts import read_item
 
     cfg = ctx.config.comparison
-    table = selected_stimuli(ctx, cfg.split)
-    fixations = read_fixations(ctx)
-    clusters = stimulus_clusters(table).set_index("stimulus_id")
+    table = common.selected_stimuli(ctx, cfg.split)
+    fixations = common.read_fixations(ctx)
+    clusters = common.stimulus_clusters(table).set_index("stimulus_id")
     rows: list[dict[str, Any]] = []
     for row in ctx.track(table.itertuples(index=False), total=len(table), description="regions"):
         sid, label = str(row.stimulus_id), str(row.label)
@@ -100,7 +89,7 @@ def _run(ctx: StageContext) -> None:
         explain = read_arrays(ctx.artifact("explain", "maps", sid))
         shares: dict[str, dict[str, float]] = {
             m: relevance_shares(explain[f"{m}__stimulus"], aois, regions=regions)
-            for m in network_methods(explain)
+            for m in common.network_methods(explain)
         }
         shares[AREA] = {r: float(aois[r].mean()) for r in regions}
         fix = fixations[fixations["stimulus_id"].astype(str) == sid]
@@ -124,7 +113,7 @@ def _run(ctx: StageContext) -> None:
     if not rows:
         raise PipelineError("region_shares: no image to measure")
     per_image = pd.DataFrame(rows)
-    valid, summary = write_and_summarise(
+    valid, summary = common.write_and_summarise(
         ctx,
         per_image,
         file_name="region_shares_per_image.parquet",
@@ -155,6 +144,6 @@ def _run(ctx: StageContext) -> None:
                 value="difference",
                 keys=["contrast", "region"],
                 seed=ctx.seed("differences"),
-                **inference_options(ctx),
+                **common.inference_options(ctx),
             ),
         )

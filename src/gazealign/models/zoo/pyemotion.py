@@ -24,14 +24,14 @@ from torch import nn
 
 from gazealign.errors import DataError
 from gazealign.models.zoo.layers import Reorder
-from gazealign.models.zoo.registry import Package, PackageFile, ZooNet, label_order, register
+from gazealign.models.zoo.registry import Package, PackageFile, ZooNet, register
 
 WEIGHTS = PackageFile(
     "PyEmotion/model/main_model.pkl",
     "d2789940007ee6175130fefd3ed9a523a1afa4475fbdafbf64f2948db6c29537",
 )
-ORIGINAL_LABELS = ("Angry", "Disgust", "Fear", "Happy", "Sad", "Surprise", "Neutral")
-LABEL_MAP = {
+#: The package's classes in its output order, as gazealign names them.
+LABELS_AS = {
     "Angry": "angry",
     "Disgust": "disgusted",
     "Fear": "afraid",
@@ -97,14 +97,12 @@ NET = register(
             archive="PyEmotion-1.0.0-py3-none-any.whl",
             sha256="a916d66b40d95e63ad898bac290818b15d8da8ba521f80131d35e6c2aa2fa2a0",
             license="MIT",
-            url="https://pypi.org/project/PyEmotion/1.0.0/",
         ),
         files=(WEIGHTS,),
         input_size_px=48,
         preprocessing="grey_pm1",
-        original_labels=ORIGINAL_LABELS,
-        label_map=LABEL_MAP,
-        build=lambda: PyEmotionNet(label_order(ORIGINAL_LABELS, LABEL_MAP)),
+        labels_as=LABELS_AS,
+        module=PyEmotionNet,
         read=read,
         layers="4 x (reflection pad, conv 3x3, batch norm, ReLU), fc 256, fc 7",
         reference="PyEmotion (Karthick Nagarajan), https://github.com/karthicknagarajan/PyEmotion",

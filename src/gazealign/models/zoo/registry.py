@@ -32,7 +32,13 @@ class Package:
     archive: str
     sha256: str
     license: str
-    url: str
+
+    @property
+    def url(self) -> str:
+        """The release's page on its registry."""
+        if self.registry == "pypi":
+            return f"https://pypi.org/project/{self.name}/{self.version}/"
+        return f"https://www.npmjs.com/package/{self.name}/v/{self.version}"
 
     @property
     def requirement(self) -> str:
@@ -57,7 +63,25 @@ class PackageFile:
 
 
 def label_order(original: tuple[str, ...], label_map: Mapping[str, str]) -> list[int]:
-    """For each label of :data:`LABELS`, the index of the original class mapped to it."""
+    """For each label of :data:`LABELS`, the index of the original class mapped to it.
+
+    Parameters
+    ----------
+    original
+        The network's class names in its output order.
+    label_map
+        Class name -> gazealign label (one-to-one onto :data:`LABELS`).
+
+    Returns
+    -------
+    list of int
+        Output index per gazealign label.
+
+    Raises
+    ------
+    ValueError
+        The map is not one-to-one onto :data:`LABELS`.
+    """
     mapped = [label_map[lab] for lab in original]
     if sorted(mapped) != sorted(LABELS):
         raise ValueError(f"label map {dict(label_map)} is not one-to-one onto {LABELS}")
@@ -77,21 +101,34 @@ class ZooNet:
     files: tuple[PackageFile, ...]
     input_size_px: int
     preprocessing: str
-    original_labels: tuple[str, ...]
-    label_map: Mapping[str, str]
-    build: Callable[[], nn.Module]
+    #: The package's class names in its output order -> the gazealign label each one is.
+    labels_as: Mapping[str, str]
+    #: The module class, made with :meth:`order` (its ``forward`` reorders the logits).
+    module: Callable[[list[int]], nn.Module]
     read: Reader
     layers: str
     reference: str
 
+    @property
+    def original_labels(self) -> tuple[str, ...]:
+        """The package's class names, in its output order."""
+        return tuple(self.labels_as)
+
+    @property
+    def label_map(self) -> dict[str, str]:
+        """The package's class name -> gazealign label."""
+        return dict(self.labels_as)
+
     def order(self) -> list[int]:
         """For each gazealign label (in :data:`LABELS` order), the network's original output index."""
-        mapped = [self.label_map[lab] for lab in self.original_labels]
-        if sorted(mapped) != sorted(LABELS):
-            raise ValueError(
-                f"{self.name}: label map {dict(self.label_map)} does not cover {LABELS}"
-            )
-        return [mapped.index(lab) for lab in LABELS]
+        try:
+            return label_order(self.original_labels, self.labels_as)
+        except ValueError as exc:
+            raise ValueError(f"{self.name}: {exc}") from None
+
+    def build(self) -> nn.Module:
+        """The network with its layers and untrained weights, logits in gazealign's order."""
+        return self.module(self.order())
 
     def info(self) -> dict[str, Any]:
         """What ``gazealign models info`` prints."""
@@ -118,6 +155,18 @@ ZOO: dict[str, ZooNet] = {}
 
 
 def register(net: ZooNet) -> ZooNet:
+    """Add ``net`` to the zoo.
+
+    Parameters
+    ----------
+    net
+        The zoo entry.
+
+    Returns
+    -------
+    ZooNet
+        ``net``, after checking its name is new and its label map a bijection.
+    """
     if net.name in ZOO:
         raise ValueError(f"zoo network {net.name!r} registered twice")
     net.order()  # the label map must be a bijection onto LABELS
@@ -126,6 +175,23 @@ def register(net: ZooNet) -> ZooNet:
 
 
 def get(name: str) -> ZooNet:
+    """The zoo network ``name``.
+
+    Parameters
+    ----------
+    name
+        The zoo network's name.
+
+    Returns
+    -------
+    ZooNet
+        The entry.
+
+    Raises
+    ------
+    DataError
+        Unknown name (the message lists the zoo).
+    """
     try:
         return ZOO[name]
     except KeyError:
@@ -135,7 +201,22 @@ def get(name: str) -> ZooNet:
 
 
 def assign_exact(model: nn.Module, tensors: Mapping[str, torch.Tensor], *, source: str) -> None:
-    """Copy ``tensors`` into ``model``: every name present on both sides, every shape equal."""
+    """Copy ``tensors`` into ``model``: every name present on both sides, every shape equal.
+
+    Parameters
+    ----------
+    model
+        The module to fill.
+    tensors
+        State-dict name -> tensor.
+    source
+        The file the tensors came from (named in errors).
+
+    Raises
+    ------
+    DataError
+        A name missing on either side, or a shape that differs.
+    """
     expected = model.state_dict()
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))

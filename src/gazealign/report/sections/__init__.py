@@ -64,7 +64,8 @@ def report_section(
         Where it goes: sections are shown by increasing ``order`` (the built-ins use 10, 20,
         ... 100), ties by ``name``.
     description
-        One line for listings (defaults to ``title``).
+        One line for listings (default: the first line of the function's docstring, else
+        ``title``).
     extra
         The gazealign extra the section needs, ``None`` for the core.
 
@@ -75,7 +76,9 @@ def report_section(
     """
 
     def decorate(fn: F) -> F:
-        REPORT_SECTIONS.add(ReportSection(name, title, order, fn, description or title, extra))
+        doc = (fn.__doc__ or "").strip().splitlines()
+        line = description or (doc[0].rstrip(".") if doc else title)
+        REPORT_SECTIONS.add(ReportSection(name, title, order, fn, line, extra))
         return fn
 
     return decorate

@@ -7,32 +7,20 @@ import json
 import pandas as pd
 
 from gazealign.report import figures
-from gazealign.report.html import (
-    SectionContext,
-    absent,
-    esc,
-    figure_or_note,
-    flatten,
-    table_html,
-)
+from gazealign.report.html import SectionContext, absent, esc, flatten, table_html
 from gazealign.report.inputs import ReportInputs, stage_order
 from gazealign.report.sections import report_section
 
 
-@report_section(
-    "data",
-    title="Data: what was used and what was dropped",
-    order=90,
-    description="Stimuli per split, stage counts, dropped items, trials per subject",
-)
+@report_section("data", title="Data: what was used and what was dropped", order=90)
 def data_section(ctx: SectionContext) -> str:
+    """Stimuli per split, stage counts, dropped items, trials per subject."""
     inputs = ctx.inputs
-    maker = ctx.figures
     parts: list[str] = ["<h3>Stimuli per expression and split</h3>"]
     if inputs.stimulus_counts is not None:
         parts.append(table_html(inputs.stimulus_counts, index=True))
     else:
-        parts.append(absent(inputs.absent.get("stimulus_counts", "no stimulus table")))
+        parts.append(ctx.missing("stimulus_counts", "no stimulus table"))
     parts.append("<h3>Counts recorded by each stage</h3>")
     notes = _notes_table(inputs)
     parts.append(table_html(notes) if not notes.empty else absent("no stage recorded counts"))
@@ -43,9 +31,7 @@ def data_section(ctx: SectionContext) -> str:
             if not table.empty:
                 parts.append(f'<div class="scroll">{table_html(table, max_rows=50)}</div>')
     else:
-        parts.append(
-            absent(inputs.absent.get("dropped", "no stage wrote a table of dropped items"))
-        )
+        parts.append(ctx.missing("dropped", "no stage wrote a table of dropped items"))
     parts.append("<h3>Trials kept per subject</h3>")
     if inputs.quality is not None:
         caption = (
@@ -53,14 +39,10 @@ def data_section(ctx: SectionContext) -> str:
             "stage's filters."
         )
         quality = inputs.quality
-        parts.append(
-            figure_or_note(
-                maker.make("data_quality", lambda: figures.quality_figure(quality), caption)
-            )
-        )
+        parts.append(ctx.figure("data_quality", lambda: figures.quality_figure(quality), caption))
         parts.append(f'<div class="scroll">{table_html(inputs.quality)}</div>')
     else:
-        parts.append(absent(inputs.absent.get("quality", "no per-subject trial counts")))
+        parts.append(ctx.missing("quality", "no per-subject trial counts"))
     return "\n".join(parts)
 
 

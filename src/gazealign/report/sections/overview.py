@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 from gazealign.report import figures
-from gazealign.report.html import (
-    SectionContext,
-    absent,
-    figure_or_note,
-    perturbation_settings,
-)
+from gazealign.report.html import SectionContext, perturbation_settings
 from gazealign.report.sections import report_section
 
 
 @report_section(
-    "overview",
-    title="Overview: where people look and where the network finds evidence",
-    order=20,
-    description="One face per expression with the human density, the network map and its curves",
+    "overview", title="Overview: where people look and where the network finds evidence", order=20
 )
 def overview_section(ctx: SectionContext) -> str:
+    """One face per expression with the human density, the network map and its curves."""
     inputs = ctx.inputs
-    maker = ctx.figures
-    if inputs.overview is None:
-        return absent(inputs.absent.get("overview", "no example maps"))
-    ids = ", ".join(f"{e.label}: {e.stimulus_id}" for e in inputs.overview)
+    examples = ctx.need("overview", "no example maps")
+    ids = ", ".join(f"{e.label}: {e.stimulus_id}" for e in examples)
     curves_note = (
         " Bottom row: that expression's perturbation curves (accuracy as tiles are removed in the "
         "human, network and random order; band: spread of the random orders)."
@@ -34,18 +25,18 @@ def overview_section(ctx: SectionContext) -> str:
     caption = (
         "Per expression, one test face (top), the human fixation density over it (middle) and "
         f"the network's {inputs.overview_method} map (below). "
-        + figures.colour_scale_rule(maker.options.percentile)
+        + figures.colour_scale_rule(ctx.options.percentile)
         + curves_note
         + f" Faces shown: {ids}."
     )
-    made = maker.make(
+    figure = ctx.figure(
         "overview",
         lambda: figures.overview_figure(
-            inputs.overview or [],
+            examples,
             method=inputs.overview_method,
             curves=inputs.curves,
-            percentile=maker.options.percentile,
+            percentile=ctx.options.percentile,
         ),
         caption,
     )
-    return figure_or_note(made)
+    return figure

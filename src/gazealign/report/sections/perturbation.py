@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 from gazealign.report import figures
-from gazealign.report.html import (
-    SectionContext,
-    absent,
-    figure_or_note,
-    perturbation_settings,
-    table_html,
-)
+from gazealign.report.html import SectionContext, perturbation_settings, shown_columns, table_html
 from gazealign.report.sections import report_section
 
 
-@report_section(
-    "perturbation",
-    title="Perturbation curves",
-    order=30,
-    description="Accuracy as tiles are removed in the human, network and random order",
-)
+@report_section("perturbation", title="Perturbation curves", order=30)
 def perturbation_section(ctx: SectionContext) -> str:
-    inputs = ctx.inputs
-    maker = ctx.figures
-    table = inputs.curves
-    if table is None:
-        return absent(inputs.absent.get("curves", "no perturbation curves"))
+    """Accuracy as tiles are removed in the human, network and random order."""
+    table = ctx.need("curves", "no perturbation curves")
     caption = (
         "Accuracy of the network as image tiles are replaced, most relevant first (MoRF), in the "
         "order of the human density, of the network's map, and at random (dashed line: mean of "
@@ -32,42 +18,30 @@ def perturbation_section(ctx: SectionContext) -> str:
         "found the tiles the network relies on sooner. First panel: all images; then per expression."
         + perturbation_settings(table)
     )
-    made = maker.make("perturbation_curves", lambda: figures.perturbation_figure(table), caption)
-    return figure_or_note(made)
+    figure = ctx.figure("perturbation_curves", lambda: figures.perturbation_figure(table), caption)
+    return figure
 
 
-@report_section(
-    "auc",
-    title="AUC differences per expression",
-    order=40,
-    description="Forest plot and table of the MoRF accuracy AUC contrasts",
-)
+@report_section("auc", title="AUC differences per expression", order=40)
 def auc_section(ctx: SectionContext) -> str:
-    inputs = ctx.inputs
-    maker = ctx.figures
-    table = inputs.auc_differences
-    if table is None:
-        return absent(inputs.absent.get("auc_differences", "no AUC differences"))
-    conf = f"{maker.options.confidence:.0%}"
+    """Forest plot and table of the MoRF accuracy AUC contrasts."""
+    table = ctx.need("auc_differences", "no AUC differences")
+    conf = f"{ctx.options.confidence:.0%}"
     caption = (
         f"Differences of the areas under the MoRF accuracy curves with {conf} confidence intervals, "
         "per expression and over all images (diamond). Black: interval excludes zero; grey: it does not."
         + perturbation_settings(table)
     )
-    made = maker.make("auc_differences", lambda: figures.forest_figure(table), caption)
-    shown = [
-        c
-        for c in (
-            "contrast",
-            "label",
-            "n",
-            "estimate",
-            "ci_low",
-            "ci_high",
-            "p_value",
-            "cohens_dz",
-            "rank_biserial",
-        )
-        if c in table.columns
-    ]
-    return figure_or_note(made) + table_html(table[shown])
+    figure = ctx.figure("auc_differences", lambda: figures.forest_figure(table), caption)
+    shown = (
+        "contrast",
+        "label",
+        "n",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "cohens_dz",
+        "rank_biserial",
+    )
+    return figure + table_html(shown_columns(table, shown))

@@ -5,12 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from gazealign.report import figures
-from gazealign.report.html import (
-    SectionContext,
-    absent,
-    figure_or_note,
-    table_html,
-)
+from gazealign.report.html import SectionContext, shown_columns, table_html
 from gazealign.report.sections import report_section
 
 
@@ -33,45 +28,33 @@ def region_table(table: pd.DataFrame) -> pd.DataFrame:
     return wide.reset_index()
 
 
-@report_section(
-    "regions",
-    title="Facial regions",
-    order=50,
-    description="Share of fixations and relevance per facial region, network minus human",
-)
+@report_section("regions", title="Facial regions", order=50)
 def regions_section(ctx: SectionContext) -> str:
-    inputs = ctx.inputs
-    maker = ctx.figures
-    table = inputs.region_shares
-    if table is None:
-        return absent(inputs.absent.get("region_shares", "no region shares"))
+    """Share of fixations and relevance per facial region, network minus human."""
+    table = ctx.need("region_shares", "no region shares")
     caption = (
         "Per expression, the share of human fixations (blue) and of the network's positive "
         "relevance (orange) that falls in each facial region (error bars: confidence intervals "
         "where the table holds them)."
     )
-    made = maker.make("region_shares", lambda: figures.region_shares_figure(table), caption)
-    parts = [figure_or_note(made), "<h3>Shares per expression and region</h3>"]
+    figure = ctx.figure("region_shares", lambda: figures.region_shares_figure(table), caption)
+    parts = [figure, "<h3>Shares per expression and region</h3>"]
     parts.append(f'<div class="scroll">{table_html(region_table(table))}</div>')
     parts.append("<h3>Network minus human share, with confidence intervals</h3>")
-    diffs = inputs.region_differences
+    diffs = ctx.inputs.region_differences
     if diffs is None:
-        parts.append(absent(inputs.absent.get("region_differences", "no table of differences")))
+        parts.append(ctx.missing("region_differences", "no table of differences"))
     else:
-        shown = [
-            c
-            for c in (
-                "contrast",
-                "label",
-                "region",
-                "n",
-                "estimate",
-                "ci_low",
-                "ci_high",
-                "p_value",
-                "cohens_dz",
-            )
-            if c in diffs.columns
-        ]
-        parts.append(f'<div class="scroll">{table_html(diffs[shown])}</div>')
+        shown = (
+            "contrast",
+            "label",
+            "region",
+            "n",
+            "estimate",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "cohens_dz",
+        )
+        parts.append(f'<div class="scroll">{table_html(shown_columns(diffs, shown))}</div>')
     return "\n".join(parts)

@@ -6,24 +6,14 @@ from typing import Any
 
 import pandas as pd
 
-from gazealign.report.html import (
-    SectionContext,
-    absent,
-    esc,
-    scalars_table,
-    table_html,
-)
+from gazealign.report.html import SectionContext, absent, esc, scalars_table, table_html
 from gazealign.report.inputs import stage_order
 from gazealign.report.sections import report_section
 
 
-@report_section(
-    "reproducibility",
-    title="Configuration, versions and seeds",
-    order=100,
-    description="Package versions, seeds, stage keys and the study file as run",
-)
+@report_section("reproducibility", title="Configuration, versions and seeds", order=100)
 def reproducibility_section(ctx: SectionContext) -> str:
+    """Package versions, seeds, stage keys and the study file as run."""
     inputs = ctx.inputs
     parts: list[str] = []
     manifest = inputs.manifest

@@ -5,28 +5,14 @@ from __future__ import annotations
 import pandas as pd
 
 from gazealign.report import explain_figures
-from gazealign.report.html import (
-    SectionContext,
-    absent,
-    esc,
-    figure_or_note,
-    table_html,
-)
+from gazealign.report.html import SectionContext, esc, shown_columns, table_html
 from gazealign.report.sections import report_section
 
 
-@report_section(
-    "sanity",
-    title="Sanity checks of the network's maps",
-    order=70,
-    description="Randomisation and class-sensitivity verdicts per method",
-)
+@report_section("sanity", title="Sanity checks of the network's maps", order=70)
 def sanity_section(ctx: SectionContext) -> str:
-    inputs = ctx.inputs
-    maker = ctx.figures
-    verdicts = inputs.sanity_verdicts
-    if verdicts is None:
-        return absent(inputs.absent.get("sanity_verdicts", "no sanity checks"))
+    """Randomisation and class-sensitivity verdicts per method."""
+    verdicts = ctx.need("sanity_verdicts", "no sanity checks")
     parts = [
         "<p>Sanity checks of saliency methods (Adebayo et al. 2018): a map that explains what "
         "the network learned changes when the network's weights are re-drawn at random (from "
@@ -37,7 +23,7 @@ def sanity_section(ctx: SectionContext) -> str:
         + "".join(f"<li>{esc(m)}: {esc(v)}</li>" for m, v in _verdict_pairs(verdicts))
         + "</ul>",
     ]
-    layers = inputs.sanity_layers
+    layers = ctx.inputs.sanity_layers
     if layers is not None:
         caption = (
             "Cascading randomisation: similarity of each method's maps to the trained network's "
@@ -45,29 +31,25 @@ def sanity_section(ctx: SectionContext) -> str:
             "re-drawn). Solid: median Spearman correlation of |map| over the checked images "
             "(band: quartiles); dashed: median SSIM of |map| scaled to its maximum."
         )
-        made = maker.make(
+        figure = ctx.figure(
             "sanity_randomisation",
             lambda: explain_figures.randomisation_figure(layers),
             caption,
         )
-        parts.append(figure_or_note(made))
-    shown = [
-        c
-        for c in (
-            "method",
-            "target_output",
-            "randomised_spearman",
-            "randomised_ssim",
-            "head_randomised_spearman",
-            "passes_randomisation",
-            "class_r",
-            "class_r_other",
-            "class_r_signed",
-            "passes_class_sensitivity",
-        )
-        if c in verdicts.columns
-    ]
-    parts.append(table_html(verdicts[shown]))
+        parts.append(figure)
+    shown = (
+        "method",
+        "target_output",
+        "randomised_spearman",
+        "randomised_ssim",
+        "head_randomised_spearman",
+        "passes_randomisation",
+        "class_r",
+        "class_r_other",
+        "class_r_signed",
+        "passes_class_sensitivity",
+    )
+    parts.append(table_html(shown_columns(verdicts, shown)))
     return "\n".join(parts)
 
 

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from gazealign.report.html import (
-    SYNTHETIC_BANNER,
-    SectionContext,
-    esc,
-    table_html,
-)
+from gazealign.report.html import SYNTHETIC_BANNER, SectionContext, esc, table_html
 from gazealign.report.sections import report_section
 
 
-@report_section(
-    "summary",
-    title="Summary",
-    order=10,
-    description="The findings in plain language, and the per-method headline table",
-)
+@report_section("summary", title="Summary", order=10)
 def summary_section(ctx: SectionContext) -> str:
+    """The findings in plain language, and the per-method headline table."""
     summary = ctx.summary
     inputs = ctx.inputs
     items = "".join(f"<li>{esc(s)}</li>" for s in summary.sentences)
