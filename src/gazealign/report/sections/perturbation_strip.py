@@ -25,10 +25,10 @@ from gazealign.errors import DataError, GazeAlignError
 from gazealign.pipeline.artifacts import item_ids, read_arrays_artifact
 from gazealign.report.figures import label_order
 from gazealign.report.html import (
+    SectionAbsent,
     SectionContext,
     absent,
     esc,
-    figure_or_note,
     perturbation_settings,
     table_html,
 )
@@ -147,20 +147,18 @@ def strip_areas(strip: Strip, arrays: Mapping[str, np.ndarray]) -> list[dict[str
 
 
 @report_section(
-    "perturbation_strip",
-    title="Perturbation strips: what each order removes",
-    order=35,
-    description="Example faces: the images each ordering showed the network, step by step",
+    "perturbation_strip", title="Perturbation strips: what each order removes", order=35
 )
 def strip_section(ctx: SectionContext) -> str:
+    """Example faces: the images each ordering showed the network, step by step."""
     inputs = ctx.inputs
     missing = [s for s in STRIP_STAGES if s not in inputs.stage_dirs]
     if missing or inputs.config is None:
-        return absent(f"the run has no finished {', '.join(missing) or 'study'} stage")
+        raise SectionAbsent(f"the run has no finished {', '.join(missing) or 'study'} stage")
     try:
         got = load_strips(inputs.stage_dirs, inputs.config)
     except (GazeAlignError, OSError, KeyError, ValueError) as exc:
-        return absent(f"the strips could not be built from the run ({exc})")
+        raise SectionAbsent(f"the strips could not be built from the run ({exc})") from None
     parts = []
     if got.missing:
         parts.append(
@@ -192,10 +190,8 @@ def strip_section(ctx: SectionContext) -> str:
             + steps_note(strip)
             + perturbation_settings(inputs.curves)
         )
-        made = ctx.figures.make(
-            f"perturbation_strip_{strip.stimulus_id}", partial(strip_figure, strip), caption
-        )
-        parts.append(figure_or_note(made))
+        stem = f"perturbation_strip_{strip.stimulus_id}"
+        parts.append(ctx.figure(stem, partial(strip_figure, strip), caption))
         arrays = read_arrays_artifact(
             inputs.stage_dirs["perturbation"], "curves_per_item", strip.stimulus_id
         )

@@ -6,11 +6,11 @@ import pandas as pd
 
 from gazealign.pipeline.artifacts import read_json_artifact
 from gazealign.report.html import (
+    SectionAbsent,
     SectionContext,
-    absent,
     esc,
-    figure_or_note,
     perturbation_settings,
+    shown_columns,
     table_html,
 )
 from gazealign.report.perturbation_figures import robustness_figure
@@ -40,18 +40,13 @@ def sign_sentences(agreement: pd.DataFrame) -> list[str]:
     return out
 
 
-@report_section(
-    "robustness",
-    title="Robustness: the headline over tile sizes and fills",
-    order=45,
-    description="The human - network MoRF AUC difference for every swept tile size and fill",
-)
+@report_section("robustness", title="Robustness: the headline over tile sizes and fills", order=45)
 def robustness_section(ctx: SectionContext) -> str:
+    """The human - network MoRF AUC difference for every swept tile size and fill."""
     folder = ctx.inputs.stage_dirs.get(STAGE)
     if folder is None:
-        return absent(f"the run has no finished {STAGE} stage")
-    summary = read_json_artifact(folder, "summary")
-    if not summary.get("enabled"):
+        raise SectionAbsent(f"the run has no finished {STAGE} stage")
+    if not read_json_artifact(folder, "summary").get("enabled"):
         return (
             "<p>The robustness sweep was not run in this study: list tile sizes and/or fills in "
             "<code>[comparison.robustness]</code> (<code>tile_px = [..]</code>, "
@@ -59,8 +54,6 @@ def robustness_section(ctx: SectionContext) -> str:
         )
     contrasts = ctx.stage_table(STAGE, "contrasts")
     agreement = ctx.stage_table(STAGE, "sign_agreement")
-    if isinstance(contrasts, str) or isinstance(agreement, str):
-        return absent(contrasts if isinstance(contrasts, str) else str(agreement))
     accuracy = contrasts[contrasts["measure"].astype(str) == "accuracy"]
     conf = f"{ctx.options.confidence:.0%}"
     caption = (
@@ -72,31 +65,25 @@ def robustness_section(ctx: SectionContext) -> str:
         "image's fill uses that stage's seed. The study's own setting (diamond):"
         + perturbation_settings(ctx.inputs.curves)
     )
-    made = ctx.figures.make("robustness", lambda: robustness_figure(accuracy), caption)
-    sentences = sign_sentences(agreement)
-    shown = [
-        c
-        for c in (
-            "tile_px",
-            "fill",
-            "grid_rows",
-            "grid_cols",
-            "measure",
-            "contrast",
-            "n",
-            "n_groups",
-            "estimate",
-            "ci_low",
-            "ci_high",
-            "p_value",
-            "study_setting",
-        )
-        if c in contrasts.columns
-    ]
+    figure = ctx.figure("robustness", lambda: robustness_figure(accuracy), caption)
+    shown = (
+        "tile_px",
+        "fill",
+        "grid_rows",
+        "grid_cols",
+        "measure",
+        "contrast",
+        "n",
+        "n_groups",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "study_setting",
+    )
+    findings = "".join(f"<li>{esc(s)}</li>" for s in sign_sentences(agreement))
     return (
-        '<ul class="findings">'
-        + "".join(f"<li>{esc(s)}</li>" for s in sentences)
-        + "</ul>"
-        + figure_or_note(made)
-        + table_html(contrasts[shown])
+        f'<ul class="findings">{findings}</ul>'
+        + figure
+        + table_html(shown_columns(contrasts, shown))
     )
