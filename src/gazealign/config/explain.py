@@ -8,6 +8,9 @@ from pydantic import Field, PositiveFloat, PositiveInt, field_validator
 
 from gazealign.config.base import Section
 
+#: What of the target class an explanation explains (``explain.target_output``).
+TargetOutput = Literal["logit", "contrastive", "sglrp"]
+
 Baseline = Literal["black", "grey", "zero"]
 
 
@@ -23,7 +26,7 @@ class ExplainSection(Section):
     target: Literal["true", "predicted"] = Field(
         "true", description="Class explained: the true label or the prediction."
     )
-    target_output: Literal["logit", "contrastive", "sglrp"] = Field(
+    target_output: TargetOutput = Field(
         "logit",
         description=(
             "What of the target class is explained (recorded with every map): logit (the target "

@@ -28,13 +28,13 @@ seed, so contrastive maps are differences of ordinary maps.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import get_args
 
 import torch
 
+from gazealign.config.explain import TargetOutput
 from gazealign.errors import GazeAlignError
 
-TargetOutput = Literal["logit", "contrastive", "sglrp"]
 TARGET_OUTPUTS: tuple[str, ...] = get_args(TargetOutput)
 
 
