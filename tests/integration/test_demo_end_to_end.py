@@ -41,6 +41,7 @@ def tiny_study() -> dict[str, object]:
     study["gaze"]["stimulus_scale"] = 6.0  # type: ignore[index]
     study["comparison"]["perturbation"] = {"tile_px": 8, "random_orders": 3, "batch_size": 64}  # type: ignore[index]
     study["comparison"]["metrics"] = {"auc_splits": 5, "ceiling_splits": 2, "emd_max_side_px": 8}  # type: ignore[index]
+    study["comparison"]["robustness"] = {"tile_px": [8, 16], "fills": ["uniform_noise", "mean"]}  # type: ignore[index]
     study["comparison"]["bootstrap_resamples"] = 200  # type: ignore[index]
     study["comparison"]["permutations"] = 200  # type: ignore[index]
     study["report"] = {"figure_formats": ["png"], "dpi": 50}
@@ -74,7 +75,7 @@ def test_tiny_demo_study_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixtur
         body = match.group(1)
         assert "not built" not in body, f"section {title!r} was not built"
         assert "Not available" not in body, f"section {title!r} lacks its inputs"
-        if section_id in {"overview", "perturbation"}:  # figure sections
+        if section_id in {"overview", "perturbation", "perturbation_strip", "robustness"}:
             assert "<img" in body
         else:
             assert re.search(r"\d\.\d", body), f"section {title!r} has no numbers"

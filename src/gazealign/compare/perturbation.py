@@ -226,6 +226,21 @@ def forward_logits(
     return out.float().cpu().numpy().astype(np.float64)
 
 
+def perturbed_images(
+    image: UInt8Image, fill: UInt8Image, ranks: npt.ArrayLike, steps: npt.ArrayLike
+) -> UInt8Image:
+    """(B, rows, cols, 3) the images the network is shown: ``image`` with every tile whose rank
+    is at most ``steps[b]`` replaced by ``fill``.
+
+    ``ranks``: (B, rows, cols) or one (rows, cols) :func:`tile_rank_map` for all ``steps`` (B,).
+    Every perturbed image the engine runs is made here (the report's strip figure too).
+    """
+    s = np.asarray(steps, dtype=np.int64).reshape(-1)
+    r = np.asarray(ranks, dtype=np.int64)
+    mask = (r if r.ndim == 3 else r[None]) <= s[:, None, None]  # (B, rows, cols)
+    return np.where(mask[..., None], fill[None], image[None])
+
+
 def _steps_stream(
     image: UInt8Image, fill: UInt8Image, ranks: IntArray, n_steps: int, batch_size: int
 ) -> Iterator[tuple[IntArray, UInt8Image]]:
@@ -235,9 +250,7 @@ def _steps_stream(
     for start in range(0, flat.size, batch_size):
         chunk = flat[start : start + batch_size]
         order_idx, step = np.divmod(chunk, n_steps)
-        step = step + 1
-        mask = ranks[order_idx] <= step[:, None, None]  # (B, rows, cols)
-        yield chunk, np.where(mask[..., None], fill[None], image[None])
+        yield chunk, perturbed_images(image, fill, ranks[order_idx], step + 1)
 
 
 def perturbation_curves(
@@ -325,8 +338,7 @@ def _incremental_logits(
                 out = np.empty((n_orders, n_steps + 1, first.shape[-1]), dtype=np.float64)
             out[group, 0] = first[0]
             for step in range(1, n_steps + 1):
-                mask = ranks[group] <= step
-                batch = np.where(mask[..., None], fill[None], image[None])
+                batch = perturbed_images(image, fill, ranks[group], np.full(group.size, step))
                 logits = engine.step(_model_input(bundle, net, batch))
                 out[group, step] = logits.float().cpu().numpy()
     assert out is not None

@@ -8,6 +8,7 @@ from pydantic import Field, PositiveFloat, PositiveInt, model_validator
 from pydantic_core import PydanticCustomError
 
 from gazealign.config.base import Section
+from gazealign.config.robustness import RobustnessSection
 
 
 class PerturbationSection(Section):
@@ -131,6 +132,7 @@ class MetricsSection(Section):
 class ComparisonSection(Section):
     perturbation: PerturbationSection = Field(default_factory=PerturbationSection)
     metrics: MetricsSection = Field(default_factory=MetricsSection)
+    robustness: RobustnessSection = Field(default_factory=RobustnessSection)
     split: Literal["test", "val", "train", "all"] = Field(
         "test", description="Which stimuli are compared (the seed study: the test split)."
     )

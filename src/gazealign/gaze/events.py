@@ -56,7 +56,20 @@ DETECTED_COLUMNS = ("eye", "start_ms", "end_ms", "duration_ms", "x_px", "y_px")
 
 
 def segments(time_ms: FloatArray, interval_ms: float) -> IntArray:
-    """Segment number of each sample: a new segment starts after a gap > 1.5 intervals."""
+    """Segment number of each sample: a new segment starts after a gap > 1.5 intervals.
+
+    Parameters
+    ----------
+    time_ms
+        (n,) sample times.
+    interval_ms
+        The sampling interval.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n,) int segment numbers, from 0.
+    """
     gaps = np.diff(time_ms) > 1.5 * interval_ms
     return np.concatenate([[0], np.cumsum(gaps)]).astype(np.int64)
 
@@ -72,6 +85,20 @@ def velocity_deg_s(
     """(n,) gaze speed in deg/s: Savitzky-Golay derivative (order 2) within each segment.
 
     Samples in a segment shorter than the window, and samples whose window holds a NaN, get NaN.
+
+    Parameters
+    ----------
+    time_ms, x_deg, y_deg
+        (n,) sample times and gaze positions in degrees.
+    interval_ms
+        The sampling interval.
+    window_ms
+        Length of the Savitzky-Golay window.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n,) speeds.
     """
     n = time_ms.shape[0]
     window = max(3, round(window_ms / interval_ms) | 1)  # odd, >= 3
@@ -124,7 +151,26 @@ def ivt(
     min_duration_ms: float = IVT_MIN_DURATION_MS,
     velocity_window_ms: float = 20.0,
 ) -> tuple[IntArray, IntArray]:
-    """I-VT fixation runs ``(starts, stops)`` (sample indices, stop exclusive)."""
+    """I-VT fixation runs ``(starts, stops)`` (sample indices, stop exclusive).
+
+    Parameters
+    ----------
+    time_ms, x_deg, y_deg
+        (n,) sample times and gaze positions in degrees.
+    interval_ms
+        The sampling interval.
+    velocity_threshold_deg_s
+        Samples slower than this are fixation samples (Salvucci & Goldberg 2000).
+    min_duration_ms
+        Shorter runs are not fixations.
+    velocity_window_ms
+        The speed's Savitzky-Golay window (:func:`velocity_deg_s`).
+
+    Returns
+    -------
+    (starts, stops)
+        Index arrays of the runs.
+    """
     speed = velocity_deg_s(
         time_ms, x_deg, y_deg, interval_ms=interval_ms, window_ms=velocity_window_ms
     )
@@ -149,6 +195,22 @@ def idt(
     Vectorised where it matters: whether a minimum window may start at each sample is found
     for all samples at once with running max/min filters; the Python loop runs once per
     fixation (growing it), not once per sample.
+
+    Parameters
+    ----------
+    time_ms, x_deg, y_deg
+        (n,) sample times and gaze positions in degrees.
+    interval_ms
+        The sampling interval.
+    dispersion_threshold_deg
+        Largest (x range + y range) of a fixation's samples (Salvucci & Goldberg 2000).
+    min_duration_ms
+        The smallest window a fixation grows from (its shortest duration).
+
+    Returns
+    -------
+    (starts, stops)
+        Index arrays of the runs.
     """
     n = time_ms.shape[0]
     k = max(1, math.ceil(min_duration_ms / interval_ms - 1e-9))
@@ -241,6 +303,22 @@ def runs_to_fixations(
     Each run's mean is computed from that run's own samples (NaN samples left out), so one
     absurd value changes the mean of its own fixation only; a running (prefix) sum over the
     recording would carry its rounding error into every later fixation.
+
+    Parameters
+    ----------
+    time_ms, x_px, y_px
+        (n,) sample times and screen positions.
+    starts, stops
+        The runs (sample indices, stop exclusive).
+    interval_ms
+        The sampling interval (a fixation's duration counts its last sample).
+    eye
+        ``L`` or ``R``, written in the table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`DETECTED_COLUMNS`.
     """
     x_mean = run_means(x_px, starts, stops)
     y_mean = run_means(y_px, starts, stops)
@@ -264,6 +342,18 @@ def run_means(values: FloatArray, starts: IntArray, stops: IntArray) -> FloatArr
     Exact to rounding for any finite input: ``math.fsum`` per run (the runs are few, their
     samples are each visited once). A sum that overflows float64 (values near 1e308) is taken
     on the values scaled by 2**-64, which is exact for all but subnormal values.
+
+    Parameters
+    ----------
+    values
+        (n,) values.
+    starts, stops
+        The runs (indices, stop exclusive).
+
+    Returns
+    -------
+    numpy.ndarray
+        (k,) means.
     """
     out = np.full(starts.shape[0], np.nan)
     for i, (a, b) in enumerate(zip(starts.tolist(), stops.tolist(), strict=True)):
@@ -300,6 +390,20 @@ def detector(name: str, *, description: str, extra: str | None = None) -> Callab
     """Register the decorated ``detect(recording, screen, eye, options)`` as detector ``name``.
 
     Named in ``gaze.fixations``; returns the function unchanged.
+
+    Parameters
+    ----------
+    name
+        The name a study file uses.
+    description
+        One line for ``gazealign list``.
+    extra
+        The gazealign extra it needs (``None``: the core).
+
+    Returns
+    -------
+    Callable
+        The decorator.
     """
 
     def decorate(fn: D) -> D:
@@ -312,7 +416,22 @@ def detector(name: str, *, description: str, extra: str | None = None) -> Callab
 def samples_deg(
     recording: Recording, screen: ScreenGeometry, eye: str
 ) -> tuple[FloatArray, FloatArray]:
-    """(x_deg, y_deg) of the eye's gaze samples: degrees of visual angle from the screen centre."""
+    """(x_deg, y_deg) of the eye's gaze samples: degrees of visual angle from the screen centre.
+
+    Parameters
+    ----------
+    recording
+        The recording.
+    screen
+        Its screen geometry.
+    eye
+        ``L`` or ``R``.
+
+    Returns
+    -------
+    (x_deg, y_deg)
+        (n,) float arrays (NaN where the tracker lost the eye).
+    """
     xy = recording.gaze(eye)  # type: ignore[arg-type]
     xd, yd = screen.position_px_to_deg(xy[:, 0], xy[:, 1])
     return np.asarray(xd, dtype=np.float64), np.asarray(yd, dtype=np.float64)
@@ -321,7 +440,22 @@ def samples_deg(
 def fixations_from_runs(
     recording: Recording, eye: str, starts: IntArray, stops: IntArray
 ) -> pd.DataFrame:
-    """The fixation table of sample runs ``[start, stop)`` of ``eye`` (see :func:`runs_to_fixations`)."""
+    """The fixation table of sample runs ``[start, stop)`` of ``eye`` (see :func:`runs_to_fixations`).
+
+    Parameters
+    ----------
+    recording
+        The recording.
+    eye
+        ``L`` or ``R``.
+    starts, stops
+        The runs (sample indices).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`DETECTED_COLUMNS`.
+    """
     xy = recording.gaze(eye)  # type: ignore[arg-type]
     return runs_to_fixations(
         recording.time_ms,

@@ -62,6 +62,8 @@ class ReportInputs:
     sanity_verdicts: pd.DataFrame | None = None
     sanity_layers: pd.DataFrame | None = None
     absent: dict[str, str] = field(default_factory=dict)
+    #: The study the run was made with (for sections that remake what a stage did).
+    config: StudyConfig | None = None
 
 
 # --- locating stage folders -------------------------------------------------------------------
@@ -290,6 +292,7 @@ def gather_inputs(
         study_toml=study_toml,
         manifest=dict(manifest or {}),
         stage_dirs=dict(stage_dirs),
+        config=config,
     )
     for name, folder in stage_dirs.items():
         record_path = folder / STAGE_RECORD

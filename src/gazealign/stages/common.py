@@ -240,3 +240,21 @@ def stage_device(ctx: StageContext) -> str:
 def item_seed(base: int, stimulus_id: str) -> int:
     """A per-image seed from a stage seed and the stimulus id (independent of run order)."""
     return (base + zlib.crc32(stimulus_id.encode())) % 2**32
+
+
+def recorded_seed(stage_dir: Path, name: str) -> int:
+    """The seed ``name`` a finished stage derived (``ctx.seed(name)``), from its record.
+
+    For a later stage or the report that must remake what that stage made (the perturbation
+    fill of an image, say) with the very seed it used.
+    """
+    from gazealign.pipeline.artifacts import STAGE_RECORD
+    from gazealign.pipeline.store import read_json
+
+    path = stage_dir / STAGE_RECORD
+    if not path.exists():
+        raise PipelineError(f"{stage_dir}: not a finished stage folder (no {STAGE_RECORD})")
+    seeds = read_json(path).get("seeds") or {}
+    if name not in seeds:
+        raise PipelineError(f"{path}: the stage recorded no seed {name!r} (it ran no item?)")
+    return int(seeds[name])

@@ -56,7 +56,8 @@ WRITTEN = {
     "explain": ("maps",),
     "gaze": ("trials", "quality", "fixations"),
     "human_maps": ("maps",),
-    "perturbation": ("curves", "auc_differences", "per_image_areas"),
+    "perturbation": ("curves", "auc_differences", "per_image_areas", "curves_per_item"),
+    "perturbation_robustness": ("summary", "contrasts", "sign_agreement"),
     "saliency_metrics": ("metrics", "per_image_metrics"),
     "region_shares": ("region_shares", "region_shares_difference", "region_shares_per_image"),
     "sanity_checks": ("randomisation_layers", "verdicts"),
@@ -142,7 +143,8 @@ def _explain(ctx: StageContext) -> None:
         if split != "test":
             continue
         m = _map(k, (18, 10))
-        write_arrays(ctx.item_path(sid), {METHOD: m, f"{METHOD}__stimulus": m})
+        signed = {f"{METHOD}__signed": m - 0.3}  # the map before the sign policy
+        write_arrays(ctx.item_path(sid), {METHOD: m, f"{METHOD}__stimulus": m} | signed)
 
 
 def _gaze(ctx: StageContext) -> None:
@@ -323,6 +325,61 @@ def _perturbation(ctx: StageContext) -> None:
     put(ctx, "curves", _curves())
     put(ctx, "auc_differences", _auc_differences())
     put(ctx, "per_image_areas", pd.DataFrame({"auc": [1.0]}))
+    ctx.seed("fill")  # recorded: the strip figure remakes each image's fill with it
+    n = 16  # 6 px tiles over the 24 x 20 input
+    rng = np.random.default_rng(0)
+    for sid, _label, split in _ids():
+        if split != "test":
+            continue
+        curve = np.linspace(0.9, 0.1, n + 1)
+        arrays = {"true_class": np.int64(0)}
+        for name in ("human", METHOD):
+            arrays |= {
+                f"{name}__morf__order": rng.permutation(n),
+                f"{name}__morf__prob": curve ** (1.6 if name == METHOD else 1.0),
+                f"{name}__morf__correct": curve > 0.5,
+            }
+        arrays |= {
+            "random__order": np.stack([rng.permutation(n) for _ in range(5)]),
+            "random__prob": np.tile(curve, (5, 1)),
+            "random__correct": np.tile(curve > 0.5, (5, 1)),
+        }
+        write_arrays(ctx.item_path(sid), arrays)
+
+
+#: The robustness stand-in's pairs: (tile_px, fill, human - method estimate); the last flips.
+ROBUSTNESS = [(6, "blur", 0.1234), (12, "blur", 0.0876), (6, "mean", 0.0456), (12, "mean", -0.0321)]
+
+
+def _robustness(ctx: StageContext) -> None:
+    pairs = [{"tile_px": t, "fill": f} for t, f, _ in ROBUSTNESS]
+    write_json(ctx.out_dir / "summary.json", {"enabled": True, "pairs": pairs})
+    contrasts = pd.DataFrame(
+        {
+            "tile_px": [t for t, _, _ in ROBUSTNESS],
+            "fill": [f for _, f, _ in ROBUSTNESS],
+            "estimate": [e for _, _, e in ROBUSTNESS],
+            "ci_low": [e - 0.05 for _, _, e in ROBUSTNESS],
+            "ci_high": [e + 0.05 for _, _, e in ROBUSTNESS],
+            "study_setting": [True, False, False, False],
+        }
+    ).assign(measure="accuracy", contrast=f"human - {METHOD}", label="all", n=7, n_groups=7)
+    put(ctx, "contrasts", contrasts)
+    agreement = pd.DataFrame(
+        {
+            "measure": ["accuracy"],
+            "contrast": [f"human - {METHOD}"],
+            "reference_estimate": [0.1234],
+            "reference_ci_low": [0.0734],
+            "reference_ci_high": [0.1734],
+            "pairs": [4],
+            "same_sign": [3],
+            "keeps_sign": [False],
+            "other_sign": ["12 px / mean"],
+            "interval_holds_zero": ["6 px / mean; 12 px / mean"],
+        }
+    )
+    put(ctx, "sign_agreement", agreement)
 
 
 def _saliency_metrics(ctx: StageContext) -> None:
@@ -398,6 +455,7 @@ def fake_stages(*, with_compare: bool = True) -> list[Stage]:
             ),
             _stage("region_shares", _regions, ("stimuli", "explain", "gaze", "human_maps")),
             _stage("sanity_checks", _sanity, ("stimuli", "train")),
+            _stage("perturbation_robustness", _robustness, ("perturbation",)),
         ]
     return run_order([*stages, get_stage("report")])
 
@@ -412,6 +470,8 @@ def fake_config(run_dir: Path, *, synthetic: bool = True) -> StudyConfig:
                 "synthetic": synthetic,
             },
             "report": {"figure_formats": ["png", "pdf"], "dpi": 60},
+            # as the perturbation stand-in's stamped settings say it ran
+            "comparison": {"perturbation": {"tile_px": 6, "fill": "blur", "tile_sign": "signed"}},
         },
         base_dir=run_dir.parent,
     )

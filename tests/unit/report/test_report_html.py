@@ -119,9 +119,8 @@ def test_real_study_has_no_synthetic_banner() -> None:
 def test_report_is_self_contained(fake_run: FakeRun) -> None:
     parsed = parse(fake_run.html)
     images = [attrs for tag, attrs in parsed.tags if tag == "img"]
-    assert (
-        len(images) == 8
-    )  # overview, curves, forest, regions, metrics, sanity, confusion, quality
+    # overview, curves, forest, regions, metrics, sanity, confusion, quality, two strips, sweep
+    assert len(images) == 11
     for attrs in images:
         src = attrs["src"] or ""
         assert src.startswith("data:image/png;base64,")
@@ -149,6 +148,9 @@ def test_figures_are_written_in_every_format(fake_run: FakeRun) -> None:
         "confusion",
         "data_quality",
         "sanity_randomisation",
+        "perturbation_strip_T01AF",
+        "perturbation_strip_T01AN",
+        "robustness",
     }
     for stem in stems:
         assert (fake_run.report_dir / "figures" / f"{stem}.pdf").read_bytes().startswith(b"%PDF")
@@ -189,6 +191,7 @@ def test_without_manifest_the_finished_stage_folders_are_found(
         "saliency_metrics",
         "region_shares",
         "sanity_checks",
+        "perturbation_robustness",
         "report",
     }
     run_dir = tmp_path / "copy"
