@@ -34,8 +34,8 @@ class StudySection(Section):
         "auto",
         description=(
             "Where the network runs in every stage that runs it (train, explain, sanity_checks, "
-            "perturbation, alignment_sweep): 'cpu', 'cuda' (refused when no CUDA GPU is "
-            "available) or 'auto' (CUDA when available). Each stage records the device it ran "
+            "perturbation, perturbation_robustness, alignment_sweep): 'cpu', 'cuda' (refused when "
+            "no CUDA GPU is available) or 'auto' (CUDA when available). Each stage records the device it ran "
             "on. Not part of any stage's key, so cached results are reused when only the device "
             "changes: inference agrees across devices to float rounding, but a network trained "
             "on a GPU is not bit-identical to one trained on the CPU (dropout draws and kernel "

@@ -57,7 +57,7 @@ from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import read_arrays, write_json, write_table
 from gazealign.stages import common
-from gazealign.stages.common import cached_model, selected_stimuli
+from gazealign.stages.common import cached_model, selected_stimuli, stage_device
 from gazealign.stats.tables import summarise
 from gazealign.stimuli.artifacts import read_item, read_stimuli_table
 
@@ -145,7 +145,7 @@ def _bf16(ctx: StageContext) -> bool:
 def sweep_item(ctx: StageContext, stimulus_id: str) -> dict[str, npt.NDArray[Any]]:
     """Every (tile_px, fill) pair's MoRF curves of human and network orders for one image."""
     cfg = ctx.config.comparison.perturbation
-    bundle = cached_model(ctx.input("train"), cfg.device)
+    bundle = cached_model(ctx.input("train"), stage_device(ctx))
     stimuli = read_stimuli_table(ctx.input("stimuli"))
     label = stimuli.set_index(stimuli["stimulus_id"].astype(str)).at[stimulus_id, "label"]
     if str(label) not in bundle.labels:
