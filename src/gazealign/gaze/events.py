@@ -521,15 +521,12 @@ def detect_on_samples(
 def ivt_detector(
     recording: Recording, screen: ScreenGeometry, eye: str, options: DetectionSection
 ) -> pd.DataFrame:
-    return detect_on_samples(
-        ivt,
-        recording,
-        screen,
-        eye,
-        min_duration_ms=_or(options.min_duration_ms, IVT_MIN_DURATION_MS),
-        velocity_threshold_deg_s=options.velocity_threshold_deg_s,
-        velocity_window_ms=options.velocity_window_ms,
-    )
+    params = {
+        "min_duration_ms": _or(options.min_duration_ms, IVT_MIN_DURATION_MS),
+        "velocity_threshold_deg_s": options.velocity_threshold_deg_s,
+        "velocity_window_ms": options.velocity_window_ms,
+    }
+    return detect_on_samples(ivt, recording, screen, eye, **params)
 
 
 @detector("idt", description="I-DT: windows of small dispersion (Salvucci & Goldberg 2000)")

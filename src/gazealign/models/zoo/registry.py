@@ -160,12 +160,18 @@ def register(net: ZooNet) -> ZooNet:
     Parameters
     ----------
     net
-        The zoo entry.
+        The zoo entry. Its name must be new, and its label map must be a bijection onto
+        :data:`LABELS` (each gazealign label the name of exactly one output).
 
     Returns
     -------
     ZooNet
-        ``net``, after checking its name is new and its label map a bijection.
+        ``net`` itself.
+
+    Raises
+    ------
+    ValueError
+        A second entry under the name, or a label map that is not a bijection.
     """
     if net.name in ZOO:
         raise ValueError(f"zoo network {net.name!r} registered twice")
