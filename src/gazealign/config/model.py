@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, PositiveFloat, PositiveInt
+from pydantic import Field, PositiveFloat, PositiveInt, model_validator
+from pydantic_core import PydanticCustomError
 
 from gazealign.config.base import Section
 
@@ -60,6 +61,30 @@ class TrainSection(Section):
     )
     augmentation: AugmentSection = Field(default_factory=AugmentSection)
     eval_batch_size: PositiveInt = Field(64, description="Batch size for evaluation passes.")
+    feature_copies: int = Field(
+        0,
+        ge=0,
+        description=(
+            "Frozen-backbone fine-tuning on cached features. 0: every epoch runs each batch "
+            "through the whole network. N >= 1 (needs `freeze` conv or all_but_last_block): the "
+            "frozen layers' output is computed once per training image and per augmented copy "
+            "(N copies, each augmented once; one copy when `augment` is off), once for the "
+            "validation images, and only the trainable layers train on it; epoch e uses copy "
+            "(e - 1) mod N. Without augmentation the weights equal the full path's."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _copies_need_a_frozen_backbone(self) -> TrainSection:
+        if self.feature_copies > 0 and self.freeze == "none":
+            raise PydanticCustomError(
+                "copies_without_freeze",
+                "feature_copies = {n} caches the frozen layers' features, but freeze = "
+                "'none' freezes nothing; set freeze = 'conv' (or 'all_but_last_block'), or "
+                "feature_copies = 0",
+                {"n": self.feature_copies},
+            )
+        return self
 
 
 class ModelSection(Section):

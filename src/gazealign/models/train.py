@@ -3,6 +3,12 @@
 Deterministic for a seed: network init, dropout, shuffling and augmentation draw from torch
 RNGs seeded inside :func:`torch.random.fork_rng`, so the caller's global RNG state is untouched
 and two runs with the same seed, data and thread count give the same weights.
+
+Frozen-backbone fine-tuning can run on cached features (``TrainConfig.feature_copies``): the
+frozen leading layers are a fixed function of the image, so their output is computed once per
+image (per augmented copy) and the trainable layers train on it, the "fixed feature extractor"
+form of transfer learning (Yosinski et al. 2014, "How transferable are features in deep neural
+networks?"; Razavian et al. 2014, "CNN features off-the-shelf").
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from gazealign.config.base import section_default
+from gazealign.config.model import TrainSection
 from gazealign.models.alignment import AlignmentTargets, alignment_loss, augment_with_maps
 from gazealign.models.augment import Augmentation, augment_batch
 from gazealign.models.bundle import ModelBundle
@@ -41,15 +49,22 @@ class TrainConfig:
     augmentation: Augmentation | None = field(default_factory=Augmentation)
     eval_batch_size: int = 64
     lr_schedule: Literal["constant", "cosine"] = "constant"
+    #: 0: the full path; N >= 1: train on cached features of the frozen layers, N augmented
+    #: copies per training image (one without augmentation). See ``[model.train]``.
+    feature_copies: int = section_default(TrainSection, "feature_copies")
 
 
 @dataclass
 class TrainResult:
-    """Per-epoch history (one row per epoch) and the epoch whose weights were kept (1-based)."""
+    """Per-epoch history (one row per epoch) and the epoch whose weights were kept (1-based).
+
+    ``feature_copies``: feature copies per training image the head trained on (0: full path).
+    """
 
     history: pd.DataFrame
     best_epoch: int
     stopped_early: bool
+    feature_copies: int = 0
 
 
 def _no_track(iterable: Iterable[T], **_: Any) -> Iterator[T]:
@@ -68,10 +83,109 @@ def set_trainable(model: VGG, freeze: Freeze) -> list[str]:
         raise ValueError(f"unknown freeze option {freeze!r}")
     trainable = []
     for name, param in model.named_parameters():
-        param.requires_grad_(name.split(".")[0] not in frozen_layers)
+        layer = name.split(".")[0]
+        # a batch norm (bn<b>_<i>) belongs to its conv (conv<b>_<i>): frozen with it
+        owner = "conv" + layer[2:] if layer.startswith("bn") else layer
+        param.requires_grad_(owner not in frozen_layers)
         if param.requires_grad:
             trainable.append(name)
     return trainable
+
+
+def frozen_prefix(model: VGG) -> int:
+    """How many leading layers of ``model.layer_names`` have no trainable parameter.
+
+    After :func:`set_trainable` with ``conv`` this is everything up to fc6 (convs, batch
+    norms, ReLUs, pools, flatten); with ``all_but_last_block`` everything up to conv5_1; with
+    ``none`` 0. These layers are a fixed function of the input while training.
+    """
+    for i, name in enumerate(model.layer_names):
+        if any(p.requires_grad for p in getattr(model, name).parameters()):
+            return i
+    return len(model.layer_names)
+
+
+def _run_layers(model: VGG, names: Sequence[str], x: torch.Tensor) -> torch.Tensor:
+    for name in names:
+        x = getattr(model, name)(x)
+    return x
+
+
+def _train_mode(model: VGG, prefix: int) -> None:
+    """Training mode, except the frozen leading layers: their batch norms stay in eval mode
+    (running statistics used and not updated), so frozen means a fixed function."""
+    model.train()
+    for name in model.layer_names[:prefix]:
+        getattr(model, name).eval()
+
+
+def frozen_features(
+    bundle: ModelBundle,
+    images: npt.NDArray[np.uint8] | torch.Tensor,
+    prefix: int,
+    *,
+    batch_size: int,
+    augmentation: Augmentation | None = None,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Output of the first ``prefix`` layers (eval mode, no gradients) for uint8 images.
+
+    ``images``: (N, S, S, 3) uint8 array, or the same as an (N, 3, S, S) tensor. With
+    ``augmentation`` each image is augmented once first (draws from ``generator``, in image
+    order, ``batch_size`` images at a time). Returns the features on the network's device.
+    """
+    model = bundle.model
+    if not isinstance(model, VGG):
+        raise TypeError("frozen_features expects a gazealign VGG network")
+    if augmentation is not None and generator is None:
+        raise ValueError("augmentation needs a generator")
+    x_all = (
+        images
+        if isinstance(images, torch.Tensor)
+        else torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
+    )
+    device = model_device(model)
+    names = model.layer_names[:prefix]
+    was = {name: getattr(model, name).training for name in names}
+    for name in names:
+        getattr(model, name).eval()
+    out = []
+    try:
+        with torch.no_grad():
+            for start in range(0, len(x_all), batch_size):
+                x = x_all[start : start + batch_size].float()
+                if augmentation is not None:
+                    assert generator is not None
+                    x = augment_batch(x, augmentation, generator)
+                x = _preprocess_float(bundle, x).to(device)
+                out.append(_run_layers(model, names, x))
+    finally:
+        for name, training in was.items():
+            getattr(model, name).train(training)
+    return torch.cat(out)
+
+
+def _head_loss_acc(
+    model: VGG, prefix: int, features: torch.Tensor, y: torch.Tensor, batch_size: int
+) -> tuple[float, float]:
+    """Loss and accuracy of the layers after ``prefix`` on cached features, in eval mode (what
+    :func:`_eval_loss_acc` gives for the images the features came from)."""
+    if not len(y):
+        return float("nan"), float("nan")
+    names = model.layer_names[prefix:]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            logits = torch.cat(
+                [
+                    _run_layers(model, names, features[s : s + batch_size]).float().cpu()
+                    for s in range(0, len(features), batch_size)
+                ]
+            )
+    finally:
+        model.train(was_training)
+    return float(F.cross_entropy(logits, y)), float((logits.argmax(1) == y).float().mean())
 
 
 def _labels_tensor(labels: npt.ArrayLike, n_classes: int) -> torch.Tensor:
@@ -116,6 +230,15 @@ def fit(
     alignment objective of :mod:`gazealign.models.alignment` instead (the maps get the images'
     augmentation); the history then also has ``train_cross_entropy`` and ``train_alignment``.
     With weight 0 it is plain cross-entropy, trained exactly as without ``alignment``.
+
+    Frozen leading layers (``config.freeze``; :func:`frozen_prefix`) run in eval mode on every
+    path: their batch norms neither use batch statistics nor update their running ones. With
+    ``config.feature_copies`` N >= 1 their output is cached: N augmented copies of every
+    training image (one unaugmented copy without augmentation; draws from the seeded generator
+    before the first epoch), and the validation images once; epoch e trains the remaining
+    layers on copy (e - 1) mod N, with the same shuffling, dropout draws, batches and
+    optimiser steps as the full path. Without augmentation the result equals the full path's
+    within float rounding. Not with an alignment objective (it needs input gradients).
     """
     model = bundle.model
     if not isinstance(model, VGG):
@@ -129,6 +252,18 @@ def fit(
     has_val = val_images is not None and val_labels is not None and len(val_images) > 0
     y_val = _labels_tensor(val_labels if has_val and val_labels is not None else [], n_classes)
     trainable = set_trainable(model, config.freeze)
+    prefix = frozen_prefix(model)
+    cached = config.feature_copies > 0
+    if cached and prefix == 0:
+        raise ValueError(
+            f"feature_copies = {config.feature_copies} needs frozen leading layers; "
+            f"freeze = {config.freeze!r} freezes none"
+        )
+    if cached and alignment is not None and alignment.config.weight > 0:
+        raise ValueError(
+            "feature_copies: cached features cannot train an alignment objective (it needs "
+            "gradients with respect to the input); use feature_copies = 0"
+        )
     params = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.Adam(params, lr=config.learning_rate, weight_decay=config.weight_decay)
     steps_per_epoch = -(-len(y_train) // config.batch_size)
@@ -152,13 +287,45 @@ def fit(
         if cuda:  # dropout on a GPU draws from its generator
             torch.cuda.manual_seed(seed)
         generator = torch.Generator().manual_seed(seed)
+        copies: list[torch.Tensor] = []
+        val_features: torch.Tensor | None = None
+        if cached:
+            n_copies = config.feature_copies if config.augmentation is not None else 1
+            copies = [
+                frozen_features(
+                    bundle,
+                    x_all,
+                    prefix,
+                    batch_size=config.eval_batch_size,
+                    augmentation=config.augmentation,
+                    generator=generator,
+                )
+                for _ in track(range(n_copies), total=n_copies, description="features")
+            ]
+            if has_val:
+                assert val_images is not None
+                val_features = frozen_features(
+                    bundle, val_images, prefix, batch_size=config.eval_batch_size
+                )
+        head = model.layer_names[prefix:]
         for epoch in track(range(1, config.epochs + 1), total=config.epochs, description="train"):
-            model.train()
+            _train_mode(model, prefix)
             order = torch.randperm(len(y_train), generator=generator)
             total_loss, correct = 0.0, 0
             total_ce, total_align = 0.0, 0.0
             for start in range(0, len(order), config.batch_size):
                 idx = order[start : start + config.batch_size]
+                if cached:
+                    logits = _run_layers(model, head, copies[(epoch - 1) % len(copies)][idx])
+                    loss = F.cross_entropy(logits, y_dev[idx])
+                    optimiser.zero_grad(set_to_none=True)
+                    loss.backward()
+                    optimiser.step()
+                    if schedule is not None:
+                        schedule.step()
+                    total_loss += float(loss.detach()) * len(idx)
+                    correct += int((logits.detach().argmax(1) == y_dev[idx]).sum())
+                    continue
                 x = x_all[idx].float()
                 aligned = alignment is not None and alignment.config.weight > 0
                 maps = alignment.human_maps[idx] if aligned and alignment is not None else None
@@ -198,9 +365,14 @@ def fit(
                 }
             if has_val:
                 assert val_images is not None
-                val_loss, val_acc = _eval_loss_acc(
-                    bundle, val_images, y_val, config.eval_batch_size
-                )
+                if val_features is not None:
+                    val_loss, val_acc = _head_loss_acc(
+                        model, prefix, val_features, y_val, config.eval_batch_size
+                    )
+                else:
+                    val_loss, val_acc = _eval_loss_acc(
+                        bundle, val_images, y_val, config.eval_batch_size
+                    )
                 row |= {"val_loss": val_loss, "val_accuracy": val_acc}
                 score = (val_acc, -val_loss)
                 if best is None or score > best:
@@ -221,7 +393,7 @@ def fit(
     history["trainable_parameters"] = sum(
         p.numel() for n, p in model.named_parameters() if n in trainable
     )
-    return TrainResult(history, best_epoch, stopped_early)
+    return TrainResult(history, best_epoch, stopped_early, len(copies) if cached else 0)
 
 
 def _preprocess_float(bundle: ModelBundle, x_255: torch.Tensor) -> torch.Tensor:

@@ -2,7 +2,9 @@
 
 Reads the ``stimuli`` stage (model-input images, labels, ``split``), builds the network of
 ``[model]``, loads ``model.weights`` if set, trains on ``train``, early-stops on ``val``, and
-evaluates on ``test``. Writes::
+evaluates on ``test``. With ``model.train.feature_copies`` >= 1 and a frozen backbone it trains
+on cached features of the frozen layers (:func:`gazealign.models.train.fit`); the stage's notes
+record which path ran (``training_path``). Writes::
 
     model.safetensors + model.json   the checkpoint (gazealign.models.io.load_bundle reads it)
     history.csv                      one row per epoch: losses and accuracies
@@ -62,6 +64,7 @@ def train_config(cfg: ModelSection) -> TrainConfig:
         augmentation=aug,
         eval_batch_size=t.eval_batch_size,
         lr_schedule=t.lr_schedule,
+        feature_copies=t.feature_copies,
     )
 
 
@@ -262,6 +265,14 @@ def run(ctx: StageContext) -> None:
             track=ctx.track,
         )
         history, best_epoch, stopped_early = result.history, result.best_epoch, result.stopped_early
+        ctx.note(
+            "training_path",
+            {
+                "path": "cached_features" if result.feature_copies else "full",
+                "feature_copies": result.feature_copies,
+                "freeze": tconf.freeze,
+            },
+        )
     else:
         history = pd.DataFrame(
             columns=["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy"]

@@ -194,7 +194,9 @@ def write_toy_stimuli(stage_dir: Path) -> pd.DataFrame:
     return table
 
 
-def run_stage(tmp_path: Path, name: str, stim_dir: Path) -> Path:
+def run_stage(
+    tmp_path: Path, name: str, stim_dir: Path, train: dict[str, object] | None = None
+) -> Path:
     config = study_from_dict(
         {
             "study": {"seed": 3, "run_dir": "run"},
@@ -204,15 +206,22 @@ def run_stage(tmp_path: Path, name: str, stim_dir: Path) -> Path:
                 "architecture": "small_vgg",
                 "width": 0.125,
                 "dropout": 0.0,
-                "train": {"epochs": 3, "batch_size": 8, "learning_rate": 3e-3, "augment": False},
+                "train": {"epochs": 3, "batch_size": 8, "learning_rate": 3e-3, "augment": False}
+                | (train or {}),
             },
         },
         base_dir=tmp_path,
     )
     out = tmp_path / name
     out.mkdir()
-    get_stage("train").run(StageContext(config, "train", out, {"stimuli": stim_dir}))  # type: ignore[misc]
+    ctx = StageContext(config, "train", out, {"stimuli": stim_dir})
+    get_stage("train").run(ctx)  # type: ignore[misc]
+    NOTES[name] = ctx.notes
     return out
+
+
+#: The notes of each run_stage call, by its name.
+NOTES: dict[str, dict[str, object]] = {}
 
 
 def test_train_stage_writes_its_artifacts_deterministically(tmp_path: Path) -> None:
@@ -264,3 +273,112 @@ def test_train_stage_trains_on_the_study_device(tmp_path: Path, fake_cuda: list[
     assert fake_cuda == ["VGG"]
     record = read_json(out / "metrics.json")
     assert record["trained"]
+
+
+def bn_bundle(seed: int = 0, dropout: float = 0.3) -> object:
+    """A tiny small_vgg with batch norm and dropout (both must behave alike on both paths)."""
+    torch.manual_seed(seed)
+    spec = ArchitectureSpec(
+        "small_vgg", 7, SIZE, head="thesis", width=1 / 8, dropout=dropout, depth=11, batchnorm=True
+    )
+    return make_bundle(spec, preprocessing="thesis", labels=LABELS)
+
+
+@pytest.mark.parametrize("freeze", ["conv", "all_but_last_block"])
+def test_cached_features_equal_the_full_frozen_path(freeze: str) -> None:
+    x, y = toy_images(5, 2)
+    xv, yv = toy_images(2, 3)
+    results = {}
+    for copies in (0, 1):
+        bundle = bn_bundle()
+        before = {k: v.clone() for k, v in bundle.model.state_dict().items()}  # type: ignore[attr-defined]
+        conf = TrainConfig(
+            epochs=4,
+            batch_size=8,
+            learning_rate=3e-3,
+            patience=10,
+            freeze=freeze,  # type: ignore[arg-type]
+            augmentation=None,
+            eval_batch_size=16,
+            lr_schedule="cosine",
+            feature_copies=copies,
+        )
+        result = fit(bundle, x, y, xv, yv, config=conf, seed=5)  # type: ignore[arg-type]
+        state = bundle.model.state_dict()  # type: ignore[attr-defined]
+        results[copies] = (state, result)
+        frozen_block = "conv" if freeze == "conv" else ("conv1", "conv2", "conv3", "conv4")
+        for k in before:  # frozen convs and their batch norms (running stats too) do not move
+            layer = k.split(".")[0].replace("bn", "conv")
+            if layer.startswith(frozen_block):
+                assert torch.equal(before[k], state[k]), k
+        assert not torch.equal(before["fc8.weight"], state["fc8.weight"])
+    (full, r_full), (cached, r_cached) = results[0], results[1]
+    assert r_full.feature_copies == 0 and r_cached.feature_copies == 1
+    assert r_full.best_epoch == r_cached.best_epoch
+    for k, v in full.items():
+        torch.testing.assert_close(cached[k], v, rtol=1e-4, atol=1e-5, msg=k)
+    pd.testing.assert_frame_equal(r_full.history, r_cached.history, rtol=1e-4)
+
+
+def test_cached_features_with_augmentation_are_seeded_and_use_every_copy() -> None:
+    x, y = toy_images(3, 2)
+    conf = TrainConfig(
+        epochs=3, batch_size=8, freeze="conv", augmentation=Augmentation(), feature_copies=3
+    )
+    runs = []
+    for seed in (5, 5, 6):
+        bundle = tiny_bundle()
+        result = fit(bundle, x, y, config=conf, seed=seed)  # type: ignore[arg-type]
+        runs.append((bundle.model.state_dict(), result))  # type: ignore[attr-defined]
+    (a, ra), (b, _), (c, _) = runs
+    assert ra.feature_copies == 3
+    assert all(torch.equal(v, b[k]) for k, v in a.items())
+    assert not torch.equal(a["fc8.weight"], c["fc8.weight"])
+    # the copies differ from each other (augmented once each, in order from one generator)
+    model = tiny_bundle().model  # type: ignore[attr-defined]
+    set_trainable(model, "conv")
+    from gazealign.models.train import frozen_features, frozen_prefix
+
+    prefix = frozen_prefix(model)
+    assert model.layer_names[prefix] == "fc6"
+    gen = torch.Generator().manual_seed(5)
+    bundle = tiny_bundle()
+    f1 = frozen_features(
+        bundle, x, prefix, batch_size=8, augmentation=Augmentation(), generator=gen
+    )  # type: ignore[arg-type]
+    f2 = frozen_features(
+        bundle, x, prefix, batch_size=8, augmentation=Augmentation(), generator=gen
+    )  # type: ignore[arg-type]
+    plain = frozen_features(bundle, x, prefix, batch_size=8)  # type: ignore[arg-type]
+    assert f1.shape == plain.shape == (len(x), model.fc6.in_features)
+    assert not torch.equal(f1, f2) and not torch.equal(f1, plain)
+
+
+def test_cached_features_need_a_frozen_backbone() -> None:
+    x, y = toy_images(1, 2)
+    with pytest.raises(ValueError, match="freezes none"):
+        fit(tiny_bundle(), x, y, config=TrainConfig(epochs=1, feature_copies=2), seed=1)  # type: ignore[arg-type]
+    with pytest.raises(Exception, match="feature_copies = 2 caches"):
+        study_from_dict({"model": {"train": {"feature_copies": 2}}})
+    study = study_from_dict({"model": {"train": {"feature_copies": 2, "freeze": "conv"}}})
+    assert study.model.train.feature_copies == 2
+    assert study_from_dict({}).model.train.feature_copies == TrainConfig().feature_copies == 0
+
+
+def test_train_stage_records_the_cached_features_path(tmp_path: Path, fake_cuda: list[str]) -> None:
+    stim_dir = tmp_path / "stimuli"
+    write_toy_stimuli(stim_dir)
+    out = run_stage(tmp_path, "a", stim_dir, train={"freeze": "conv", "feature_copies": 2})
+    assert fake_cuda == ["VGG"]  # on study.device (auto: the fake GPU)
+    notes = NOTES["a"]
+    assert notes["training_path"] == {
+        "path": "cached_features",
+        "feature_copies": 1,
+        "freeze": "conv",
+    }
+    full = run_stage(tmp_path, "b", stim_dir, train={"freeze": "conv"})
+    assert NOTES["b"]["training_path"]["path"] == "full"  # type: ignore[index]
+    # no augmentation in run_stage: both paths give the same network
+    a, b = load_bundle(out / CHECKPOINT), load_bundle(full / CHECKPOINT)
+    for k, v in a.model.state_dict().items():
+        torch.testing.assert_close(v, b.model.state_dict()[k], rtol=1e-4, atol=1e-5)
