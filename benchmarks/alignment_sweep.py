@@ -2,7 +2,8 @@
 
 Usage: python benchmarks/alignment_sweep.py [--identities 40] [--size 64] [--epochs 25]
        [--objective harmonization] [--lambdas 0 0.5 2 8] [--shortcut none|corner_mark|...]
-       [--participants 6] [--out DIR] [--figure PATH]
+       [--participants 6] [--method NAME] [--until STAGE] [--out DIR]
+       [--figure PATH]
 
 Runs the real ``stimuli``, ``gaze`` (simulated observers viewing the training and the test
 faces), ``human_maps`` and ``alignment_sweep`` stages of a demo-like study (small VGG-11 at
@@ -64,6 +65,8 @@ def study(args: argparse.Namespace) -> dict[str, Any]:
         "saliency": args.saliency,
         "shortcut": args.shortcut,
     }
+    if args.method is not None:
+        s["alignment"]["method"] = args.method
     return s
 
 
@@ -77,15 +80,20 @@ def main() -> None:
     p.add_argument("--saliency", default="gradient")
     p.add_argument("--lambdas", type=float, nargs="+", default=[0.0, 0.5, 2.0, 8.0])
     p.add_argument("--shortcut", default="none")
+    p.add_argument("--method", default=None, help="explainer scoring the maps (alignment.method)")
+    p.add_argument("--until", default="alignment_sweep", help="last stage to run")
     p.add_argument("--out", type=Path, default=None)
-    p.add_argument("--figure", type=Path, default=None, help="copy tradeoff.png here")
+    p.add_argument("--figure", type=Path, default=None, help="draw the trade-off figure here")
     args = p.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="gazealign-alignment-"))
     config = study_from_dict(study(args), base_dir=out)
     runner = Runner(config, study_stages(), show_progress=False)
     start = time.perf_counter()
-    folders = runner.run(until="alignment_sweep")
+    folders = runner.run(until=args.until)
     elapsed = time.perf_counter() - start
+    if args.until != "alignment_sweep":
+        print(f"ran up to {args.until} in {elapsed:.0f} s; run folder {runner.run_dir}")
+        return
     sweep = read_table(folders["alignment_sweep"] / "sweep.parquet")
     manifest = read_json(runner.run_dir / "manifest.json")
     print("Built-in data (synthetic faces, simulated observers): demonstrates the method only.")
@@ -96,11 +104,22 @@ def main() -> None:
     )
     with pd.option_context("display.width", 250, "display.max_columns", 30):
         print(sweep[COLUMNS].round(3).to_string(index=False))
+        paired = read_table(folders["alignment_sweep"] / "paired.parquet")
+        shown = ["weight", "measure", "n", "n_groups", "estimate", "ci_low", "ci_high", "p_value"]
+        print("paired differences against the smallest lambda (intervals resample identities):")
+        print(paired[shown].round(3).to_string(index=False))
+        shortcut = folders["alignment_sweep"] / "shortcut.parquet"
+        if shortcut.exists():
+            print("shortcut set (cue-free and cued test faces; cue_drop = cued - cue-free):")
+            print(read_table(shortcut).round(3).to_string(index=False))
     times = {k: round(v.get("duration_s", float("nan")), 1) for k, v in manifest["stages"].items()}
     print(f"stage seconds: {times}; total {elapsed:.0f} s; run folder {runner.run_dir}")
     if args.figure is not None:
         args.figure.parent.mkdir(parents=True, exist_ok=True)
-        args.figure.write_bytes((folders["alignment_sweep"] / "tradeoff.png").read_bytes())
+        from gazealign.report.alignment_figures import tradeoff_figure
+
+        fig = tradeoff_figure(sweep, synthetic=True)
+        fig.savefig(args.figure, dpi=110)
 
 
 if __name__ == "__main__":

@@ -116,6 +116,6 @@ def run_demo(
     if aligned:
         sweep = folders["alignment_sweep"]
         console.print(
-            f"[bold]alignment sweep: {sweep / 'sweep.csv'}, {sweep / 'tradeoff.png'}[/bold]"
+            f"[bold]alignment sweep: {sweep / 'sweep.csv'}, {sweep / 'paired.csv'}[/bold]"
         )
     return runner.run_dir

@@ -97,7 +97,17 @@ def test_sweep_scores_each_lambda_and_resumes_with_identical_numbers(tmp_path: P
         a = read_arrays(out / "items" / f"{name}.npz")
         acc = float(sweep.loc[sweep["weight"] == float(a["weight"]), "test_accuracy"].iloc[0])
         assert acc == pytest.approx(float(a["correct"].mean()))
-    assert (out / "tradeoff.png").read_bytes()[:4] == b"\x89PNG"
+    # tables only: the trade-off figure is the report's (the stage imports no report code)
+    assert not (out / "tradeoff.png").exists()
+    paired = read_table(out / "paired.parquet")
+    assert set(paired["weight"]) == {2.0} and set(paired["baseline_weight"]) == {0.0}
+    images = read_table(out / "test_images.parquet")
+    by_weight = images.groupby("weight")["correct"].mean()
+    accuracy = paired.set_index("measure").loc["correct", "estimate"]
+    assert accuracy == pytest.approx(by_weight[2.0] - by_weight[0.0])
+    shortcut = read_table(out / "shortcut.parquet")
+    assert (shortcut["cue_drop"] - (shortcut["cued_accuracy"] - shortcut["cue_free_accuracy"])
+            ).abs().max() < 1e-12  # fmt: skip
     assert read_json(out / "summary.json")["synthetic"] is True
     # the sweep records the device study.device ("auto") resolved to
     expected = "cuda" if torch.cuda.is_available() else "cpu"

@@ -66,11 +66,10 @@ def test_adding_a_metric_module_reruns_only_the_stages_that_import_the_metrics(
         for s in study_stages()
         if "gazealign.compare.metric_registry" in module_closure([s.module], source)
     }
-    assert "saliency_metrics" in users and not users & {"stimuli", "train", "explain", "gaze"}
-    assert not users & {"human_maps", "perturbation", "region_shares"}
-    # the stages that score metrics (saliency_metrics; alignment_sweep scores its lambdas) and
-    # the report
-    assert rerun(before, keys(source, tmp_path)) == users | {"report"}
+    # only saliency_metrics scores registered metrics; the alignment sweep correlates maps with
+    # compare/correlation.py, outside the registry, so a new metric does not retrain it
+    assert users == {"saliency_metrics", "report"}
+    assert rerun(before, keys(source, tmp_path)) == {"saliency_metrics", "report"}
 
 
 def test_a_new_fill_reruns_only_perturbation_and_report(source: Path, tmp_path: Path) -> None:
@@ -93,14 +92,9 @@ def test_editing_the_report_reruns_only_the_report(source: Path, tmp_path: Path)
     before = keys(source, tmp_path)
     section = source / "report" / "sections" / "reproducibility.py"
     section.write_text(section.read_text().replace("Configuration, versions and seeds", "Settings"))
-    # alignment_sweep imports gazealign.report (its figures), so it reruns with the report
-    users = {
-        s.name
-        for s in study_stages()
-        if "gazealign.report.sections.reproducibility" in module_closure([s.module], source)
-    }
-    assert "report" in users and not users & {"saliency_metrics", "perturbation", "train"}
-    assert rerun(before, keys(source, tmp_path)) == users
+    # no stage but the report imports gazealign.report (the alignment sweep writes tables; its
+    # trade-off figure is drawn by the report's alignment section)
+    assert rerun(before, keys(source, tmp_path)) == {"report"}
 
 
 def test_a_new_report_section_module_reruns_only_the_report(source: Path, tmp_path: Path) -> None:
@@ -110,13 +104,7 @@ def test_a_new_report_section_module_reruns_only_the_report(source: Path, tmp_pa
         '@report_section("new", title="New", order=55)\n'
         "def new(ctx):\n    return ''\n"
     )
-    users = {
-        s.name
-        for s in study_stages()
-        if "gazealign.report.sections.a_new_section" in module_closure([s.module], source)
-    }
-    assert "report" in users and not users & {"saliency_metrics", "perturbation", "train"}
-    assert rerun(before, keys(source, tmp_path)) == users
+    assert rerun(before, keys(source, tmp_path)) == {"report"}
 
 
 def test_editing_a_stage_reruns_it_and_the_stages_after_it(source: Path, tmp_path: Path) -> None:

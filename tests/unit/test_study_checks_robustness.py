@@ -79,3 +79,31 @@ def test_sweep_pairs_default_to_the_studys_tile_size_and_fill() -> None:
     assert pairs({"tile_px": [28, 56]}) == [(28, "blur"), (56, "blur")]
     assert pairs({"fills": ["mean", "zeros"]}) == [(56, "mean"), (56, "zeros")]
     assert pairs({"tile_px": [32], "fills": ["mean", "zeros"]}) == [(32, "mean"), (32, "zeros")]
+
+
+CONTROL_ERRORS = [
+    (
+        "[comparison.perturbation]\ncontrols = ['other_identity', 'mean_face']\n",
+        ["comparison.perturbation.controls"],
+        "unknown control ordering 'mean_face'; available: <method>_blurred, all_mean, "
+        "centre_bias, expression_mean, other_identity",
+    ),
+    (
+        "[explain]\nmethods = ['integrated_gradients']\n[comparison.perturbation]\n"
+        "controls = ['gradcam_blurred']\n",
+        ["comparison.perturbation.controls"],
+        "'gradcam' is not one of the study's explain methods (integrated_gradients)",
+    ),
+    (
+        "[comparison.perturbation]\ncontrols = ['all_mean', 'all_mean']\n",
+        ["comparison.perturbation.controls"],
+        "listed more than once: all_mean",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "keys", "phrase"), CONTROL_ERRORS)
+def test_unknown_or_repeated_controls_are_refused_with_one_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, keys: list[str], phrase: str
+) -> None:
+    refused_with_one_message(tmp_path, capsys, text, keys, phrase)

@@ -15,6 +15,7 @@ console = Console()
 
 def registries() -> dict[str, Any]:
     """Role name (as the command takes it) -> its registry; the study key it fills."""
+    from gazealign.compare.controls import CONTROLS
     from gazealign.compare.fills import FILLS
     from gazealign.compare.metric_registry import METRICS
     from gazealign.explain.base import EXPLAINERS
@@ -30,6 +31,7 @@ def registries() -> dict[str, Any]:
         "explainers": (EXPLAINERS, "explain.methods"),
         "metrics": (METRICS, "comparison.metrics.names"),
         "fills": (FILLS, "comparison.perturbation.fill"),
+        "controls": (CONTROLS, "comparison.perturbation.controls"),
         "report-sections": (REPORT_SECTIONS, "the report page, by order"),
     }
 
@@ -40,7 +42,8 @@ def register(app: typer.Typer) -> None:
         role: str | None = typer.Argument(
             None,
             help=(
-                "layouts, gaze-formats, detectors, explainers, metrics, fills or report-sections "
+                "layouts, gaze-formats, detectors, explainers, metrics, fills, controls or "
+                "report-sections "
                 "(default: all)."
             ),
         ),

@@ -184,6 +184,24 @@ def _fill(config: StudyConfig) -> Iterator[Problem]:
     )
 
 
+@check("comparison.perturbation.controls")
+def _controls(config: StudyConfig) -> Iterator[Problem]:
+    from gazealign.compare.controls import resolve
+    from gazealign.registry import UnknownNameError
+
+    names = config.comparison.perturbation.controls
+    for name in names:
+        try:
+            resolve(name, config.explain.methods)
+        except UnknownNameError as exc:
+            yield Problem(("comparison.perturbation.controls",), str(exc))
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        yield Problem(
+            ("comparison.perturbation.controls",), f"listed more than once: {', '.join(twice)}"
+        )
+
+
 @check("report.overview_method")
 def _overview_method(config: StudyConfig) -> Iterator[Problem]:
     method = config.report.overview_method

@@ -63,6 +63,15 @@ class PerturbationSection(Section):
         8.0, description="Gaussian sigma of the 'blur' fill, in model-input px."
     )
 
+    controls: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Control orderings run beside human, network and random (registered names, see "
+            "`gazealign list controls`): other_identity, expression_mean, all_mean, centre_bias, "
+            "<method>_blurred (a method of explain.methods). Empty: none."
+        ),
+    )
+
     @model_validator(mode="before")
     @classmethod
     def _device_moved(cls, data: Any) -> Any:

@@ -241,8 +241,11 @@ def _non_empty(table: pd.DataFrame) -> pd.DataFrame | None:
 
 
 def load_curves(perturbation_dir: Path) -> pd.DataFrame:
-    """The mean MoRF accuracy curves (the perturbation stage's ``curves``)."""
+    """The mean MoRF accuracy curves (the perturbation stage's ``curves``) of the human, method
+    and random orderings; the control orderings have their own section."""
     table = read_table_artifact(perturbation_dir, "curves")
+    if "ordering_kind" in table:
+        table = table[table["ordering_kind"].astype(str) != "control"]
     return _only(table, order="morf", measure="accuracy")
 
 

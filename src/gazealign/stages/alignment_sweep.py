@@ -17,9 +17,14 @@ network to ``networks/lambda_<value>.safetensors`` and scores it on the test spl
   tile order and in the human map's order (``morf_difference`` = human - network: above 0 the
   network's own order finds what it needs faster than the human order).
 
-Afterwards ``sweep.parquet`` (one row per lambda; pooled values with intervals from a
-bootstrap over test identities), ``per_image.parquet`` and ``tradeoff.png`` (alignment against
-accuracy, a point per lambda).
+Afterwards, tables only (the report's ``alignment`` section draws the trade-off figure from
+them; this stage imports neither the report nor the metric registry, so editing the report or
+adding a metric does not retrain the sweep): ``sweep`` (one row per lambda; pooled values with
+intervals from a bootstrap over test identities), ``test_images`` (correct or not, per lambda and
+test image), ``per_image`` (map scores per lambda and scored test image), ``paired`` (per lambda
+and measure, the mean paired difference against the smallest lambda, normally 0, with an
+identity-clustered interval and sign-flip test: :func:`paired_differences`) and, with a
+shortcut cue, ``shortcut`` (cue-free and cued accuracy and ``cue_drop`` = cued - cue-free).
 
 With ``alignment.shortcut`` (synthetic faces) the training and validation images carry a cue
 that goes with the expression (:mod:`gazealign.stimuli.shortcut`); test images do not.
@@ -49,15 +54,24 @@ from gazealign.heatmaps.density import density_values, sigma_stimulus_px
 from gazealign.models.alignment import AlignmentConfig, AlignmentTargets
 from gazealign.models.io import save_bundle
 from gazealign.models.train import evaluate, fit
+from gazealign.pipeline import artifacts as art
 from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import ItemResult, StageContext
-from gazealign.pipeline.store import read_arrays, write_bytes, write_json, write_table
-from gazealign.stages.common import explain_options, read_fixations, screen_of, stage_device
+from gazealign.pipeline.store import read_arrays, write_json, write_table
+from gazealign.stages.common import (
+    INFERENCE_KEYS,
+    explain_options,
+    inference_options,
+    read_fixations,
+    screen_of,
+    stage_device,
+)
 
 # The sweep trains exactly as the train stage does; it uses its helpers, so its key follows
 # that stage's code (a change there retrains the sweep, as it should).
 from gazealign.stages.train import build_bundle, fold_batchnorm, train_config
 from gazealign.stats.inference import bootstrap_mean_ci
+from gazealign.stats.tables import SUMMARY_COLUMNS, summarise
 from gazealign.stimuli.artifacts import StimulusItem, read_item, read_stimuli_table
 from gazealign.stimuli.shortcut import add_cue
 from gazealign.types import LABELS
@@ -78,7 +92,8 @@ def item_name(weight: float) -> str:
     return f"lambda_{float(weight)!r}"
 
 
-def items(ctx: StageContext) -> Sequence[str]:
+def items_of_sweep(ctx: StageContext) -> Sequence[str]:
+    """The sweep's items: one ``lambda_<value>`` per ``alignment.lambdas``."""
     cfg = ctx.config.alignment  # its cross-key rules are checked at load (config/alignment.py)
     return [item_name(w) for w in cfg.lambdas]
 
@@ -274,6 +289,213 @@ def _interval(ctx: StageContext, values: npt.ArrayLike, groups: npt.ArrayLike) -
     return {"mean": iv.estimate, "ci_low": iv.ci_low, "ci_high": iv.ci_high, "n": iv.n}
 
 
+#: Per-image quantities compared between each lambda and the baseline lambda (the smallest,
+#: normally 0): ``test_images`` columns first (every test image), then ``per_image`` columns
+#: (test images with a human map).
+PAIRED_ACCURACY = ("correct", "correct_cued", "cue_drop")
+PAIRED_MAPS = ("spearman", "cc", "planted_share", "morf_difference")
+
+
+def paired_differences(
+    test_images: pd.DataFrame,
+    per_image: pd.DataFrame,
+    *,
+    shortcut: bool,
+    seed: int,
+    options: dict[str, Any],
+) -> pd.DataFrame:
+    """Per lambda above the baseline and per measure: the mean over test images of (value at
+    lambda - value at the baseline lambda), with an interval and a sign-flip test that resample
+    identities.
+
+    The baseline is the smallest lambda (0 in a sweep that includes the plain network). Both
+    networks are scored on the same test images, so the difference is paired per image
+    (Harmonization compares its models on one shared test set, Fel et al. 2022); identities are
+    the clusters (the bootstrap draws whole identities, :func:`gazealign.stats.tables.summarise`).
+
+    Parameters
+    ----------
+    test_images
+        One row per (``weight``, test image): ``stimulus_id``, ``identity``, ``correct``,
+        ``correct_cued`` (0/1) and ``cue_drop`` (= ``correct_cued - correct``).
+    per_image
+        One row per (``weight``, scored test image): ``stimulus_id``, ``identity`` and the
+        columns of :data:`PAIRED_MAPS` (NaN where undefined; such pairs are dropped).
+    shortcut
+        Whether the cued measures (``correct_cued``, ``cue_drop``) are compared.
+    seed
+        Base seed of the resampling (each row's seed is derived from it and written).
+    options
+        Keyword arguments of :func:`~gazealign.stats.tables.summarise` (the study's inference
+        options: resamples, permutations, confidence, group, interval, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (``weight``, ``measure``) with ``baseline_weight`` and the summary columns
+        (``estimate``, ``ci_low``, ``ci_high``, ``p_value``, ``n``, ``n_groups``, ...). Empty
+        (with those columns) when the sweep has a single lambda.
+    """
+    weights = sorted(set(test_images["weight"].astype(float)))
+    measures = [m for m in PAIRED_ACCURACY if shortcut or m == "correct"]
+    rows: list[pd.DataFrame] = []
+    if len(weights) > 1:
+        base = weights[0]
+        for source, columns in ((test_images, measures), (per_image, list(PAIRED_MAPS))):
+            ref = source[source["weight"].astype(float) == base].set_index("stimulus_id")
+            for w in weights[1:]:
+                cur = source[source["weight"].astype(float) == w].set_index("stimulus_id")
+                shared = cur.index.intersection(ref.index)
+                for m in columns:
+                    d = cur.loc[shared, m].astype(np.float64) - ref.loc[shared, m].astype(
+                        np.float64
+                    )
+                    rows.append(
+                        pd.DataFrame(
+                            {
+                                "weight": w,
+                                "measure": m,
+                                "baseline_weight": base,
+                                "stimulus_id": shared.astype(str),
+                                "identity": cur.loc[shared, "identity"].astype(str).to_numpy(),
+                                "difference": d.to_numpy(),
+                            }
+                        ).dropna(subset=["difference"])
+                    )
+    long = (
+        pd.concat(rows, ignore_index=True)
+        if rows
+        else pd.DataFrame(
+            columns=[
+                "weight",
+                "measure",
+                "baseline_weight",
+                "stimulus_id",
+                "identity",
+                "difference",
+            ]
+        )
+    )
+    long = long[long["difference"].notna()]
+    if long.empty:
+        out = pd.DataFrame(columns=["weight", "measure", "baseline_weight", *SUMMARY_COLUMNS])
+        return out
+    summary = summarise(
+        long,
+        value="difference",
+        keys=["weight", "measure", "baseline_weight"],
+        by_class=None,
+        test=True,
+        seed=seed,
+        **options,
+    )
+    order = {m: i for i, m in enumerate((*PAIRED_ACCURACY, *PAIRED_MAPS))}
+    summary["_order"] = summary["measure"].map(order)
+    summary = summary.sort_values(["weight", "_order"]).drop(columns="_order")
+    return summary.reset_index(drop=True)
+
+
+_SCORE = {
+    "weight": "lambda",
+    "objective": "harmonization or rrr",
+    "saliency": "differentiable saliency of the loss",
+    "test_images": "held-out test images",
+    "test_identities": "their identities (the resampling unit)",
+    "train_images": "training images",
+    "train_images_with_map": "training images that had a human map (the rest: cross-entropy only)",
+    "best_epoch": "epoch whose weights were kept",
+    "test_accuracy": "accuracy on the cue-free test images",
+    "test_accuracy_ci_low": "identity-bootstrap interval",
+    "test_accuracy_ci_high": "identity-bootstrap interval",
+    "test_accuracy_cued": "accuracy on the test images with their class's cue (= cue-free without)",
+    "test_images_scored": "test images with a human map",
+    "test_images_constant_map": "of those, with a constant network map (no Spearman)",
+    "spearman": "mean Spearman(network map, human map)",
+    "cc": "mean Pearson CC(network map, human map)",
+    "planted_share": "share of positive relevance in the planted region (synthetic faces)",
+    "morf_difference": "human-order - network-order MoRF area",
+    "ceiling_spearman": "observers' split-half Spearman",
+    "ceiling_cc": "observers' split-half CC",
+    "spearman_of_ceiling": "spearman / ceiling_spearman",
+    "cc_of_ceiling": "cc / ceiling_cc",
+    "<measure>_ci_low": "identity-bootstrap interval of spearman, cc, planted_share, ...",
+    "<measure>_ci_high": "",
+}
+_TEST_IMAGE = {
+    "weight": "lambda",
+    "stimulus_id": "",
+    "identity": "person shown (the resampling unit)",
+    "correct": "1: the network's class is the true one (cue-free image)",
+    "correct_cued": "the same on the image with its class's cue",
+    "cue_drop": "correct_cued - correct",
+}
+_PER_IMAGE = {
+    "weight": "lambda",
+    "stimulus_id": "",
+    "identity": "person shown (the resampling unit)",
+    **{k: "" for k in PER_IMAGE},
+    "morf_difference": "morf_human - morf_network",
+}
+_SHORTCUT = {
+    "weight": "lambda",
+    "cue_free_accuracy": "accuracy on the cue-free test images",
+    "cue_free_accuracy_ci_low": "identity-bootstrap interval",
+    "cue_free_accuracy_ci_high": "",
+    "cued_accuracy": "accuracy on the same images with their class's cue",
+    "cued_accuracy_ci_low": "",
+    "cued_accuracy_ci_high": "",
+    "cue_drop": "cued - cue-free accuracy (what the network owes the cue)",
+    "cue_drop_ci_low": "",
+    "cue_drop_ci_high": "",
+    "n": "test images",
+    "n_groups": "identities",
+}
+
+WRITES = (
+    art.other(
+        "summary",
+        "summary.json",
+        "json",
+        "enabled (bool), synthetic, the [alignment] table, lambdas, training histories",
+    ),
+    art.items(
+        "scores_per_lambda",
+        "per lambda: the trained network's per-test-image scores",
+        {
+            "weight": "lambda",
+            "test_ids": "(n_test,) test stimulus ids",
+            "correct": "(n_test,) bool",
+            "correct_cued": "(n_test,) bool",
+            "stimulus_id": "(n_scored,) test images with a human map",
+            **{k: "(n_scored,)" for k in PER_IMAGE},
+        },
+    ),
+    art.other(
+        "networks", "networks", "folder", "networks/lambda_<value>.safetensors", optional=True
+    ),
+    art.table("sweep", "one row per lambda: accuracy and alignment scores", _SCORE, optional=True),
+    art.table(
+        "test_images", "per (lambda, test image): correct or not", _TEST_IMAGE, optional=True
+    ),
+    art.table(
+        "per_image", "per (lambda, scored test image): map scores", _PER_IMAGE, optional=True
+    ),
+    art.table(
+        "paired",
+        "per (lambda, measure): mean paired difference against the baseline (smallest) lambda",
+        {"weight": "lambda", "measure": "", "baseline_weight": "normally 0"}
+        | {c: "" for c in ("n", "n_groups", "estimate", "ci_low", "ci_high", "p_value")},
+        optional=True,
+    ),
+    art.table(
+        "shortcut",
+        "per lambda (alignment.shortcut set): cue-free and cued accuracy, cue_drop",
+        _SHORTCUT,
+        optional=True,
+    ),
+)
+
+
 @stage(
     "alignment_sweep",
     description="train one network per alignment lambda and score each on held-out identities",
@@ -288,30 +510,45 @@ def _interval(ctx: StageContext, values: npt.ArrayLike, groups: npt.ArrayLike) -
         "gaze.stimulus_scale",
         "gaze.screen",
         "comparison.perturbation",
-        "comparison.bootstrap_resamples",
-        "comparison.confidence",
+        *INFERENCE_KEYS,
         "alignment",
     ),
     needs=("stimuli", "gaze", "human_maps"),
-    items=items,
+    writes=WRITES,
+    items=items_of_sweep,
     run_item=run_item,
 )
 def run(ctx: StageContext) -> None:
-    names = list(items(ctx))
+    names = list(items_of_sweep(ctx))
     if not names:  # no [alignment] lambdas: nothing to train; the stage records that
         write_json(ctx.out_dir / "summary.json", {"enabled": False, "lambdas": []})
         ctx.note("alignment_networks", 0)
         return
+    acfg = ctx.config.alignment
     table = read_stimuli_table(ctx.input("stimuli"))
     identity = dict(
         zip(table["stimulus_id"].astype(str), table["subject"].astype(str), strict=True)
     )
-    rows, per_image = [], []
+    rows, per_image, test_images, shortcut_rows = [], [], [], []
     for name in names:
         a = read_arrays(ctx.item_path(name))
         weight = float(a["weight"])
         test_ids = [str(s) for s in a["test_ids"]]
         test_groups = [identity[s] for s in test_ids]
+        correct = a["correct"].astype(np.float64)
+        correct_cued = a["correct_cued"].astype(np.float64)
+        test_images.append(
+            pd.DataFrame(
+                {
+                    "weight": weight,
+                    "stimulus_id": test_ids,
+                    "identity": test_groups,
+                    "correct": correct,
+                    "correct_cued": correct_cued,
+                    "cue_drop": correct_cued - correct,
+                }
+            )
+        )
         img = pd.DataFrame({"stimulus_id": [str(s) for s in a["stimulus_id"]]})
         for k in PER_IMAGE:
             img[k] = a[k]
@@ -319,11 +556,11 @@ def run(ctx: StageContext) -> None:
         img["morf_difference"] = img["morf_human"] - img["morf_network"]
         img.insert(0, "weight", weight)
         per_image.append(img)
-        acc = _interval(ctx, a["correct"].astype(np.float64), test_groups)
+        acc = _interval(ctx, correct, test_groups)
         row: dict[str, Any] = {
             "weight": weight,
-            "objective": ctx.config.alignment.objective,
-            "saliency": ctx.config.alignment.saliency,
+            "objective": acfg.objective,
+            "saliency": acfg.saliency,
             "test_images": len(test_ids),
             "test_identities": len(set(test_groups)),
             "train_images": int(a["train_images"]),
@@ -332,12 +569,12 @@ def run(ctx: StageContext) -> None:
             "test_accuracy": acc["mean"],
             "test_accuracy_ci_low": acc["ci_low"],
             "test_accuracy_ci_high": acc["ci_high"],
-            "test_accuracy_cued": float(a["correct_cued"].mean()) if len(test_ids) else np.nan,
+            "test_accuracy_cued": float(correct_cued.mean()) if len(test_ids) else np.nan,
             "test_images_scored": len(img),
             # a constant network map (e.g. no positive relevance) has no rank correlation
             "test_images_constant_map": int(img["spearman"].isna().sum()),
         }
-        for k in ("spearman", "cc", "planted_share", "morf_difference"):
+        for k in PAIRED_MAPS:
             iv = _interval(ctx, img[k], img["identity"])
             row |= {k: iv["mean"], f"{k}_ci_low": iv["ci_low"], f"{k}_ci_high": iv["ci_high"]}
         for k in ("spearman", "cc"):
@@ -347,9 +584,34 @@ def run(ctx: StageContext) -> None:
                 row[k] / ceiling if ceiling and np.isfinite(ceiling) else np.nan
             )
         rows.append(row)
+        if acfg.shortcut != "none":
+            short: dict[str, Any] = {"weight": weight}
+            for key, values in (
+                ("cue_free_accuracy", correct),
+                ("cued_accuracy", correct_cued),
+                ("cue_drop", correct_cued - correct),
+            ):
+                iv = _interval(ctx, values, test_groups)
+                short |= {key: iv["mean"], f"{key}_ci_low": iv["ci_low"]}
+                short[f"{key}_ci_high"] = iv["ci_high"]
+            short |= {"n": len(test_ids), "n_groups": len(set(test_groups))}
+            shortcut_rows.append(short)
     sweep = pd.DataFrame(rows)
+    images = pd.concat(test_images, ignore_index=True)
+    scored = pd.concat(per_image, ignore_index=True)
     write_table(ctx.out_dir / "sweep.parquet", sweep)
-    write_table(ctx.out_dir / "per_image.parquet", pd.concat(per_image, ignore_index=True))
+    write_table(ctx.out_dir / "test_images.parquet", images)
+    write_table(ctx.out_dir / "per_image.parquet", scored)
+    paired = paired_differences(
+        images,
+        scored,
+        shortcut=acfg.shortcut != "none",
+        seed=ctx.seed("paired"),
+        options=inference_options(ctx),
+    )
+    write_table(ctx.out_dir / "paired.parquet", paired)
+    if shortcut_rows:
+        write_table(ctx.out_dir / "shortcut.parquet", pd.DataFrame(shortcut_rows))
     write_json(
         ctx.out_dir / "summary.json",
         {
@@ -362,18 +624,5 @@ def run(ctx: StageContext) -> None:
             },
         },
     )
-    write_bytes(ctx.out_dir / "tradeoff.png", tradeoff_png(sweep, ctx.config.study.synthetic))
     ctx.note("alignment_networks", len(sweep))
     ctx.note("alignment_train_images_with_map", int(sweep["train_images_with_map"].iloc[0]))
-
-
-def tradeoff_png(sweep: pd.DataFrame, synthetic: bool) -> bytes:
-    """Alignment (Spearman / ceiling) against test accuracy, one labelled point per lambda."""
-    import io
-
-    from gazealign.report.alignment_figures import tradeoff_figure
-
-    fig = tradeoff_figure(sweep, synthetic=synthetic)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    return buf.getvalue()

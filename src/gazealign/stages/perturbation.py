@@ -4,17 +4,20 @@ Per item (``items/<stimulus_id>.npz``, resumable), for the chosen split's stimul
 network map (explain) and a human map (human_maps):
 
     true_class                       int, index of the true label in the network's labels
-    <ordering>__<morf|lerf>__order   (n_tiles,) tile numbers, ordering = human or a method
+    <ordering>__<morf|lerf>__order   (n_tiles,) tile numbers, ordering = human, a method or a
+                                     control (``comparison.perturbation.controls``)
     <ordering>__<morf|lerf>__prob    (n_steps + 1,) true-class probability; step 0 = intact
     <ordering>__<morf|lerf>__logit   (n_steps + 1,) true-class logit
     <ordering>__<morf|lerf>__correct (n_steps + 1,) bool, arg-max == true class
     random__order / __prob / __logit / __correct   the same with a leading (K,) axis
+    <control>__sigma_model_px        (2,) rows, cols kernel sigma a blurring control used
 
 Afterwards (aggregate):
 
     per_image_steps.parquet  one row per (image, ordering, order, measure, step): the value
                              (random: mean over the K random orders); every per-image table
-                             carries the image's ``identity`` and ``session``
+                             carries the image's ``identity`` and ``session`` and each row its
+                             ``ordering_kind``: human, method, random or control
     per_image_areas.parquet  one row per (image, ordering, order, measure): AUC and AOPC
     curves.parquet           mean curve per (label | all, ordering, order, measure, step) with a
                              bootstrap interval over identities
@@ -25,6 +28,13 @@ Afterwards (aggregate):
                              default), Cohen's d_z, rank-biserial
     interaction.parquet      per contrast: does the difference depend on the expression
                              (identity-blocked permutation of the expression labels)
+    controls.parquet         with controls: one row per control (what it is, the kernel sigma)
+    control_differences.parquet  with controls: human - <control> AUC/AOPC contrasts per order
+                             and measure, with the same intervals and tests as auc_differences
+
+The controls (:mod:`gazealign.compare.controls`) are ranked like the human map and stay out of
+``auc_differences``, ``per_image_differences`` and ``interaction``, which are the same with or
+without them.
 
 Orders are computed in the model-input frame from ``density_model`` (human) and ``<method>``
 (explain). Fill and random-order seeds are derived per image from the stage seeds ``fill`` and
@@ -34,18 +44,24 @@ Orders are computed in the model-input frame from ``density_model`` (human) and 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from gazealign.compare import controls as ctl
 from gazealign.compare import perturbation as pt
 from gazealign.compare.tile_ranking import ranking_map
+from gazealign.coords import CropResize
 from gazealign.errors import DataError, PipelineError
+from gazealign.heatmaps.baselines import centre_bias_map
 from gazealign.models.bundle import ModelBundle
-from gazealign.pipeline.artifacts import items, other, table
+from gazealign.pipeline.artifacts import artifact_path, items, other, table
 from gazealign.pipeline.registry import stage
 from gazealign.pipeline.stage import StageContext
 from gazealign.pipeline.store import (
@@ -92,7 +108,8 @@ SETTINGS: dict[str, str] = {
     "sign": "sign policy of the network maps (as explain recorded it)",
 }
 _CURVE_KEYS = {
-    "ordering": "human, a method, or random",
+    "ordering": "human, a method, a control, or random",
+    "ordering_kind": "human, method, random or control",
     "order": "morf or lerf",
     "measure": "accuracy, probability or logit",
 }
@@ -164,6 +181,32 @@ WRITES = (
         "expression x ordering interaction test per contrast",
         {"quantity": "", "measure": "", "order": "", "contrast": "", "p_value": ""} | SETTINGS,
     ),
+    table(
+        "controls",
+        "one row per control ordering of comparison.perturbation.controls",
+        {
+            "control": "the study's name",
+            "entry": "the registered control",
+            "description": "",
+            "method": "explain method (<method>_blurred), else empty",
+            "sigma_stimulus_px": "human kernel sigma the blur used, stimulus px (median)",
+            "sigma_model_rows_px": "the same in model-input px along rows (median)",
+            "sigma_model_cols_px": "along columns (median)",
+            "sigma_values": "distinct kernel sigmas over the images",
+            "images": "",
+        },
+        optional=True,
+    ),
+    table(
+        "control_differences",
+        "human - <control> AUC/AOPC contrasts per label and overall, with intervals and tests",
+        {"quantity": "auc or aopc", "measure": "", "order": "", "contrast": "human - <control>"}
+        | {"control": ""}
+        | SUMMARY_COLUMNS
+        | TEST_COLUMNS
+        | SETTINGS,
+        optional=True,
+    ),
 )
 
 
@@ -179,6 +222,8 @@ class Orders:
 
     named: list[tuple[str, npt.NDArray[np.int64]]]
     randoms: npt.NDArray[np.int64]
+    #: Arrays stored beside the curves (the kernel sigma of a blurring control).
+    extras: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
 
     def stacked(self) -> npt.NDArray[np.int64]:
         return np.concatenate([np.stack([o for _, o in self.named]), self.randoms])
@@ -273,9 +318,12 @@ def _item_orders(
     grid = pt.TileGrid(image.shape[0], image.shape[1], cfg.tile_px)
     explain = read_arrays(ctx.artifact("explain", "maps", stimulus_id))
     human = read_arrays(ctx.artifact("human_maps", "maps", stimulus_id))
-    maps = {"human": human["density_model"]} | {
-        m: ranking_map(explain, m, cfg.tile_sign) for m in network_methods(explain)
-    }
+    network = {m: ranking_map(explain, m, cfg.tile_sign) for m in network_methods(explain)}
+    maps = {"human": human["density_model"]} | network
+    extras: dict[str, npt.NDArray[Any]] = {}
+    if cfg.controls:
+        controls, extras = control_maps(ctx, stimulus_id, item.crop, human, network)
+        maps |= controls
     fill = pt.fill_image(
         image,
         cfg.fill,
@@ -290,7 +338,96 @@ def _item_orders(
     randoms = pt.random_tile_orders(
         grid.n_tiles, cfg.random_orders, seed=item_seed(ctx.seed("random_orders"), stimulus_id)
     )
-    return bundle, true_class, image, grid, fill, Orders(named, randoms)
+    return bundle, true_class, image, grid, fill, Orders(named, randoms, extras)
+
+
+# --- controls ---------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=2)
+def _human_pool(
+    human_dir: str, stimuli_dir: str, ids: tuple[str, ...], mtime_ns: int
+) -> dict[str, Any]:
+    """The compared images' model-input human maps, labels, identities and sessions (read once
+    per process; ``mtime_ns`` of the human maps' folder is part of the cache key only)."""
+    del mtime_ns
+    table = read_stimuli_table(Path(stimuli_dir)).set_index("stimulus_id", drop=False)
+    table.index = table.index.astype(str)
+    clusters = stimulus_clusters(table).set_index("stimulus_id")
+    human = {
+        sid: np.asarray(
+            read_arrays(artifact_path(Path(human_dir), "maps", sid))["density_model"],
+            dtype=np.float64,
+        )
+        for sid in ids
+    }
+    return {
+        "human": human,
+        "labels": {sid: str(table.at[sid, "label"]) for sid in ids},
+        "identities": {sid: str(clusters.at[sid, "identity"]) for sid in ids},
+        "sessions": {sid: str(clusters.at[sid, "session"]) for sid in ids},
+    }
+
+
+def control_pool(ctx: StageContext) -> dict[str, Any]:
+    """The human maps the controls are made from: those of every compared image (the images of
+    ``comparison.split`` with a network map and a human map), with their clusters."""
+    split = ctx.config.comparison.split
+    table = read_stimuli_table(ctx.input("stimuli"))
+    if split != "all":
+        table = table[table["split"].astype(str) == split]
+    have = set(ctx.items_of("explain", "maps")) & set(ctx.items_of("human_maps", "maps"))
+    ids = tuple(sorted(s for s in table["stimulus_id"].astype(str) if s in have))
+    mtime = (ctx.input("human_maps") / "items").stat().st_mtime_ns
+    return _human_pool(str(ctx.input("human_maps")), str(ctx.input("stimuli")), ids, mtime)
+
+
+def study_centre_bias(crop: CropResize, sigma_fraction: float) -> npt.NDArray[np.float64]:
+    """The study's centre-bias map (stimulus frame, as the metrics stage makes it) carried into
+    the model-input frame through the image's crop/resize and renormalised, like a human map."""
+    stimulus = centre_bias_map(
+        (crop.stimulus_rows, crop.stimulus_cols), sigma_fraction=sigma_fraction
+    )
+    model = np.clip(crop.map_to_model(stimulus), 0.0, None)
+    return np.asarray(model / model.sum(), dtype=np.float64)
+
+
+def control_maps(
+    ctx: StageContext,
+    stimulus_id: str,
+    crop: CropResize,
+    human: dict[str, npt.NDArray[Any]],
+    network: dict[str, npt.NDArray[np.float64]],
+) -> tuple[dict[str, npt.NDArray[np.float64]], dict[str, npt.NDArray[Any]]]:
+    """The maps of the study's controls for one image, and the kernel sigma each blurring
+    control used (``<control>__sigma_model_px``: rows, cols in model-input px).
+
+    The sigma is the ``sigma_px`` the human_maps stage stored for this image (stimulus px),
+    scaled by the crop/resize of each axis: never derived again from ``heatmap.sigma_deg``.
+    """
+    cfg = ctx.config
+    pool = control_pool(ctx)
+    if stimulus_id not in pool["human"]:
+        raise PipelineError(f"perturbation: {stimulus_id} is not among the compared images")
+    sigma_px = float(human["sigma_px"])
+    sigma = (sigma_px * crop.scale_y, sigma_px * crop.scale_x)
+    inputs = ctl.ControlInputs(
+        stimulus_id=stimulus_id,
+        human=pool["human"],
+        labels=pool["labels"],
+        identities=pool["identities"],
+        sessions=pool["sessions"],
+        centre_bias=study_centre_bias(crop, cfg.comparison.metrics.centre_bias_sigma_fraction),
+        network=network,
+        sigma_model_px=sigma,
+    )
+    methods = list(network)
+    maps, extras = {}, {}
+    for name in cfg.comparison.perturbation.controls:
+        maps[name] = ctl.control_map(name, inputs, methods)
+        if ctl.resolve(name, methods)[0].uses_sigma:
+            extras[f"{name}__sigma_model_px"] = np.array(sigma, dtype=np.float64)
+    return maps, extras
 
 
 def _curves(ctx: StageContext, stimulus_id: str, *, bf16: bool) -> tuple[int, Orders, pt.Curves]:
@@ -327,6 +464,7 @@ def _item_arrays(true_class: int, orders: Orders, curves: pt.Curves) -> dict[str
     out["random__prob"] = curves.probability[k:]
     out["random__logit"] = curves.logit[k:]
     out["random__correct"] = curves.correct[k:]
+    out |= orders.extras
     return out
 
 
@@ -487,6 +625,8 @@ def mean_curves(
     description="Occlude tiles in human, network and random order; accuracy curves, AUCs, tests.",
     reads=(
         "comparison.perturbation",
+        # the centre_bias control's map (the same Gaussian the metrics stage scores against)
+        "comparison.metrics.centre_bias_sigma_fraction",
         *INFERENCE_KEYS,
     ),
     needs=("stimuli", "train", "explain", "human_maps"),
@@ -511,7 +651,9 @@ def _aggregate(ctx: StageContext) -> None:
     steps = pd.concat(frames, ignore_index=True).merge(
         stimulus_clusters(table), on="stimulus_id", how="left", validate="many_to_one"
     )
-    per_image = areas(steps)
+    controls = list(cfg.perturbation.controls)
+    steps = with_kind(steps, controls)
+    per_image = with_kind(areas(steps.drop(columns="ordering_kind")), controls)
     settings = stage_settings(ctx, str(table["stimulus_id"].iloc[0]))
     write_table(ctx.out_dir / "per_image_steps.parquet", steps.assign(**settings))
     write_table(ctx.out_dir / "per_image_areas.parquet", per_image.assign(**settings))
@@ -523,8 +665,9 @@ def _aggregate(ctx: StageContext) -> None:
         interval=cfg.interval,
         expand=cfg.expand_intervals,
     )
-    write_table(ctx.out_dir / "curves.parquet", curves.assign(**settings))
-    all_diffs = contrasts(per_image)
+    write_table(ctx.out_dir / "curves.parquet", with_kind(curves, controls).assign(**settings))
+    is_control = per_image["ordering_kind"] == "control"
+    all_diffs = contrasts(per_image[~is_control].drop(columns="ordering_kind"))
     diffs = all_diffs.dropna(subset=["difference"])
     ctx.note("perturbation_undefined_differences", int(len(all_diffs) - len(diffs)))
     write_table(ctx.out_dir / "per_image_differences.parquet", diffs.assign(**settings))
@@ -553,3 +696,89 @@ def _aggregate(ctx: StageContext) -> None:
         how="left",
     )
     write_table(ctx.out_dir / "auc_differences.parquet", summary.assign(**settings))
+    if controls:
+        write_table(
+            ctx.out_dir / "controls.parquet", control_table(ctx, table, controls).assign(**settings)
+        )
+        differences = control_contrasts(per_image, controls).dropna(subset=["difference"])
+        ctx.note("perturbation_control_images", int(differences["stimulus_id"].nunique()))
+        summary = summarise(
+            differences,
+            value="difference",
+            keys=["quantity", "measure", "order", "contrast", "control"],
+            seed=ctx.seed("control_statistics"),
+            **inference_options(ctx),
+        )
+        write_table(ctx.out_dir / "control_differences.parquet", summary.assign(**settings))
+
+
+def ordering_kind(ordering: str, controls: Sequence[str]) -> str:
+    """``human``, ``random``, ``control`` (a name of ``controls``) or ``method``."""
+    if ordering in ("human", "random"):
+        return ordering
+    return "control" if ordering in controls else "method"
+
+
+def with_kind(table: pd.DataFrame, controls: Sequence[str]) -> pd.DataFrame:
+    """``table`` with the column ``ordering_kind`` right after ``ordering``."""
+    out = table.drop(columns="ordering_kind", errors="ignore")
+    kinds = [ordering_kind(str(o), controls) for o in out["ordering"]]
+    out.insert(int(out.columns.get_loc("ordering")) + 1, "ordering_kind", kinds)  # type: ignore[arg-type]
+    return out
+
+
+def control_contrasts(per_image: pd.DataFrame, controls: Sequence[str]) -> pd.DataFrame:
+    """Per image, order and measure: AUC and AOPC of human minus each control (long table).
+
+    A positive MoRF AOPC (negative MoRF AUC) difference: the human order removes the network's
+    evidence sooner than the control's order.
+    """
+    ids = ["stimulus_id", "label", *_cluster_keys(per_image)]
+    wide = per_image.pivot_table(
+        index=[*ids, "order", "measure"], columns="ordering", values=["auc", "aopc"]
+    )
+    frames = []
+    for quantity in ("auc", "aopc"):
+        for name in controls:
+            if (quantity, "human") not in wide or (quantity, name) not in wide:
+                raise PipelineError(f"perturbation: no {quantity} of human or control {name!r}")
+            d = (wide[(quantity, "human")] - wide[(quantity, name)]).rename("difference")
+            frames.append(
+                d.reset_index().assign(quantity=quantity, contrast=f"human - {name}", control=name)
+            )
+    return pd.concat(frames, ignore_index=True)
+
+
+def control_table(ctx: StageContext, table: pd.DataFrame, controls: Sequence[str]) -> pd.DataFrame:
+    """One row per control: its entry, description, method and the kernel sigma it blurred
+    with (read back from the items: the values the orders were made with)."""
+    methods = ctx.config.explain.methods
+    rows = []
+    for name in controls:
+        entry, method = ctl.resolve(name, methods)
+        row: dict[str, Any] = {
+            "control": name,
+            "entry": entry.name,
+            "description": entry.description.replace("<method>", method or "<method>"),
+            "method": method or "",
+            "sigma_stimulus_px": np.nan,
+            "sigma_model_rows_px": np.nan,
+            "sigma_model_cols_px": np.nan,
+            "sigma_values": 0,
+            "images": len(table),
+        }
+        if entry.uses_sigma:
+            stimulus, model = [], []
+            for sid in table["stimulus_id"].astype(str):
+                model.append(read_arrays(ctx.item_path(sid))[f"{name}__sigma_model_px"])
+                human = read_arrays(ctx.artifact("human_maps", "maps", sid))
+                stimulus.append(float(human["sigma_px"]))
+            grid = np.asarray(model, dtype=np.float64)
+            row |= {
+                "sigma_stimulus_px": float(np.median(stimulus)),
+                "sigma_model_rows_px": float(np.median(grid[:, 0])),
+                "sigma_model_cols_px": float(np.median(grid[:, 1])),
+                "sigma_values": len({round(v, 9) for v in stimulus}),
+            }
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -6,7 +6,8 @@ the model-input frame, on uint8 (rows, cols, 3) images, with a colour per class 
 :data:`CUE_COLOURS`:
 
 ``corner_mark``
-    a filled square of side ``max(2, side // 10)`` px in the top-left corner;
+    a filled square of side ``max(2, side // 5)`` px in the top-left corner (a fifth of the
+    image side: large enough that a plain network learns it, see ``benchmarks/RESULTS.md``);
 ``background_tint``
     the background pixels (outside the face) blended 35 % toward the class colour.
 """
@@ -32,6 +33,8 @@ CUE_COLOURS: tuple[tuple[int, int, int], ...] = (
     (70, 240, 240),
 )
 TINT_STRENGTH = 0.35
+#: The corner mark's side is the image's shorter side divided by this.
+MARK_FRACTION = 5
 
 
 def add_cue(
@@ -52,7 +55,7 @@ def add_cue(
     colour = np.array(CUE_COLOURS[class_index], dtype=np.float64)
     out = image.copy()
     if cue == "corner_mark":
-        side = max(2, min(image.shape[:2]) // 10)
+        side = max(2, min(image.shape[:2]) // MARK_FRACTION)
         out[:side, :side] = colour.astype(np.uint8)
         return out
     if cue == "background_tint":

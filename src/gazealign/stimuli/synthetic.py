@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -938,13 +938,33 @@ def spec_conditions(
     return ident, view, intensity
 
 
+def identity_shift_px(index: int, seed: int, pose_jitter_px: float) -> tuple[float, float]:
+    """The (x, y) shift in px of identity ``index``'s face layout, uniform in
+    +-``pose_jitter_px`` per axis; (0, 0) for no jitter. Drawn from its own stream, so no other
+    draw of the data set changes with it."""
+    if pose_jitter_px < 0:
+        raise ValueError(f"pose_jitter_px must be >= 0, got {pose_jitter_px}")
+    if pose_jitter_px == 0:
+        return 0.0, 0.0
+    dx, dy = np.random.default_rng([seed, index, 0x5417]).uniform(-1.0, 1.0, 2) * pose_jitter_px
+    return float(dx), float(dy)
+
+
 def render_spec(
     spec: SyntheticSpec,
     *,
     rows: int,
     cols: int,
     intensity_range: tuple[float, float] = (0.5, 1.0),
+    pose_jitter_px: float = 0.0,
 ) -> SyntheticFace:
-    """Render one image of a data set (deterministic for the spec)."""
+    """Render one image of a data set (deterministic for the spec).
+
+    ``pose_jitter_px`` > 0 shifts every image of an identity by the same
+    :func:`identity_shift_px`, added to the photo's own shift.
+    """
     ident, view, intensity = spec_conditions(spec, intensity_range)
+    if pose_jitter_px > 0:
+        dx, dy = identity_shift_px(spec.identity_index, spec.seed, pose_jitter_px)
+        view = replace(view, shift_x=view.shift_x + dx / cols, shift_y=view.shift_y + dy / rows)
     return render_expression(ident, view, spec.label, intensity, rows=rows, cols=cols)

@@ -11,7 +11,7 @@ from gazealign.stimuli.shortcut import CUE_COLOURS, TINT_STRENGTH, add_cue
 def test_corner_mark_is_a_class_coloured_square_in_the_top_left() -> None:
     image = np.full((40, 30, 3), 100, np.uint8)
     out = add_cue(image, 3, "corner_mark")
-    side = 3  # min(40, 30) // 10
+    side = 6  # min(40, 30) // 5
     assert (out[:side, :side] == CUE_COLOURS[3]).all()
     changed = np.any(out != image, axis=2)
     assert changed.sum() == side * side and changed[:side, :side].all()

@@ -11,6 +11,7 @@ from gazealign.stimuli.synthetic import (
     EXPRESSION_AUS,
     SyntheticSpec,
     expression_aus,
+    identity_shift_px,
     render_face,
     render_spec,
     spec_conditions,
@@ -145,3 +146,26 @@ def test_polyline_distance_and_window_equal_the_per_segment_loop() -> None:
         near = _near_polyline(x, y, pts, radius)
         assert np.array_equal(near, best < radius) and 0 < near.sum() < near.size
     assert not _near_polyline(x, y, pts + 10.0, 0.1).any()
+
+
+def test_pose_jitter_shifts_every_image_of_an_identity_alike() -> None:
+    specs = [s for s in synthetic_specs(3, seed=4) if s.label in ("happy", "sad")]
+    shifts = {}
+    for spec in specs:
+        plain = render_spec(spec, rows=96, cols=80)
+        assert_same = render_spec(spec, rows=96, cols=80, pose_jitter_px=0.0)
+        np.testing.assert_array_equal(plain.image, assert_same.image)  # 0: the faces as before
+        moved = render_spec(spec, rows=96, cols=80, pose_jitter_px=3.0)
+        rows0, cols0 = np.nonzero(plain.aois["face"])
+        rows1, cols1 = np.nonzero(moved.aois["face"])
+        shift = (cols1.mean() - cols0.mean(), rows1.mean() - rows0.mean())
+        dx, dy = identity_shift_px(spec.identity_index, spec.seed, 3.0)
+        assert abs(dx) <= 3 and abs(dy) <= 3
+        # the face oval moves by the drawn shift (to the pixel grid)
+        assert shift == pytest.approx((dx, dy), abs=0.35), spec.stem
+        shifts.setdefault(spec.identity_index, set()).add((dx, dy))
+    assert all(len(s) == 1 for s in shifts.values())  # one shift per identity
+    assert len(set().union(*shifts.values())) == 3  # and different identities differ
+    assert identity_shift_px(0, 4, 0.0) == (0.0, 0.0)
+    with pytest.raises(ValueError, match="pose_jitter_px"):
+        identity_shift_px(0, 4, -1.0)
