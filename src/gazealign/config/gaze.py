@@ -92,6 +92,15 @@ class SimulationSection(Section):
             "background) for each expression; empty = the built-in defaults."
         ),
     )
+    fixation_targets: Literal["image", "expression_mean"] = Field(
+        "image",
+        description=(
+            "Where a simulated fixation on a region lands: in that region of the image itself "
+            "('image'), or of the expression's mean region layout over the simulated images "
+            "(each pixel to the region most of them give it; 'expression_mean'): observers "
+            "that know the expression but not the face, a check of the control orderings."
+        ),
+    )
 
 
 class GazeSection(Section):

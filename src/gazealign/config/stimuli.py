@@ -25,6 +25,16 @@ class SyntheticFacesSection(Section):
     intensity_max: float = Field(
         1.0, gt=0, le=1, description="Highest expression intensity (action-unit scale 0-1)."
     )
+    pose_jitter_px: float = Field(
+        0.0,
+        ge=0,
+        description=(
+            "Per-identity shift of the whole face layout, uniform in +-pose_jitter_px along each "
+            "axis (drawn once per identity from the seed), on top of each photo's own jitter: "
+            "where an identity's eyes and mouth are then differs between identities, so a human "
+            "map carries image-specific information. 0: the faces as before."
+        ),
+    )
 
 
 class SplitSection(Section):

@@ -7,7 +7,10 @@ Each simulated participant views every stimulus once, in a random order. A trial
 2. ``STIMULUS_ONSET`` and ``!V IMGLOAD CENTER``: the face appears. After a saccade latency the
    eyes move from region to region for ``viewing_ms`` (uniform in the range); each fixation
    target is a region drawn from the participant's preferences for the face's expression, then
-   a position uniform over the region's interior (``target_margin_px`` from its border). A
+   a position uniform over the region's interior (``target_margin_px`` from its border): the
+   region of this image, or with ``fixation_targets = "expression_mean"`` the region of the
+   expression's mean layout (:func:`mean_region_layout`), as if the observers knew the
+   expression but not the face. A
    re-draw keeps saccades at least ``min_saccade_deg`` long, as small steps would be invisible to
    any velocity-based parser. Fixation durations are gamma distributed.
 3. Saccades follow the main sequence (duration ``21 + 2.2 * amplitude_deg`` ms, Carpenter 1988)
@@ -123,6 +126,9 @@ class ObserverModel:
     drift_deg_s: float = 0.1  # slow drift speed within a fixation
     sampling_rate_hz: float = float(section_default(SimulationSection, "sampling_rate_hz"))
     eyes: str = "L"  # "L", "R" or "LR" (binocular)
+    # "image": targets in the image's own regions; "expression_mean": in the expression's
+    # mean region layout over the simulated stimuli
+    fixation_targets: str = section_default(SimulationSection, "fixation_targets")
 
     def check(self) -> None:
         for label, prefs in self.aoi_preferences.items():
@@ -145,6 +151,11 @@ class ObserverModel:
             )
         if self.eyes not in ("L", "R", "LR"):
             raise DataError(f"eyes must be 'L', 'R' or 'LR', got {self.eyes!r}")
+        if self.fixation_targets not in ("image", "expression_mean"):
+            raise DataError(
+                "fixation_targets must be 'image' or 'expression_mean', "
+                f"got {self.fixation_targets!r}"
+            )
 
     def preferences(self, label: str) -> FloatArray:
         prefs = self.aoi_preferences.get(label)
@@ -175,9 +186,36 @@ class _Targets:
     xy: dict[str, npt.NDArray[np.int64]]
 
 
-def _targets(stim: SimStimulus, margin_px: float) -> _Targets:
+def mean_region_layout(stimuli: Sequence[SimStimulus]) -> dict[str, dict[str, BoolArray]]:
+    """Per expression, the mean region layout of ``stimuli``: disjoint masks of
+    :data:`REGIONS`, each pixel in the region that most of the expression's images put it in
+    (ties to the first of :data:`REGIONS`).
+
+    Raises
+    ------
+    DataError
+        Images of one expression differ in size (the layout is per pixel).
+    """
+    votes: dict[str, npt.NDArray[np.int64]] = {}
+    for stim in stimuli:
+        masks = region_masks(stim.aois)
+        count = np.stack([masks[r] for r in REGIONS]).astype(np.int64)
+        if stim.label in votes and votes[stim.label].shape != count.shape:
+            raise DataError(
+                f"fixation_targets = 'expression_mean': the {stim.label!r} images differ in size "
+                f"({votes[stim.label].shape[1:]} and {count.shape[1:]})"
+            )
+        votes[stim.label] = votes.get(stim.label, np.zeros_like(count)) + count
+    out: dict[str, dict[str, BoolArray]] = {}
+    for label, count in votes.items():
+        winner = count.argmax(axis=0)
+        out[label] = {r: winner == k for k, r in enumerate(REGIONS)}
+    return out
+
+
+def _targets(regions: Mapping[str, BoolArray], margin_px: float) -> _Targets:
     out: dict[str, npt.NDArray[np.int64]] = {}
-    for name, mask in region_masks(stim.aois).items():
+    for name, mask in regions.items():
         inner = mask
         if margin_px > 0 and mask.any():
             # distance to the nearest pixel outside the region (edge of image counts as outside)
@@ -221,7 +259,15 @@ class _Simulator:
         self.scale = scale
         self.model = model
         self.dt = 1000.0 / model.sampling_rate_hz
-        self.targets = {s.stimulus_id: _targets(s, model.target_margin_px) for s in stimuli}
+        if model.fixation_targets == "expression_mean":
+            layout = mean_region_layout(stimuli)
+            by_label = {k: _targets(v, model.target_margin_px) for k, v in layout.items()}
+            self.targets = {s.stimulus_id: by_label[s.label] for s in stimuli}
+        else:
+            self.targets = {
+                s.stimulus_id: _targets(region_masks(s.aois), model.target_margin_px)
+                for s in stimuli
+            }
         self.ppd = screen.px_per_deg
 
     def placement(self, stim: SimStimulus) -> Placement:

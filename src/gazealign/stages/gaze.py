@@ -57,6 +57,7 @@ def observer_model(ctx: StageContext) -> ObserverModel:
         viewing_ms=(float(sim.viewing_ms[0]), float(sim.viewing_ms[1])),
         blink_probability=sim.blink_probability,
         sampling_rate_hz=float(sim.sampling_rate_hz),
+        fixation_targets=sim.fixation_targets,
     )
 
 

@@ -81,7 +81,11 @@ def run_item(ctx: StageContext, item: str) -> ItemResult:
     spec = next(s for s in _specs(ctx) if s.stem == item)
     s = cfg.synthetic
     face = render_spec(
-        spec, rows=s.image_rows, cols=s.image_cols, intensity_range=_intensity_range(ctx)
+        spec,
+        rows=s.image_rows,
+        cols=s.image_cols,
+        intensity_range=_intensity_range(ctx),
+        pose_jitter_px=s.pose_jitter_px,
     )
     path = write_synthetic_face(ctx.out_dir / FACES_DIR, spec, face)
     image = load_image(path)  # the JPEG as a KDEF user would read it

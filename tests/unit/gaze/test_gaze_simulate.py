@@ -12,9 +12,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from gaze_fakes import COLS, ROWS, SCALE, SCREEN, face_aois, fake_stimuli
 
+from gazealign.coords import Placement
 from gazealign.errors import DataError
 from gazealign.gaze.align import AlignOptions, StimulusInfo
-from gazealign.gaze.aoi import REGIONS, assign_regions
+from gazealign.gaze.aoi import REGIONS, assign_regions, region_masks
 from gazealign.gaze.asc import read_asc
 from gazealign.gaze.events import detect_fixations
 from gazealign.gaze.simulate import (
@@ -22,6 +23,7 @@ from gazealign.gaze.simulate import (
     ObserverModel,
     SimStimulus,
     default_confusion,
+    mean_region_layout,
     simulate_observers,
 )
 from gazealign.gaze.study import align_all
@@ -194,3 +196,49 @@ def test_recovery_quality_table(recovery: tuple) -> None:
     # blinks are the only lost samples: a few percent
     assert 0 < quality["samples_lost_share"].max() < 0.1
     assert (quality["fixations_before_onset"] == 56).all()  # the cross fixation, one per trial
+
+
+def _shifted(name: str, label: str, rows: int) -> SimStimulus:
+    return SimStimulus(name, label, {k: np.roll(v, rows, axis=0) for k, v in face_aois().items()})
+
+
+def test_mean_region_layout_is_the_per_pixel_majority() -> None:
+    stims = [_shifted("a", "happy", 0), _shifted("b", "happy", 0), _shifted("c", "happy", 12)]
+    layout = mean_region_layout([*stims, _shifted("d", "sad", 3)])
+    # two of three happy faces agree on every pixel: the layout is theirs
+    majority = region_masks(stims[0].aois)
+    for region in REGIONS:
+        np.testing.assert_array_equal(layout["happy"][region], majority[region], err_msg=region)
+    # a three-way tie goes to the first region of REGIONS
+    three = mean_region_layout([*stims[:1], _shifted("e", "happy", 6), stims[2]])["happy"]
+    eyes, brows = REGIONS.index("eyes"), REGIONS.index("brows")
+    assert three["eyes" if eyes < brows else "brows"][52].any()
+    np.testing.assert_array_equal(
+        layout["sad"]["eyes"], region_masks(_shifted("", "", 3).aois)["eyes"]
+    )
+    with pytest.raises(DataError, match="differ in size"):
+        mean_region_layout([stims[0], SimStimulus("x", "happy", face_aois(100, 80))])
+
+
+@pytest.mark.parametrize("targets", ["image", "expression_mean"])
+def test_fixations_land_in_the_regions_of_the_chosen_layout(tmp_path: Path, targets: str) -> None:
+    stims = [_shifted("a", "happy", 0), _shifted("b", "happy", 0), _shifted("c", "happy", 12)]
+    model = ObserverModel(fixation_targets=targets, participant_bias_sd=0.0)
+    sim = simulate_observers(
+        stims, participants=3, out_dir=tmp_path, screen=SCREEN, stimulus_scale=SCALE, seed=5,
+        model=model,
+    )  # fmt: skip
+    layout = region_masks(stims[0].aois)  # the majority's
+    place = Placement.centred(SCREEN, COLS, ROWS, SCALE)
+    truth = sim.truth[sim.truth["after_onset"] & (sim.truth["region"] == "eyes")]
+    assert len(truth) > 20
+    x, y = place.screen_to_stimulus(truth["screen_x_px"], truth["screen_y_px"])
+    for sid, in_layout, in_own in [
+        (s.stimulus_id, layout["eyes"], region_masks(s.aois)["eyes"]) for s in stims
+    ]:
+        at = truth["stimulus_id"].to_numpy() == sid
+        r, c = y[at].astype(int), x[at].astype(int)
+        # image: each face's own eyes; expression_mean: the majority's eyes, for all three
+        assert (in_own if targets == "image" else in_layout)[r, c].all(), sid
+    with pytest.raises(DataError, match="fixation_targets"):
+        ObserverModel(fixation_targets="nowhere").check()

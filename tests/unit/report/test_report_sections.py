@@ -39,6 +39,7 @@ def test_the_built_in_sections_keep_their_page_order() -> None:
         ("perturbation", 30),
         ("perturbation_strip", 35),
         ("auc", 40),
+        ("controls", 42),
         ("robustness", 45),
         ("regions", 50),
         ("metrics", 60),
