@@ -1,9 +1,9 @@
 """Gaze-aligned training, measured: a lambda sweep on the built-in synthetic faces.
 
 Usage: python benchmarks/alignment_sweep.py [--identities 40] [--size 64] [--epochs 25]
-       [--objective harmonization] [--lambdas 0 0.5 2 8] [--shortcut none|corner_mark|...]
-       [--participants 6] [--method NAME] [--until STAGE] [--out DIR]
-       [--figure PATH]
+       [--objective harmonization] [--saliency gradient_x_input] [--lambdas 0 0.3 1 3 10]
+       [--shortcut none|corner_mark|background_tint] [--participants 6]
+       [--method gradient_x_input] [--until STAGE] [--out DIR] [--figure PATH]
 
 Runs the real ``stimuli``, ``gaze`` (simulated observers viewing the training and the test
 faces), ``human_maps`` and ``alignment_sweep`` stages of a demo-like study (small VGG-11 at
@@ -77,10 +77,14 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=25)
     p.add_argument("--participants", type=int, default=6)
     p.add_argument("--objective", default="harmonization")
-    p.add_argument("--saliency", default="gradient")
-    p.add_argument("--lambdas", type=float, nargs="+", default=[0.0, 0.5, 2.0, 8.0])
+    p.add_argument("--saliency", default="gradient_x_input")
+    p.add_argument("--lambdas", type=float, nargs="+", default=[0.0, 0.3, 1.0, 3.0, 10.0])
     p.add_argument("--shortcut", default="none")
-    p.add_argument("--method", default=None, help="explainer scoring the maps (alignment.method)")
+    p.add_argument(
+        "--method",
+        default="gradient_x_input",
+        help="explainer scoring the maps (alignment.method; gradient_x_input needs captum)",
+    )
     p.add_argument("--until", default="alignment_sweep", help="last stage to run")
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--figure", type=Path, default=None, help="draw the trade-off figure here")

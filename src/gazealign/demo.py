@@ -71,9 +71,11 @@ DEMO_STUDY: dict[str, Any] = {
 
 def aligned_demo_study() -> dict[str, Any]:
     """The aligned-training demo (``gazealign demo --aligned``): the demo's faces and observers
-    at 64 px, 40 identities, and a harmonization lambda sweep (one network per lambda, 25 epochs
-    each) scored on the held-out identities. Kept apart from the plain demo, which it would
-    slow down several-fold (every aligned step is a double backward pass)."""
+    at 64 px, 40 identities, and a harmonization lambda sweep (lambda 0, 0.3, 1, 3, 10 with the
+    gradient x input saliency in the loss, as measured in ``benchmarks/RESULTS.md``; one network
+    per lambda, 25 epochs each) scored on the held-out identities. Kept apart from the plain
+    demo, which it would slow down several-fold (every aligned step is a double backward
+    pass)."""
     study = copy.deepcopy(DEMO_STUDY)
     study["study"]["name"] = "gazealign aligned-training demo"
     study["stimuli"]["input_size_px"] = 64
@@ -82,7 +84,11 @@ def aligned_demo_study() -> dict[str, Any]:
     study["explain"]["methods"] = ["lrp_epsilon_plus_flat"]
     study["gaze"]["simulation"]["participants"] = 6
     study["comparison"]["perturbation"]["tile_px"] = 16
-    study["alignment"] = {"objective": "harmonization", "lambdas": [0.0, 0.5, 2.0, 8.0]}
+    study["alignment"] = {
+        "objective": "harmonization",
+        "lambdas": [0.0, 0.3, 1.0, 3.0, 10.0],
+        "saliency": "gradient_x_input",
+    }
     return study
 
 
@@ -114,8 +120,10 @@ def run_demo(
     if "report" in folders:
         console.print(f"[bold]report: {folders['report'] / 'report.html'}[/bold]", soft_wrap=True)
     if aligned:
+        from gazealign.report.build import report_from_run
+
         sweep = folders["alignment_sweep"]
-        console.print(
-            f"[bold]alignment sweep: {sweep / 'sweep.csv'}, {sweep / 'paired.csv'}[/bold]"
-        )
+        page, _ = report_from_run(runner.run_dir)  # the sweep's section; the rest is absent
+        console.print(f"alignment sweep: {sweep / 'sweep.csv'}, {sweep / 'paired.csv'}")
+        console.print(f"[bold]report: {page}[/bold]", soft_wrap=True)
     return runner.run_dir

@@ -97,6 +97,13 @@ def test_editing_the_report_reruns_only_the_report(source: Path, tmp_path: Path)
     assert rerun(before, keys(source, tmp_path)) == {"report"}
 
 
+def test_editing_the_alignment_figures_reruns_only_the_report(source: Path, tmp_path: Path) -> None:
+    before = keys(source, tmp_path)
+    figures = source / "report" / "alignment_figures.py"
+    figures.write_text(figures.read_text() + "\n# a comment\n")
+    assert rerun(before, keys(source, tmp_path)) == {"report"}
+
+
 def test_a_new_report_section_module_reruns_only_the_report(source: Path, tmp_path: Path) -> None:
     before = keys(source, tmp_path)
     (source / "report" / "sections" / "a_new_section.py").write_text(

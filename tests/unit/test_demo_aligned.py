@@ -13,7 +13,7 @@ def test_aligned_demo_study_round_trips_and_leaves_the_plain_demo_alone(tmp_path
     path = tmp_path / "demo.toml"
     path.write_text(dump_study(config))
     again = load_study(path)
-    assert again.alignment.enabled and again.alignment.lambdas == [0.0, 0.5, 2.0, 8.0]
+    assert again.alignment.enabled and again.alignment.lambdas == [0.0, 0.3, 1.0, 3.0, 10.0]
     assert again.study.synthetic and again.stimuli.input_size_px == 64
     assert "alignment" not in DEMO_STUDY  # the plain demo trains no sweep
     assert not demo_config(tmp_path).alignment.enabled

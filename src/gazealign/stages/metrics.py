@@ -199,15 +199,24 @@ def gaussian_density(
     return density
 
 
-def _other_fixations(
-    fixations: pd.DataFrame, sizes: dict[str, tuple[int, int]], sid: str
-) -> npt.NDArray[np.int64]:
+class _AllFixations:
+    """Every fixation's image, position and image size, gathered once for the whole stage."""
+
+    def __init__(self, fixations: pd.DataFrame, sizes: dict[str, tuple[int, int]]) -> None:
+        self.sizes = sizes
+        self.sid = fixations["stimulus_id"].astype(str).to_numpy()
+        shape = np.array([sizes[s] for s in self.sid], dtype=float).reshape(-1, 2)
+        self.rows, self.cols = shape[:, 0], shape[:, 1]
+        self.x = fixations["x_px"].to_numpy(np.float64)
+        self.y = fixations["y_px"].to_numpy(np.float64)
+
+
+def _other_fixations(every: _AllFixations, sid: str) -> npt.NDArray[np.int64]:
     """Fixations on the other images, rescaled into this image's frame (for shuffled AUC)."""
-    rows, cols = sizes[sid]
-    others = fixations[fixations["stimulus_id"].astype(str) != sid]
-    scale = others["stimulus_id"].astype(str).map(lambda s: sizes[s])
-    fx = others["x_px"].to_numpy(np.float64) * cols / np.array([c for _, c in scale], dtype=float)
-    fy = others["y_px"].to_numpy(np.float64) * rows / np.array([r for r, _ in scale], dtype=float)
+    rows, cols = every.sizes[sid]
+    other = every.sid != sid
+    fx = every.x[other] * cols / every.cols[other]
+    fy = every.y[other] * rows / every.rows[other]
     counts, _ = fixation_map(fx, fy, (rows, cols))
     return counts
 
@@ -239,6 +248,7 @@ def _run(ctx: StageContext) -> None:
         for sid, r, c in zip(table["stimulus_id"], table["rows"], table["cols"], strict=True)
     }
     seed = ctx.seed("metrics")
+    every = _AllFixations(fixations, sizes)
     clusters = stimulus_clusters(table).set_index("stimulus_id")
     folds = (
         identity_folds(list(clusters["identity"]), folds=mcfg.calibration_folds)
@@ -259,7 +269,7 @@ def _run(ctx: StageContext) -> None:
         sid, label = str(row.stimulus_id), str(row.label)
         ident = {k: str(clusters.at[sid, k]) for k in ("identity", "session")}
         shape = sizes[sid]
-        fix = fixations[fixations["stimulus_id"].astype(str) == sid]
+        fix = fixations[every.sid == sid]
         counts, _ = fixation_map(fix["x_px"], fix["y_px"], shape)
         if counts.sum() == 0:
             skipped += 1
@@ -270,7 +280,7 @@ def _run(ctx: StageContext) -> None:
         if reference.shape != shape:
             raise DataError(f"human map of {sid} has shape {reference.shape}, stimulus {shape}")
         centre = centre_bias_map(shape, sigma_fraction=mcfg.centre_bias_sigma_fraction)
-        other = _other_fixations(fixations, sizes, sid) if len(sizes) > 1 else None
+        other = _other_fixations(every, sid) if len(sizes) > 1 else None
         if other is not None and other.sum() == 0:
             other = None
         maps = {m: explain[f"{m}__stimulus"] for m in network_methods(explain)}

@@ -345,14 +345,34 @@ class _Canvas:
         return np.clip(0.5 - d * self.px, 0.0, 1.0)
 
     def paint(self, alpha: FloatArray, colour: npt.ArrayLike) -> None:
+        """Blend ``colour`` in with coverage ``alpha`` (only inside alpha's bounding box: where
+        alpha is 0 the blend leaves the pixel exactly as it is)."""
+        box = _support(alpha)
+        if box is None:
+            return
         col = np.asarray(colour, dtype=np.float64)
-        a = alpha[..., None]
-        self.rgb = self.rgb * (1 - a) + col * a
+        a = alpha[box][..., None]
+        self.rgb[box] = self.rgb[box] * (1 - a) + col * a
 
     def shade(self, alpha: FloatArray, factor: float | FloatArray) -> None:
-        """Multiply the image by ``factor`` where ``alpha`` (darkens < 1, lightens > 1)."""
-        f = 1 + (np.asarray(factor) - 1) * alpha
-        self.rgb = self.rgb * f[..., None]
+        """Multiply the image by ``factor`` where ``alpha`` (darkens < 1, lightens > 1); as
+        :meth:`paint`, only inside alpha's bounding box (elsewhere the factor is exactly 1)."""
+        box = _support(alpha)
+        if box is None:
+            return
+        factor = np.asarray(factor)
+        f = 1 + ((factor[box] if factor.ndim == 2 else factor) - 1) * alpha[box]
+        self.rgb[box] = self.rgb[box] * f[..., None]
+
+
+def _support(alpha: FloatArray) -> tuple[slice, slice] | None:
+    """The smallest row/column window holding every nonzero of ``alpha`` (None: all zero)."""
+    nonzero = alpha != 0
+    rows = np.flatnonzero(nonzero.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(nonzero.any(axis=0))
+    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
 
 
 def _ellipse_sd(
@@ -385,19 +405,34 @@ def _polyline_distance(
     Written by hand: no imaging library offers a vectorised distance-to-curve field that also
     returns the arc parameter, which the tapered strokes (brows, lids) need.
     """
-    best = np.full(x.shape, np.inf)
-    along = np.zeros(x.shape)
     n = len(pts) - 1
-    for i in range(n):
-        (x0, y0), (x1, y1) = pts[i], pts[i + 1]
-        vx, vy = x1 - x0, y1 - y0
-        ll = vx * vx + vy * vy + 1e-12
-        t = np.clip(((x - x0) * vx + (y - y0) * vy) / ll, 0.0, 1.0)
-        d = np.hypot(x - (x0 + t * vx), y - (y0 + t * vy))
-        better = d < best
-        best = np.where(better, d, best)
-        along = np.where(better, (i + t) / n, along)
+    if n < 1:
+        return np.full(x.shape, np.inf), np.zeros(x.shape)
+    # All segments at once (segment axis first); the nearest segment wins, the first on ties.
+    shape = (n,) + (1,) * x.ndim
+    x0, y0 = pts[:-1, 0].reshape(shape), pts[:-1, 1].reshape(shape)
+    vx, vy = pts[1:, 0].reshape(shape) - x0, pts[1:, 1].reshape(shape) - y0
+    ll = vx * vx + vy * vy + 1e-12
+    t = np.clip(((x - x0) * vx + (y - y0) * vy) / ll, 0.0, 1.0)
+    d = np.hypot(x - (x0 + t * vx), y - (y0 + t * vy))
+    nearest = np.argmin(d, axis=0)[None]
+    best = np.take_along_axis(d, nearest, axis=0)[0]
+    along = (nearest[0] + np.take_along_axis(t, nearest, axis=0)[0]) / n
     return best, along
+
+
+def _near_polyline(x: FloatArray, y: FloatArray, pts: FloatArray, radius: float) -> BoolArray:
+    """``_polyline_distance(x, y, pts)[0] < radius``, computed only in the window around the
+    polyline's bounding box padded by ``radius`` (every pixel outside it is farther away)."""
+    lo, hi = pts.min(axis=0) - radius, pts.max(axis=0) + radius
+    near = (x >= lo[0]) & (x <= hi[0]) & (y >= lo[1]) & (y <= hi[1])
+    out = np.zeros(x.shape, dtype=bool)
+    rows, cols = np.flatnonzero(near.any(axis=1)), np.flatnonzero(near.any(axis=0))
+    if rows.size == 0:
+        return out
+    box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+    out[box] = _polyline_distance(x[box], y[box], pts)[0] < radius
+    return out
 
 
 def _stroke(canvas: _Canvas, pts: FloatArray, width0: float, width1: float) -> FloatArray:
@@ -441,7 +476,13 @@ def _face_sd(canvas: _Canvas, chin: float) -> FloatArray:
 
 
 def _render(
-    ident: Identity, view: Viewing, aus: Mapping[int, float], rows: int, cols: int
+    ident: Identity,
+    view: Viewing,
+    aus: Mapping[int, float],
+    rows: int,
+    cols: int,
+    *,
+    with_aois: bool = True,
 ) -> tuple[FloatArray, dict[str, BoolArray]]:
     g = _geometry(ident, aus)
     cv = _Canvas(rows, cols, ident, view, g.chin)
@@ -506,7 +547,7 @@ def _render(
     shading = 1 + (lit * 1.1 - 1) * head_a
     cv.rgb = cv.rgb * shading[..., None]
     cv.rgb = cv.rgb * view.brightness * np.asarray(view.cast)
-    aois = _aois(cv, g, face_sd)
+    aois = _aois(cv, g, face_sd) if with_aois else {}
     return cv.rgb, aois
 
 
@@ -731,8 +772,7 @@ def _aois(cv: _Canvas, g: _Geometry, face_sd: FloatArray) -> dict[str, BoolArray
             )
             < 0
         )
-        d, _ = _polyline_distance(x, y, _brow_points(g, side))
-        brows |= d < ident.brow_thickness * 0.62 + 0.06
+        brows |= _near_polyline(x, y, _brow_points(g, side), ident.brow_thickness * 0.62 + 0.06)
     mouth_top = (
         g.mouth_y + min(g.corner_y, 0.0) - g.upper_lip - g.upper_raise - 0.5 * g.opening - 0.05
     )
@@ -803,8 +843,8 @@ def render_expression(
     """
     aus = expression_aus(label, intensity)
     image, aois = render_face(identity, viewing, aus, rows=rows, cols=cols)
-    if aus:
-        neutral, _ = render_face(identity, viewing, {}, rows=rows, cols=cols)
+    if aus:  # the neutral twin's pixels only (its regions are not needed)
+        neutral = _to_uint8(_render(identity, viewing, {}, rows, cols, with_aois=False)[0], viewing)
         planted = np.any(image != neutral, axis=2)
     else:
         planted = np.zeros((rows, cols), dtype=bool)

@@ -61,7 +61,11 @@ WRITTEN = {
     "saliency_metrics": ("metrics", "per_image_metrics"),
     "region_shares": ("region_shares", "region_shares_difference", "region_shares_per_image"),
     "sanity_checks": ("randomisation_layers", "verdicts"),
+    "alignment_sweep": ("summary", "sweep", "paired"),
 }
+
+#: The alignment sweep stand-in's (lambda, test accuracy, Spearman / ceiling).
+ALIGNMENT = ((0.0, 0.70, 0.40), (1.0, 0.69, 0.55), (3.0, 0.60, 0.70))
 
 
 def put(ctx: StageContext, name: str, table: pd.DataFrame) -> None:
@@ -382,6 +386,40 @@ def _robustness(ctx: StageContext) -> None:
     put(ctx, "sign_agreement", agreement)
 
 
+def _alignment(ctx: StageContext) -> None:
+    write_json(
+        ctx.out_dir / "summary.json",
+        {"enabled": True, "synthetic": True, "lambdas": [w for w, _, _ in ALIGNMENT]},
+    )
+    sweep = pd.DataFrame(
+        {
+            "weight": [w for w, _, _ in ALIGNMENT],
+            "test_accuracy": [a for _, a, _ in ALIGNMENT],
+            "test_accuracy_ci_low": [a - 0.1 for _, a, _ in ALIGNMENT],
+            "test_accuracy_ci_high": [a + 0.1 for _, a, _ in ALIGNMENT],
+            "spearman_of_ceiling": [r for _, _, r in ALIGNMENT],
+            "cc_of_ceiling": [r + 0.1 for _, _, r in ALIGNMENT],
+            "train_images": 40,
+            "train_images_with_map": 40,
+        }
+    ).assign(objective="harmonization", saliency="gradient")
+    put(ctx, "sweep", sweep)
+    paired = pd.DataFrame(
+        {
+            "weight": [1.0, 3.0],
+            "measure": "correct",
+            "baseline_weight": 0.0,
+            "n": 14,
+            "n_groups": 7,
+            "estimate": [-0.01, -0.10],
+            "ci_low": [-0.05, -0.2],
+            "ci_high": [0.03, 0.0],
+            "p_value": 0.5,
+        }
+    )
+    put(ctx, "paired", paired)
+
+
 def _saliency_metrics(ctx: StageContext) -> None:
     put(ctx, "metrics", _metrics())
     put(ctx, "per_image_metrics", _metrics().assign(stimulus_id="x"))
@@ -456,6 +494,7 @@ def fake_stages(*, with_compare: bool = True) -> list[Stage]:
             _stage("region_shares", _regions, ("stimuli", "explain", "gaze", "human_maps")),
             _stage("sanity_checks", _sanity, ("stimuli", "train")),
             _stage("perturbation_robustness", _robustness, ("perturbation",)),
+            _stage("alignment_sweep", _alignment, ("stimuli", "gaze", "human_maps")),
         ]
     return run_order([*stages, get_stage("report")])
 

@@ -63,6 +63,10 @@ def test_every_section_is_there_with_its_numbers(fake_run: FakeRun) -> None:
     sections = parse(fake_run.html).sections
     assert list(sections) == [s.name for s in page_sections()]
     assert "Not available" not in fake_run.html
+    assert (
+        "Alignment (Spearman / ceiling) rises with lambda: 0.400 at λ = 0" in sections["alignment"]
+    )
+    assert "within 3 points of λ = 0 (0.700) at λ = 1 (0.690" in sections["alignment"]
     summary = sections["summary"]
     assert f"{OVERALL_HUMAN_MINUS_NETWORK:+.3f}" in summary  # overall AUC difference
     assert "95% CI +0.073 to +0.173" in summary
@@ -119,8 +123,9 @@ def test_real_study_has_no_synthetic_banner() -> None:
 def test_report_is_self_contained(fake_run: FakeRun) -> None:
     parsed = parse(fake_run.html)
     images = [attrs for tag, attrs in parsed.tags if tag == "img"]
-    # overview, curves, forest, regions, metrics, sanity, confusion, quality, two strips, sweep
-    assert len(images) == 11
+    # overview, curves, forest, regions, metrics, sanity, confusion, quality, two strips, sweep,
+    # alignment trade-off
+    assert len(images) == 12
     for attrs in images:
         src = attrs["src"] or ""
         assert src.startswith("data:image/png;base64,")
@@ -151,6 +156,7 @@ def test_figures_are_written_in_every_format(fake_run: FakeRun) -> None:
         "perturbation_strip_T01AF",
         "perturbation_strip_T01AN",
         "robustness",
+        "alignment_tradeoff",
     }
     for stem in stems:
         assert (fake_run.report_dir / "figures" / f"{stem}.pdf").read_bytes().startswith(b"%PDF")
@@ -192,6 +198,7 @@ def test_without_manifest_the_finished_stage_folders_are_found(
         "region_shares",
         "sanity_checks",
         "perturbation_robustness",
+        "alignment_sweep",
         "report",
     }
     run_dir = tmp_path / "copy"

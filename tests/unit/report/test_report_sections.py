@@ -45,6 +45,7 @@ def test_the_built_in_sections_keep_their_page_order() -> None:
         ("metrics", 60),
         ("sanity", 70),
         ("recognition", 80),
+        ("alignment", 85),
         ("data", 90),
         ("reproducibility", 100),
     ]

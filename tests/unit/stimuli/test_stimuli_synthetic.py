@@ -124,6 +124,30 @@ def test_specs_follow_kdef_numbering() -> None:
         synthetic_specs(71, 0)
 
 
+def test_polyline_distance_and_window_equal_the_per_segment_loop() -> None:
+    from gazealign.stimuli.synthetic import _near_polyline, _polyline_distance
+
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:40, 0:50] / 20.0 - 1.0
+    pts = np.cumsum(rng.normal(0, 0.15, (9, 2)), axis=0)
+    pts[4] = pts[3]  # a zero-length segment
+    best, along = np.full(x.shape, np.inf), np.zeros(x.shape)
+    n = len(pts) - 1
+    for i in range(n):  # the plain loop: nearest segment wins, the first on ties
+        (x0, y0), (x1, y1) = pts[i], pts[i + 1]
+        vx, vy = x1 - x0, y1 - y0
+        t = np.clip(((x - x0) * vx + (y - y0) * vy) / (vx * vx + vy * vy + 1e-12), 0.0, 1.0)
+        d = np.hypot(x - (x0 + t * vx), y - (y0 + t * vy))
+        better = d < best
+        best, along = np.where(better, d, best), np.where(better, (i + t) / n, along)
+    d, a = _polyline_distance(x, y, pts)
+    assert np.array_equal(d, best) and np.array_equal(a, along)
+    for radius in (0.05, 0.3):
+        near = _near_polyline(x, y, pts, radius)
+        assert np.array_equal(near, best < radius) and 0 < near.sum() < near.size
+    assert not _near_polyline(x, y, pts + 10.0, 0.1).any()
+
+
 def test_pose_jitter_shifts_every_image_of_an_identity_alike() -> None:
     specs = [s for s in synthetic_specs(3, seed=4) if s.label in ("happy", "sad")]
     shifts = {}
