@@ -16,6 +16,7 @@ from gazealign.config import study_from_dict
 from gazealign.pipeline import Runner
 from gazealign.pipeline.artifacts import read_table_artifact
 from gazealign.pipeline.store import read_arrays, read_json, read_table
+from gazealign.report.build import report_from_run
 from gazealign.stages import study_stages
 
 STUDY: dict[str, Any] = {
@@ -109,6 +110,11 @@ def test_sweep_scores_each_lambda_and_resumes_with_identical_numbers(tmp_path: P
     assert (shortcut["cue_drop"] - (shortcut["cued_accuracy"] - shortcut["cue_free_accuracy"])
             ).abs().max() < 1e-12  # fmt: skip
     assert read_json(out / "summary.json")["synthetic"] is True
+    # the report of a run that stopped after the sweep (as gazealign demo --aligned builds it)
+    page, _ = report_from_run(tmp_path / "a" / "run")
+    html = page.read_text(encoding="utf-8")
+    assert "Alignment (Spearman / ceiling)" in html and "cue-free faces" in html
+    assert (page.parent / "figures" / "alignment_tradeoff.png").exists()
     # the sweep records the device study.device ("auto") resolved to
     expected = "cuda" if torch.cuda.is_available() else "cpu"
     assert read_json(out / "_stage.json")["notes"]["device"] == expected

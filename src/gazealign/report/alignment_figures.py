@@ -25,8 +25,10 @@ def tradeoff_figure(sweep: pd.DataFrame, *, synthetic: bool) -> Figure:
     low = y - sweep["test_accuracy_ci_low"].to_numpy(np.float64)
     high = sweep["test_accuracy_ci_high"].to_numpy(np.float64) - y
     ax.errorbar(x, y, yerr=np.vstack([low, high]), fmt="o-", color="#1f5fa8", capsize=3)
-    for xi, yi, w in zip(x, y, sweep["weight"], strict=True):
-        ax.annotate(f"λ={w:g}", (xi, yi), textcoords="offset points", xytext=(5, 5), fontsize=8)
+    for i, (xi, yi, w) in enumerate(zip(x, y, sweep["weight"], strict=True)):
+        # alternate above / below, so neighbouring lambdas' labels do not overprint
+        offset = (5, 5) if i % 2 == 0 else (5, -12)
+        ax.annotate(f"λ={w:g}", (xi, yi), textcoords="offset points", xytext=offset, fontsize=8)
     ax.set_xlabel("alignment: Spearman(network map, human map) / human ceiling")
     ax.set_ylabel("test accuracy (held-out identities, 95% CI)")
     objective = str(sweep["objective"].iloc[0]) if "objective" in sweep and len(sweep) else ""

@@ -66,6 +66,21 @@ def test_an_aligned_network_that_loses_more_without_the_cue_is_said_to() -> None
     text = shortcut_sentences(shortcut, paired)
     assert text[0].endswith("(cue_drop +0.650): it learned the cue.")
     assert text[1].startswith(
-        "The aligned network at λ = 1 loses more on cue-free faces than the plain one: "
-        "cue_drop +0.750 against +0.650 (difference +0.100, 95% CI +0.020 to +0.200, excludes 0)"
+        "The aligned network at λ = 1 loses more on cue-free faces than the plain one "
+        "(cue_drop +0.750 against +0.650, difference +0.100, 95% CI +0.020 to +0.200, excludes 0)"
+        " and scores lower on them: 0.250 against 0.350 (difference −0.100"
     )
+
+
+def test_losing_less_to_the_cue_but_scoring_lower_is_not_called_a_win() -> None:
+    shortcut = pd.DataFrame(
+        {
+            "weight": [0.0, 3.0],
+            "cue_free_accuracy": [0.33, 0.26],
+            "cued_accuracy": [1.0, 0.84],
+            "cue_drop": [0.67, 0.58],
+        }
+    )
+    text = shortcut_sentences(shortcut, _paired([]))
+    assert "at λ = 3 loses less on cue-free faces than the plain one" in text[1]
+    assert text[1].endswith(") but scores lower on them: 0.260 against 0.330.")

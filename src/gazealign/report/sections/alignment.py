@@ -216,7 +216,9 @@ def shortcut_sentences(
 
     ``cue_drop`` = cued - cue-free accuracy: what a network loses when the cue is taken away.
     The aligned network "loses less" on cue-free faces when its ``cue_drop`` is below the plain
-    network's (the paired difference of ``cue_drop`` is negative).
+    network's (the paired difference of ``cue_drop`` is negative); the sentence also says
+    whether its cue-free accuracy is higher or lower, since a network that learned less of
+    everything loses less to the cue and still scores lower without it.
 
     Parameters
     ----------
@@ -251,12 +253,17 @@ def shortcut_sentences(
         diff = float(r["cue_drop"]) - float(r0["cue_drop"])
         word = "less" if diff < 0 else "more" if diff > 0 else "as much"
         acc_row = _difference(paired, w, "correct")
+        acc_diff = float(r["cue_free_accuracy"]) - float(r0["cue_free_accuracy"])
+        acc_word = "higher" if acc_diff > 0 else "lower" if acc_diff < 0 else "the same"
+        # "loses less" and "scores lower" do not go together: say "but" then
+        agree = (diff < 0 and acc_diff >= 0) or (diff > 0 and acc_diff <= 0) or diff == 0
         out.append(
             f"The aligned network at {lambda_text(w)} loses {word} on cue-free faces than the "
-            f"plain one: cue_drop {fmt(float(r['cue_drop']), signed=True)} against "
-            f"{fmt(float(r0['cue_drop']), signed=True)} (difference "
-            f"{fmt(diff, signed=True)}{_interval_word(row, confidence)}); its cue-free accuracy "
-            f"is {fmt(float(r['cue_free_accuracy']))} against "
+            f"plain one (cue_drop {fmt(float(r['cue_drop']), signed=True)} against "
+            f"{fmt(float(r0['cue_drop']), signed=True)}, difference "
+            f"{fmt(diff, signed=True)}{_interval_word(row, confidence)}) "
+            f"{'and' if agree else 'but'} scores {acc_word} on them: "
+            f"{fmt(float(r['cue_free_accuracy']))} against "
             f"{fmt(float(r0['cue_free_accuracy']))}"
             + (
                 f" (difference {fmt(float(acc_row['estimate']), signed=True)}"

@@ -135,7 +135,14 @@ def controls_section(ctx: SectionContext) -> str:
     if folder is None:
         raise SectionAbsent(f"the run has no finished {STAGE} stage")
     if not (folder / "controls.parquet").exists():
-        raise SectionAbsent("no control orderings ran (comparison.perturbation.controls is empty)")
+        return (
+            "<p>No control orderings were run in this study: name them in "
+            '<code>[comparison.perturbation]</code> (<code>controls = ["other_identity", '
+            '"expression_mean", "all_mean", "centre_bias", ..]</code>; '
+            "<code>gazealign list controls</code> lists them) to measure whether people's "
+            "fixations on each image carry information beyond the face prior, and whether the "
+            "human - network difference survives equal blur.</p>"
+        )
     controls = ctx.stage_table(STAGE, "controls")
     differences = ctx.stage_table(STAGE, "control_differences")
     methods = ctx.stage_table(STAGE, "auc_differences")
