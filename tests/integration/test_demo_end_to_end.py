@@ -39,9 +39,15 @@ def tiny_study() -> dict[str, object]:
     study["model"]["train"]["epochs"] = 2  # type: ignore[index]
     study["gaze"]["simulation"] = {"participants": 3}  # type: ignore[index]
     study["gaze"]["stimulus_scale"] = 6.0  # type: ignore[index]
-    study["comparison"]["perturbation"] = {"tile_px": 8, "random_orders": 3, "batch_size": 64}  # type: ignore[index]
+    study["comparison"]["perturbation"] = {  # type: ignore[index]
+        "tile_px": 8,
+        "random_orders": 3,
+        "batch_size": 64,
+        "controls": ["other_identity", "expression_mean", "lrp_epsilon_plus_flat_blurred"],
+    }
     study["comparison"]["metrics"] = {"auc_splits": 5, "ceiling_splits": 2, "emd_max_side_px": 8}  # type: ignore[index]
     study["comparison"]["robustness"] = {"tile_px": [8, 16], "fills": ["uniform_noise", "mean"]}  # type: ignore[index]
+    study["alignment"] = {"lambdas": [0.0, 1.0]}  # the sweep and its section, at this size too
     study["comparison"]["bootstrap_resamples"] = 200  # type: ignore[index]
     study["comparison"]["permutations"] = 200  # type: ignore[index]
     study["report"] = {"figure_formats": ["png"], "dpi": 50}
