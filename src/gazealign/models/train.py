@@ -318,34 +318,27 @@ def fit(
                 if cached:
                     logits = _run_layers(model, head, copies[(epoch - 1) % len(copies)][idx])
                     loss = F.cross_entropy(logits, y_dev[idx])
-                    optimiser.zero_grad(set_to_none=True)
-                    loss.backward()
-                    optimiser.step()
-                    if schedule is not None:
-                        schedule.step()
-                    total_loss += float(loss.detach()) * len(idx)
-                    correct += int((logits.detach().argmax(1) == y_dev[idx]).sum())
-                    continue
-                x = x_all[idx].float()
-                aligned = alignment is not None and alignment.config.weight > 0
-                maps = alignment.human_maps[idx] if aligned and alignment is not None else None
-                if config.augmentation is not None:
-                    if maps is None:
-                        x = augment_batch(x, config.augmentation, generator)
-                    else:
-                        x, maps = augment_with_maps(x, maps, config.augmentation, generator)
-                x = _preprocess_float(bundle, x).to(device)
-                if maps is not None and alignment is not None:
-                    has_map = alignment.has_map[idx].to(device)
-                    parts = alignment_loss(
-                        model, x, y_dev[idx], maps.to(device), has_map, alignment.config
-                    )
-                    logits, loss = parts.logits, parts.total
-                    total_ce += float(parts.cross_entropy.detach()) * len(idx)
-                    total_align += float(parts.alignment.detach()) * len(idx)
                 else:
-                    logits = model(x)
-                    loss = F.cross_entropy(logits, y_dev[idx])
+                    x = x_all[idx].float()
+                    aligned = alignment is not None and alignment.config.weight > 0
+                    maps = alignment.human_maps[idx] if aligned and alignment is not None else None
+                    if config.augmentation is not None:
+                        if maps is None:
+                            x = augment_batch(x, config.augmentation, generator)
+                        else:
+                            x, maps = augment_with_maps(x, maps, config.augmentation, generator)
+                    x = _preprocess_float(bundle, x).to(device)
+                    if maps is not None and alignment is not None:
+                        has_map = alignment.has_map[idx].to(device)
+                        parts = alignment_loss(
+                            model, x, y_dev[idx], maps.to(device), has_map, alignment.config
+                        )
+                        logits, loss = parts.logits, parts.total
+                        total_ce += float(parts.cross_entropy.detach()) * len(idx)
+                        total_align += float(parts.alignment.detach()) * len(idx)
+                    else:
+                        logits = model(x)
+                        loss = F.cross_entropy(logits, y_dev[idx])
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()
                 optimiser.step()
