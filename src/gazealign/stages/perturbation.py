@@ -546,21 +546,10 @@ def areas(steps: pd.DataFrame) -> pd.DataFrame:
 def contrasts(per_image: pd.DataFrame) -> pd.DataFrame:
     """Paired per-image differences of AUC and AOPC between orderings (long table)."""
     ids = ["stimulus_id", "label", *_cluster_keys(per_image)]
-    wide = per_image.pivot_table(
-        index=[*ids, "order", "measure"],
-        columns="ordering",
-        values=["auc", "aopc"],
-    )
     methods = sorted(o for o in per_image["ordering"].unique() if o not in ("human", "random"))
     pairs = [("human", m) for m in methods] + [("human", "random")]
     pairs += [(m, "random") for m in methods]
-    frames = []
-    for quantity in ("auc", "aopc"):
-        for a, b in pairs:
-            if (quantity, a) not in wide or (quantity, b) not in wide:
-                continue
-            d = (wide[(quantity, a)] - wide[(quantity, b)]).rename("difference").reset_index()
-            frames.append(d.assign(quantity=quantity, contrast=f"{a} - {b}"))
+    frames = ordering_differences(per_image, pairs)
     # LeRF - MoRF per ordering: larger = the ordering separates relevant from irrelevant tiles.
     both = per_image.pivot_table(
         index=[*ids, "ordering", "measure"], columns="order", values=["auc"]
@@ -570,6 +559,32 @@ def contrasts(per_image: pd.DataFrame) -> pd.DataFrame:
         d = d.assign(quantity="auc", order="lerf - morf", contrast=d["ordering"] + ": lerf - morf")
         frames.append(d.drop(columns="ordering"))
     return pd.concat(frames, ignore_index=True)
+
+
+def ordering_differences(
+    per_image: pd.DataFrame, pairs: Sequence[tuple[str, str]], *, required: bool = False
+) -> list[pd.DataFrame]:
+    """Per image, order and measure: AUC and AOPC of ``a - b`` for each ordering pair (long
+    frames, one per quantity and pair, with ``quantity`` and ``contrast`` = ``"a - b"``).
+
+    A pair with an ordering the table lacks is skipped, or refused when ``required``.
+    """
+    ids = ["stimulus_id", "label", *_cluster_keys(per_image)]
+    wide = per_image.pivot_table(
+        index=[*ids, "order", "measure"],
+        columns="ordering",
+        values=["auc", "aopc"],
+    )
+    frames = []
+    for quantity in ("auc", "aopc"):
+        for a, b in pairs:
+            if (quantity, a) not in wide or (quantity, b) not in wide:
+                if required:
+                    raise PipelineError(f"perturbation: no {quantity} of ordering {a!r} or {b!r}")
+                continue
+            d = (wide[(quantity, a)] - wide[(quantity, b)]).rename("difference").reset_index()
+            frames.append(d.assign(quantity=quantity, contrast=f"{a} - {b}"))
+    return frames
 
 
 def _cluster_keys(table: pd.DataFrame) -> list[str]:
@@ -733,20 +748,12 @@ def control_contrasts(per_image: pd.DataFrame, controls: Sequence[str]) -> pd.Da
     A positive MoRF AOPC (negative MoRF AUC) difference: the human order removes the network's
     evidence sooner than the control's order.
     """
-    ids = ["stimulus_id", "label", *_cluster_keys(per_image)]
-    wide = per_image.pivot_table(
-        index=[*ids, "order", "measure"], columns="ordering", values=["auc", "aopc"]
+    pairs = [("human", name) for name in controls]
+    frames = ordering_differences(per_image, pairs, required=True)
+    return pd.concat(
+        [f.assign(control=f["contrast"].str.removeprefix("human - ")) for f in frames],
+        ignore_index=True,
     )
-    frames = []
-    for quantity in ("auc", "aopc"):
-        for name in controls:
-            if (quantity, "human") not in wide or (quantity, name) not in wide:
-                raise PipelineError(f"perturbation: no {quantity} of human or control {name!r}")
-            d = (wide[(quantity, "human")] - wide[(quantity, name)]).rename("difference")
-            frames.append(
-                d.reset_index().assign(quantity=quantity, contrast=f"human - {name}", control=name)
-            )
-    return pd.concat(frames, ignore_index=True)
 
 
 def control_table(ctx: StageContext, table: pd.DataFrame, controls: Sequence[str]) -> pd.DataFrame:
