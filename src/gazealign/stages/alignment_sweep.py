@@ -376,7 +376,6 @@ def paired_differences(
             ]
         )
     )
-    long = long[long["difference"].notna()]
     if long.empty:
         out = pd.DataFrame(columns=["weight", "measure", "baseline_weight", *SUMMARY_COLUMNS])
         return out
