@@ -32,3 +32,27 @@ def test_a_negative_number_of_feature_copies_is_refused(
         ["model.train.feature_copies"],
         "greater than or equal to 0",
     )
+
+
+def test_an_unknown_learning_rate_schedule_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    refused_with_one_message(
+        tmp_path,
+        capsys,
+        "[model.train]\nlr_schedule = 'one-cycle'\n",
+        ["model.train.lr_schedule"],
+        "'one_cycle'",
+    )
+
+
+def test_a_memory_format_that_is_not_a_bool_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    refused_with_one_message(
+        tmp_path,
+        capsys,
+        "[model.train]\nchannels_last = 'yes'\n",
+        ["model.train.channels_last"],
+        "expected a boolean (true or false)",
+    )

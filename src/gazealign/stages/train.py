@@ -64,6 +64,7 @@ def train_config(cfg: ModelSection) -> TrainConfig:
         augmentation=aug,
         eval_batch_size=t.eval_batch_size,
         lr_schedule=t.lr_schedule,
+        channels_last=t.channels_last,
         feature_copies=t.feature_copies,
     )
 

@@ -16,7 +16,7 @@ from gazealign.models.architecture import ArchitectureSpec
 from gazealign.models.augment import Augmentation, augment_batch
 from gazealign.models.io import load_bundle, make_bundle
 from gazealign.models.predict import predict
-from gazealign.models.train import TrainConfig, evaluate, fit, set_trainable
+from gazealign.models.train import TrainConfig, evaluate, fit, lr_scheduler, set_trainable
 from gazealign.pipeline.artifacts import problems
 from gazealign.pipeline.registry import get_stage
 from gazealign.pipeline.stage import StageContext
@@ -126,6 +126,70 @@ def test_fit_is_deterministic_for_a_seed() -> None:
     pd.testing.assert_frame_equal(r1.history, r2.history)
     cols = ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy"]
     assert list(r1.history.columns[:5]) == cols
+
+
+def test_one_cycle_changes_the_learning_rate_every_step() -> None:
+    """one_cycle: warm-up from a 25th of learning_rate to learning_rate over the first 30 % of
+    the steps, then down to far below the start; constant keeps it."""
+    steps_per_epoch, epochs = 5, 4
+    rates = {}
+    for schedule in ("constant", "one_cycle"):
+        param = torch.nn.Parameter(torch.zeros(1))
+        optimiser = torch.optim.Adam([param], lr=2e-3)
+        conf = TrainConfig(epochs=epochs, learning_rate=2e-3, lr_schedule=schedule)  # type: ignore[arg-type]
+        scheduler = lr_scheduler(optimiser, conf, steps_per_epoch)
+        seen = []
+        for _ in range(epochs * steps_per_epoch):
+            seen.append(optimiser.param_groups[0]["lr"])
+            optimiser.step()
+            if scheduler is not None:
+                scheduler.step()
+        rates[schedule] = np.array(seen)
+    assert np.all(rates["constant"] == 2e-3)
+    lr = rates["one_cycle"]
+    assert np.all(np.diff(lr) != 0)  # a new rate every step
+    assert lr[0] == pytest.approx(2e-3 / 25)
+    peak = int(np.argmax(lr))
+    assert lr[peak] == pytest.approx(2e-3, rel=1e-3) and peak == round(0.3 * len(lr)) - 1
+    assert np.all(np.diff(lr[: peak + 1]) > 0) and np.all(np.diff(lr[peak:]) < 0)
+    assert lr[-1] < lr[0] / 10
+
+
+def test_fit_with_one_cycle_steps_its_schedule_to_the_end() -> None:
+    """A whole fit on one_cycle (every step of every epoch), deterministic for a seed, and the
+    network comes back in the contiguous memory format after channels-last training."""
+    x, y = toy_images(2, 2)
+    conf = TrainConfig(
+        epochs=3, batch_size=4, learning_rate=2e-3, lr_schedule="one_cycle", patience=3
+    )
+    states = []
+    for _ in range(2):
+        bundle = tiny_bundle()
+        fit(bundle, x, y, x[:7], y[:7], config=conf, seed=1)  # type: ignore[arg-type]
+        model = bundle.model  # type: ignore[attr-defined]
+        assert all(p.is_contiguous() for p in model.parameters())
+        states.append(model.state_dict())
+    for k, v in states[0].items():
+        assert torch.equal(v, states[1][k]), k
+
+
+def test_channels_last_training_agrees_with_the_contiguous_format() -> None:
+    """The same steps in either memory format: losses and predictions agree to float rounding
+    (Adam's normalised steps carry a rounding difference of a near-zero gradient into a
+    weight at up to the learning rate, so weights are compared at that scale)."""
+    x, y = toy_images(2, 3)
+    conf = TrainConfig(epochs=2, batch_size=4, learning_rate=1e-4, augmentation=None)
+    runs = {}
+    for channels_last in (False, True):
+        bundle = tiny_bundle()
+        run = TrainConfig(**{**vars(conf), "channels_last": channels_last})
+        result = fit(bundle, x, y, config=run, seed=2)  # type: ignore[arg-type]
+        runs[channels_last] = (bundle, result)
+    (b0, r0), (b1, r1) = runs[False], runs[True]
+    pd.testing.assert_frame_equal(r0.history, r1.history, rtol=1e-4)
+    np.testing.assert_allclose(predict(b1, x), predict(b0, x), rtol=1e-3, atol=1e-4)  # type: ignore[arg-type]
+    for k, v in b0.model.state_dict().items():  # type: ignore[attr-defined]
+        torch.testing.assert_close(b1.model.state_dict()[k], v, rtol=0, atol=2 * 8 * 1e-4, msg=k)  # type: ignore[attr-defined]
 
 
 @pytest.mark.slow
