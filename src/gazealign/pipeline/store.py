@@ -170,6 +170,12 @@ def _json_default(obj: Any) -> Any:
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
+#: zlib level of the ``.npz`` archives: 1, the fastest. Float maps hardly compress at any level
+#: (measured on the demo's items: explain maps 46 -> 14 ms per item against level 6, for 3.6 %
+#: more bytes; stimulus items 5 -> 3 ms, 1 % more).
+ZIP_LEVEL = 1
+
+
 def arrays_to_bytes(arrays: Mapping[str, npt.ArrayLike]) -> bytes:
     """An ``.npz`` archive of ``arrays`` with fixed timestamps (``np.savez`` stamps the clock)."""
     buf = io.BytesIO()
@@ -179,7 +185,7 @@ def arrays_to_bytes(arrays: Mapping[str, npt.ArrayLike]) -> bytes:
             np.save(member, np.asarray(arrays[name]), allow_pickle=False)
             info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_EPOCH)
             info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, member.getvalue())
+            zf.writestr(info, member.getvalue(), compresslevel=ZIP_LEVEL)
     return buf.getvalue()
 
 
