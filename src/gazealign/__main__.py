@@ -1,3 +1,4 @@
 from gazealign.cli import main
 
-main()
+if __name__ == "__main__":  # not in a worker process (study.workers) that imports it
+    main()

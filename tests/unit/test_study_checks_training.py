@@ -56,3 +56,15 @@ def test_a_memory_format_that_is_not_a_bool_is_refused(
         ["model.train.channels_last"],
         "expected a boolean (true or false)",
     )
+
+
+def test_fewer_than_one_worker_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    refused_with_one_message(
+        tmp_path,
+        capsys,
+        "[study]\nworkers = 0\n",
+        ["study.workers"],
+        "greater than or equal to 1",
+    )

@@ -30,6 +30,18 @@ class StudySection(Section):
             "then says so. Set automatically by the demo."
         ),
     )
+    workers: int = Field(
+        1,
+        ge=1,
+        description=(
+            "Processes for per-item work (rendering and preparing stimuli, human maps, "
+            "perturbation curves): 1 runs every item in the running process; N > 1 starts N "
+            "worker processes on this machine, each with its share of the CPU threads. The "
+            "results are identical either way (every item's seeds come from the study seed and "
+            "its id), so it is not part of any stage's key. A Dask scheduler given on the "
+            "command line (`--scheduler`) takes precedence."
+        ),
+    )
     device: Device = Field(
         "auto",
         description=(

@@ -1,14 +1,23 @@
-"""Where per-item work runs: in this process, or on a Dask cluster.
+"""Where per-item work runs: in this process, in worker processes, or on a Dask cluster.
 
 The runner always writes the results itself, one item at a time and atomically, so resume and
-byte-identical artifacts hold whichever executor computed them. Dask (the ``dask`` extra) is
-the scale-out path: a scheduler address, or ``"local"`` for a LocalCluster on this machine.
+byte-identical artifacts hold whichever executor computed them (every item derives its seeds
+from the study seed and its own id, never from the order items run in). ``study.workers`` > 1
+runs the items in that many worker processes on this machine (:class:`ProcessExecutor`). Dask
+(the ``dask`` extra) is the scale-out path: a scheduler address, or ``"local"`` for a
+LocalCluster on this machine.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import multiprocessing
+import os
+import pickle
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, Protocol
 
 from gazealign.errors import PipelineError
@@ -102,3 +111,138 @@ class DaskExecutor:
         self.client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+
+#: Environment variables that cap a worker's math-library threads (read when the library loads).
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def worker_threads(workers: int) -> int:
+    """Math-library threads per worker process: this process's share of the CPU threads it
+    may use (``OMP_NUM_THREADS`` when set, else every CPU) split over ``workers``, at least 1."""
+    try:
+        total = int(os.environ.get("OMP_NUM_THREADS") or 0)
+    except ValueError:
+        total = 0
+    total = total or os.cpu_count() or 1
+    return max(1, total // max(1, workers))
+
+
+def _init_worker(threads: int) -> None:
+    """A worker process's start: cap its torch / OpenMP / BLAS threads (so that the workers
+    together use the CPUs the parent would, not each all of them)."""
+    for name in THREAD_VARIABLES:
+        os.environ[name] = str(threads)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
+
+
+def _run_item_in_worker(
+    plugins: tuple[str, ...], base_dir: Path, payload: bytes, item: str
+) -> ItemOutcome:
+    """Worker side of :class:`ProcessExecutor`: the study's plug-ins first (a stage or an entry
+    they define must resolve when the stage and its context are unpickled), then the item."""
+    from gazealign.registry import load_plugins
+
+    load_plugins(list(plugins), base_dir=base_dir)
+    stage, ctx = pickle.loads(payload)
+    return _run_item(stage, ctx, item)
+
+
+def _call_in_worker(
+    plugins: tuple[str, ...], base_dir: Path, fn: Callable[[Any], Any], arg: Any
+) -> Any:
+    """Worker side of :meth:`ProcessExecutor.map_calls`: the study's plug-ins, then the call."""
+    from gazealign.registry import load_plugins
+
+    load_plugins(list(plugins), base_dir=base_dir)
+    return fn(arg)
+
+
+class ProcessExecutor:
+    """Per-item work in ``workers`` worker processes on this machine.
+
+    The processes are started (``spawn``: no state copied from the parent) on the first stage
+    with more than one item to do and kept for the next stages until :meth:`close`. Each caps
+    its math-library threads at :func:`worker_threads`. At most ``window`` items are in flight;
+    outcomes are yielded as they finish (the runner writes each item, and merges seeds and
+    notes in item order, so the artifacts are those of :class:`LocalExecutor`).
+    """
+
+    def __init__(self, workers: int, *, window: int | None = None) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        self.workers = workers
+        self.window = window or 2 * workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _start(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(worker_threads(self.workers),),
+            )
+        return self._pool
+
+    def map_items(
+        self, stage: Stage, ctx: StageContext, items: Sequence[str]
+    ) -> Iterator[ItemOutcome]:
+        if self.workers == 1 or len(items) < 2:
+            yield from LocalExecutor().map_items(stage, ctx, items)
+            return
+        pool = self._start()
+        config = ctx.config
+        bare = replace(ctx, progress=None, seeds={}, notes={}, mapper=None)
+        payload = pickle.dumps((stage, bare))
+        args = (tuple(config.plugins), config.base_dir, payload)
+        todo = list(reversed(items))
+        running: set[Future[ItemOutcome]] = set()
+        try:
+            while todo or running:
+                while todo and len(running) < self.window:
+                    running.add(pool.submit(_run_item_in_worker, *args, todo.pop()))
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+        finally:
+            for future in running:
+                future.cancel()
+
+    def map_calls(
+        self,
+        fn: Callable[[Any], Any],
+        args: Sequence[Any],
+        *,
+        plugins: Sequence[str] = (),
+        base_dir: Path = Path(),
+    ) -> Iterator[Any]:
+        """``fn(arg)`` for each of ``args`` in the worker processes, yielded in their order
+        (at most ``window`` in flight; a stage's :meth:`StageContext.map`). The study's
+        ``plugins`` are imported in a worker before the call."""
+        pool = self._start()
+        extras = (tuple(plugins), base_dir)
+        todo = list(enumerate(args))[::-1]
+        running: dict[Future[Any], int] = {}
+        finished: dict[int, Any] = {}
+        following = 0
+        try:
+            while todo or running:
+                while todo and len(running) < self.window:
+                    i, arg = todo.pop()
+                    running[pool.submit(_call_in_worker, *extras, fn, arg)] = i
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    finished[running.pop(future)] = future.result()
+                while following in finished:
+                    yield finished.pop(following)
+                    following += 1
+        finally:
+            for future in running:
+                future.cancel()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None

@@ -18,6 +18,7 @@ stage is stale.
 
 from __future__ import annotations
 
+import functools
 import shutil
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -48,7 +49,7 @@ from gazealign.pipeline.codehash import (
     file_hash,
     module_file,
 )
-from gazealign.pipeline.executors import Executor, LocalExecutor
+from gazealign.pipeline.executors import Executor, LocalExecutor, ProcessExecutor
 from gazealign.pipeline.lock import (
     LOCK_NAME,
     clean_leftovers,
@@ -163,7 +164,12 @@ class Runner:
         self.show_progress = show_progress
         self.console = console or Console(stderr=True)
         self.versions = dict(versions) if versions is not None else package_versions()
-        self.executor: Executor = executor or LocalExecutor()
+        workers = config.study.workers
+        #: An executor the runner made (``study.workers``) is closed after each run.
+        self._own_executor = executor is None and workers > 1
+        self.executor: Executor = executor or (
+            ProcessExecutor(workers) if workers > 1 else LocalExecutor()
+        )
         self._check_graph()
         memo: dict[str, Any] = {}
         plugins = self._plugin_code()
@@ -316,10 +322,14 @@ class Runner:
         for name in force:
             forced |= {name} | self.descendants(name)
 
-        with run_folder_lock(self.run_dir):
-            # a partial folder of today's key for any stage is resumable work: keep it
-            clean_leftovers(self.run_dir, {self._rel_partial(n) for n in self.by_name})
-            return self._run_locked(selected, forced)
+        try:
+            with run_folder_lock(self.run_dir):
+                # a partial folder of today's key for any stage is resumable work: keep it
+                clean_leftovers(self.run_dir, {self._rel_partial(n) for n in self.by_name})
+                return self._run_locked(selected, forced)
+        finally:
+            if self._own_executor and isinstance(self.executor, ProcessExecutor):
+                self.executor.close()
 
     def _rel_partial(self, name: str) -> str:
         return self.partial_dir(name).relative_to(self.run_dir).as_posix()
@@ -387,6 +397,15 @@ class Runner:
                 out_dir=partial,
                 inputs=inputs,
                 progress=progress if self.show_progress else None,
+                mapper=(
+                    functools.partial(
+                        self.executor.map_calls,
+                        plugins=self.config.plugins,
+                        base_dir=self.config.base_dir,
+                    )
+                    if isinstance(self.executor, ProcessExecutor)
+                    else None
+                ),
             )
             resumed = 0
             if stage.items is not None and stage.run_item is not None:

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from gazealign.config import StudyConfig
 
 T = TypeVar("T")
+A = TypeVar("A")
+R = TypeVar("R")
 
 
 @dataclass
@@ -40,6 +42,18 @@ class StageContext:
     progress: Progress | None = None
     seeds: dict[str, int] = field(default_factory=dict)
     notes: dict[str, Any] = field(default_factory=dict)
+    #: Runs ``fn`` over arguments in worker processes, results in order (set by the runner
+    #: when the study has ``workers`` > 1); ``None``: :meth:`map` runs here.
+    mapper: Callable[[Callable[[Any], Any], Sequence[Any]], Iterator[Any]] | None = None
+
+    def map(self, fn: Callable[[A], R], args: Sequence[A]) -> Iterator[R]:
+        """``fn(arg)`` for each of ``args``, yielded in their order: in this process, or in the
+        study's worker processes (``study.workers``). ``fn`` must be a module-level function
+        and its arguments and results picklable; it must not depend on what ran before it
+        (it may run in another process), so the results are the same either way."""
+        if self.mapper is None or len(args) < 2:
+            return (fn(a) for a in args)
+        return self.mapper(fn, args)
 
     def input(self, stage: str) -> Path:
         """Output folder of the upstream ``stage`` (must be declared in ``needs``)."""
