@@ -37,6 +37,8 @@ The chance map of the chance-corrected score is the centre bias. ``metrics.parqu
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -62,6 +64,7 @@ from gazealign.compare.ceiling import (
 from gazealign.compare.metric_registry import higher_is_better
 from gazealign.compare.metrics import fixation_map
 from gazealign.compare.scoring import score_map
+from gazealign.config.comparison import MetricsSection
 from gazealign.errors import DataError, PipelineError
 from gazealign.heatmaps.baselines import centre_bias_map, uniform_map
 from gazealign.heatmaps.density import density_values
@@ -221,6 +224,156 @@ def _other_fixations(every: _AllFixations, sid: str) -> npt.NDArray[np.int64]:
     return counts
 
 
+@dataclass(frozen=True)
+class _ImageJob:
+    """What scoring one image needs (sent to a worker process with ``study.workers``)."""
+
+    stimulus_id: str
+    label: str
+    ident: dict[str, str]
+    shape: tuple[int, int]
+    fixations: pd.DataFrame
+    other: npt.NDArray[np.int64] | None
+    explain: Path
+    human: Path
+    metrics: MetricsSection
+    #: The calibration of each network method for this image's identity fold.
+    calibrations: dict[str, Calibration]
+    seed: int
+    duration_weighted: bool
+
+
+@dataclass(frozen=True)
+class _ImageScores:
+    rows: list[dict[str, Any]]
+    all_zero: dict[str, int]
+    #: Leave-one-out: per (map, n_observers, metric) means, and the per-observer cells.
+    held: pd.DataFrame | None = None
+    cells: pd.DataFrame | None = None
+
+
+def _score_image(job: _ImageJob) -> _ImageScores | None:
+    """Every map of one image on every metric, and its noise ceiling; ``None`` for an image
+    without fixations on it."""
+    mcfg = job.metrics
+    sid, label, ident, shape = job.stimulus_id, job.label, job.ident, job.shape
+    fix = job.fixations
+    counts, _ = fixation_map(fix["x_px"], fix["y_px"], shape)
+    if counts.sum() == 0:
+        return None
+    explain = read_arrays(job.explain)
+    human = read_arrays(job.human)
+    reference = np.asarray(human["density"], dtype=np.float64)
+    if reference.shape != shape:
+        raise DataError(f"human map of {sid} has shape {reference.shape}, stimulus {shape}")
+    centre = centre_bias_map(shape, sigma_fraction=mcfg.centre_bias_sigma_fraction)
+    other = job.other
+    if other is not None and other.sum() == 0:
+        other = None
+    maps = {m: explain[f"{m}__stimulus"] for m in network_methods(explain)}
+    all_zero = {m: int(not np.any(np.asarray(values) != 0)) for m, values in maps.items()}
+    maps |= {CENTRE_BIAS: centre, UNIFORM: uniform_map(shape)}
+    scored: dict[str, tuple[npt.NDArray[Any], list[str] | None]] = {
+        name: (values, mcfg.names or None) for name, values in maps.items()
+    }
+    for m in network_methods(explain):
+        fit = job.calibrations.get(m)
+        if fit is not None:
+            calibrated = calibrated_map(
+                explain[f"{m}__stimulus"],
+                centre,
+                sigma_px=fit.sigma_px,
+                centre_weight=fit.centre_weight,
+            )
+            wanted = [n for n in CALIBRATED_METRICS if not mcfg.names or n in mcfg.names]
+            scored[m + CALIBRATED] = (calibrated, wanted)
+    rows: list[dict[str, Any]] = []
+    for name, (values, names) in scored.items():
+        scores = score_map(
+            values,
+            counts,
+            reference,
+            baseline_map=centre,
+            other_fixations=other,
+            n_splits=mcfg.auc_splits,
+            emd_max_side_px=mcfg.emd_max_side_px,
+            metrics=names,
+            seed=job.seed,
+        )
+        for metric, value in scores.items():
+            rows.append(
+                {
+                    "stimulus_id": sid,
+                    "label": label,
+                    **ident,
+                    "map": name,
+                    "metric": metric,
+                    "value": value,
+                }
+            )
+    # The kernel the human map of this image was made with (derived once, by human_maps:
+    # with placement = "messages" it depends on the image's recorded scale).
+    density = gaussian_density(
+        float(human["sigma_px"]), shape, duration_weighted=job.duration_weighted
+    )
+    held = cells = None
+    if mcfg.ceiling == "leave_one_out":
+        loo = leave_one_out_ceiling(
+            fix,
+            shape,
+            density,
+            baseline_map=centre,
+            maps=maps,
+            other_fixations=other,
+            metrics=[m for m in mcfg.ceiling_metrics if not mcfg.names or m in mcfg.names],
+            observer_counts=mcfg.ceiling_observer_counts,
+            curve_draws=1,
+            metric_splits=max(1, mcfg.auc_splits // 10),
+            emd_max_side_px=mcfg.emd_max_side_px,
+            seed=job.seed,
+        )
+        if loo.empty:
+            return _ImageScores(rows, all_zero)
+        per = loo.groupby(["map", "n_observers", "metric"], sort=False)["value"]
+        held = per.mean().rename("value").reset_index()
+        held["n_held_out"] = per.size().to_numpy()
+        held = held.assign(stimulus_id=sid, label=label, **ident)
+        top_k = loo.loc[loo["map"] == GOLD, "n_observers"].max()
+        cells = loo[(loo["map"] != GOLD) | (loo["n_observers"] == top_k)]
+        cells = cells.assign(stimulus_id=sid, **ident)
+        gold = held[(held["map"] == GOLD)]
+        gold = gold[gold["n_observers"] == gold["n_observers"].max()]
+        ceiling_means = gold.set_index("metric")["value"]
+        ceiling_name = CEILING_LOO
+    else:
+        ceiling = split_half_ceiling(
+            fix,
+            shape,
+            density,
+            baseline_map=centre,
+            other_fixations=other,
+            n_splits=mcfg.ceiling_splits,
+            metric_splits=max(1, mcfg.auc_splits // 10),
+            emd_max_side_px=mcfg.emd_max_side_px,
+            metrics=mcfg.names or None,
+            seed=job.seed,
+        )
+        ceiling_means = ceiling.groupby("metric", sort=False)["value"].mean()
+        ceiling_name = CEILING
+    for metric, value in zip(ceiling_means.index, ceiling_means.to_numpy(), strict=True):
+        rows.append(
+            {
+                "stimulus_id": sid,
+                "label": label,
+                **ident,
+                "map": ceiling_name,
+                "metric": metric,
+                "value": value,
+            }
+        )
+    return _ImageScores(rows, all_zero, held, cells)
+
+
 @stage(
     "saliency_metrics",
     description="Network maps vs human fixations on nine saliency metrics, with baselines and the "
@@ -265,123 +418,41 @@ def _run(ctx: StageContext) -> None:
     leave_one_out = mcfg.ceiling == "leave_one_out"
     ceiling_name = CEILING_LOO if leave_one_out else CEILING
     skipped = 0
-    for row in ctx.track(table.itertuples(index=False), total=len(table), description="metrics"):
-        sid, label = str(row.stimulus_id), str(row.label)
+    jobs = []
+    for row in table.itertuples(index=False):
+        sid = str(row.stimulus_id)
         ident = {k: str(clusters.at[sid, k]) for k in ("identity", "session")}
-        shape = sizes[sid]
-        fix = fixations[every.sid == sid]
-        counts, _ = fixation_map(fix["x_px"], fix["y_px"], shape)
-        if counts.sum() == 0:
+        fold = folds.get(ident["identity"])
+        jobs.append(
+            _ImageJob(
+                stimulus_id=sid,
+                label=str(row.label),
+                ident=ident,
+                shape=sizes[sid],
+                fixations=fixations[every.sid == sid],
+                other=_other_fixations(every, sid) if len(sizes) > 1 else None,
+                explain=ctx.artifact("explain", "maps", sid),
+                human=ctx.artifact("human_maps", "maps", sid),
+                metrics=mcfg,
+                calibrations={
+                    m: fit for (m, f), fit in calibrations.items() if fold is not None and f == fold
+                },
+                seed=seed,
+                duration_weighted=ctx.config.heatmap.duration_weighted,
+            )
+        )
+    # One image after another, or in the study's worker processes (``study.workers``): the
+    # results come back in image order either way.
+    for result in ctx.track(ctx.map(_score_image, jobs), total=len(jobs), description="metrics"):
+        if result is None:
             skipped += 1
             continue
-        explain = read_arrays(ctx.artifact("explain", "maps", sid))
-        human = read_arrays(ctx.artifact("human_maps", "maps", sid))
-        reference = np.asarray(human["density"], dtype=np.float64)
-        if reference.shape != shape:
-            raise DataError(f"human map of {sid} has shape {reference.shape}, stimulus {shape}")
-        centre = centre_bias_map(shape, sigma_fraction=mcfg.centre_bias_sigma_fraction)
-        other = _other_fixations(every, sid) if len(sizes) > 1 else None
-        if other is not None and other.sum() == 0:
-            other = None
-        maps = {m: explain[f"{m}__stimulus"] for m in network_methods(explain)}
-        for m, values in maps.items():
-            all_zero[m] = all_zero.get(m, 0) + int(not np.any(np.asarray(values) != 0))
-        maps |= {CENTRE_BIAS: centre, UNIFORM: uniform_map(shape)}
-        scored: dict[str, tuple[npt.NDArray[Any], list[str] | None]] = {
-            name: (values, mcfg.names or None) for name, values in maps.items()
-        }
-        fold = folds.get(ident["identity"])
-        for m in network_methods(explain):
-            fit = calibrations.get((m, fold)) if fold is not None else None
-            if fit is not None:
-                calibrated = calibrated_map(
-                    explain[f"{m}__stimulus"],
-                    centre,
-                    sigma_px=fit.sigma_px,
-                    centre_weight=fit.centre_weight,
-                )
-                wanted = [n for n in CALIBRATED_METRICS if not mcfg.names or n in mcfg.names]
-                scored[m + CALIBRATED] = (calibrated, wanted)
-        for name, (values, names) in scored.items():
-            scores = score_map(
-                values,
-                counts,
-                reference,
-                baseline_map=centre,
-                other_fixations=other,
-                n_splits=mcfg.auc_splits,
-                emd_max_side_px=mcfg.emd_max_side_px,
-                metrics=names,
-                seed=seed,
-            )
-            for metric, value in scores.items():
-                rows.append(
-                    {
-                        "stimulus_id": sid,
-                        "label": label,
-                        **ident,
-                        "map": name,
-                        "metric": metric,
-                        "value": value,
-                    }
-                )
-        # The kernel the human map of this image was made with (derived once, by human_maps:
-        # with placement = "messages" it depends on the image's recorded scale).
-        density = gaussian_density(
-            float(human["sigma_px"]), shape, duration_weighted=ctx.config.heatmap.duration_weighted
-        )
-        if leave_one_out:
-            loo = leave_one_out_ceiling(
-                fix,
-                shape,
-                density,
-                baseline_map=centre,
-                maps=maps,
-                other_fixations=other,
-                metrics=[m for m in mcfg.ceiling_metrics if not mcfg.names or m in mcfg.names],
-                observer_counts=mcfg.ceiling_observer_counts,
-                curve_draws=1,
-                metric_splits=max(1, mcfg.auc_splits // 10),
-                emd_max_side_px=mcfg.emd_max_side_px,
-                seed=seed,
-            )
-            if loo.empty:
-                continue
-            per = loo.groupby(["map", "n_observers", "metric"], sort=False)["value"]
-            held = per.mean().rename("value").reset_index()
-            held["n_held_out"] = per.size().to_numpy()
-            loo_frames.append(held.assign(stimulus_id=sid, label=label, **ident))
-            top_k = loo.loc[loo["map"] == GOLD, "n_observers"].max()
-            cells = loo[(loo["map"] != GOLD) | (loo["n_observers"] == top_k)]
-            observer_frames.append(cells.assign(stimulus_id=sid, **ident))
-            gold = held[(held["map"] == GOLD)]
-            gold = gold[gold["n_observers"] == gold["n_observers"].max()]
-            ceiling_means = gold.set_index("metric")["value"]
-        else:
-            ceiling = split_half_ceiling(
-                fix,
-                shape,
-                density,
-                baseline_map=centre,
-                other_fixations=other,
-                n_splits=mcfg.ceiling_splits,
-                metric_splits=max(1, mcfg.auc_splits // 10),
-                emd_max_side_px=mcfg.emd_max_side_px,
-                metrics=mcfg.names or None,
-                seed=seed,
-            )
-            ceiling_means = ceiling.groupby("metric", sort=False)["value"].mean()
-        for metric, value in zip(ceiling_means.index, ceiling_means.to_numpy(), strict=True):
-            rows.append(
-                {
-                    "stimulus_id": sid,
-                    "label": label,
-                    **ident,
-                    "map": ceiling_name,
-                    "metric": metric,
-                    "value": value,
-                }
-            )
+        rows.extend(result.rows)
+        for m, n in result.all_zero.items():
+            all_zero[m] = all_zero.get(m, 0) + n
+        if result.held is not None and result.cells is not None:
+            loo_frames.append(result.held)
+            observer_frames.append(result.cells)
     ctx.note("saliency_metrics_images_without_fixations", skipped)
     if not rows:
         raise PipelineError("saliency_metrics: no image has fixations and maps to compare")
