@@ -435,6 +435,31 @@ class Evaluation:
         table.insert(0, "label", list(labels))
         return table
 
+    def subset(self, mask: npt.ArrayLike, labels: npt.ArrayLike) -> Evaluation:
+        """The evaluation of the images ``mask`` selects (``labels``: their true classes), from
+        the predictions already made: the network does not run again."""
+        keep = np.asarray(mask, dtype=bool)
+        names = list(self.per_class_accuracy)
+        return _evaluation(names, labels, self.predicted[keep], self.probabilities[keep])
+
+
+def _evaluation(
+    names: Sequence[str],
+    labels: npt.ArrayLike,
+    pred: npt.NDArray[np.int64],
+    probs: npt.NDArray[np.float32],
+) -> Evaluation:
+    n_classes = len(names)
+    y = np.asarray(labels, dtype=np.int64)
+    confusion = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(confusion, (y, pred), 1)
+    per_class = {
+        lab: float(confusion[i, i] / confusion[i].sum()) if confusion[i].sum() else float("nan")
+        for i, lab in enumerate(names)
+    }
+    accuracy = float((pred == y).mean()) if len(y) else float("nan")
+    return Evaluation(accuracy, per_class, confusion, probs, pred)
+
 
 def evaluate(
     bundle: ModelBundle,
@@ -445,16 +470,7 @@ def evaluate(
     bf16: bool = False,
 ) -> Evaluation:
     """Accuracy, per-class accuracy (NaN for a class without images) and confusion matrix."""
-    n_classes = len(bundle.labels)
-    y = np.asarray(labels, dtype=np.int64)
     logits = predict(bundle, images, batch_size=batch_size, bf16=bf16)
     probs = torch.softmax(torch.from_numpy(logits), dim=1).numpy()
     pred = logits.argmax(1).astype(np.int64) if len(logits) else np.zeros(0, np.int64)
-    confusion = np.zeros((n_classes, n_classes), dtype=np.int64)
-    np.add.at(confusion, (y, pred), 1)
-    per_class = {
-        lab: float(confusion[i, i] / confusion[i].sum()) if confusion[i].sum() else float("nan")
-        for i, lab in enumerate(bundle.labels)
-    }
-    accuracy = float((pred == y).mean()) if len(y) else float("nan")
-    return Evaluation(accuracy, per_class, confusion, probs.astype(np.float32), pred)
+    return _evaluation(bundle.labels, labels, pred, probs.astype(np.float32))

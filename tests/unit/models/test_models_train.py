@@ -233,6 +233,20 @@ def test_evaluate_confusion_and_per_class() -> None:
     np.testing.assert_allclose(ev.probabilities.sum(1), 1.0, rtol=1e-5)
 
 
+def test_an_evaluation_of_a_subset_is_that_of_its_images() -> None:
+    bundle = tiny_bundle()
+    images, labels = toy_images(3, 7)
+    mask = np.arange(len(labels)) % 3 == 1
+    whole = evaluate(bundle, images, labels)  # type: ignore[arg-type]
+    part = whole.subset(mask, labels[mask])
+    alone = evaluate(bundle, images[mask], labels[mask])  # type: ignore[arg-type]
+    assert part.accuracy == alone.accuracy
+    assert part.per_class_accuracy == alone.per_class_accuracy
+    np.testing.assert_array_equal(part.confusion, alone.confusion)
+    np.testing.assert_array_equal(part.predicted, alone.predicted)
+    np.testing.assert_allclose(part.probabilities, alone.probabilities, rtol=1e-5, atol=1e-6)
+
+
 # --- the stage --------------------------------------------------------------------------------
 
 
