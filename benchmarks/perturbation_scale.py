@@ -106,12 +106,12 @@ def main(n_images: int, batch_size: int, threads: int) -> None:
             cpu_seconds[name] += time.process_time() - c0
             curves[name].append(result)
             n_out = orders.shape[0] * grid.n_tiles + 1
-            work[name] += (
-                sum(e.conv_macs_done for e in ENGINES) if incremental else n_out * full_macs
-            )
+            done = sum(e.conv_macs_done for e in ENGINES) if incremental else n_out * full_macs
+            work[name] += done
             logit_range = float(np.ptp(result.logit))
             print(
                 f"image {i + 1}/{n_images} {name}: true-class logit range {logit_range:.2e}, "
+                f"conv work {done / (n_out * full_macs):.3f} of full, "
                 f"{seconds[name]:.1f} s wall, "
                 f"{cpu_seconds[name]:.1f} s CPU so far",
                 flush=True,
