@@ -12,7 +12,12 @@ network outputs per image. Four ways of computing them:
 This times ``--images`` images (random VGG-Face-layout weights, noise images: the cost does not
 depend on the content), the four variants interleaved per image so that load on a shared machine
 hits them alike, and extrapolates linearly to 112 images. It prints how far each variant's
-probability curves and AUCs are from full fp32 on the same inputs.
+probability curves and AUCs are from full fp32 on the same inputs, and for the incremental
+variants the convolution work they did as a share of full forwards (counted by the engine), the
+multiply-add rate each variant reached, and the time the increments would take at the full
+forward's rate (the floor for an exact increment that does this much work). Each image's
+true-class logit range over its outputs is printed: a random network on which it is near 0
+changes nowhere deep, and its increments are degenerate (cheap for no good reason).
 
     .venv/bin/python benchmarks/perturbation_scale.py [--images 2] [--batch-size 32]
 """
@@ -26,6 +31,7 @@ import numpy as np
 import torch
 
 from gazealign.compare import perturbation as pt
+from gazealign.compare.incremental import IncrementalForward
 from gazealign.models.architecture import ArchitectureSpec, build_model
 from gazealign.models.bundle import ModelBundle
 
@@ -38,7 +44,24 @@ VARIANTS = {  # name: (bf16, incremental)
 }
 
 
+ENGINES: list[IncrementalForward] = []
+
+
+def _capture_engines() -> None:
+    """Keep every engine the perturbation code builds, to read its work counter."""
+    build = IncrementalForward.for_model
+
+    def capturing(model: torch.nn.Module, **kwargs: float) -> IncrementalForward | None:
+        engine = build(model, **kwargs)
+        if engine is not None:
+            ENGINES.append(engine)
+        return engine
+
+    IncrementalForward.for_model = staticmethod(capturing)  # type: ignore[method-assign]
+
+
 def main(n_images: int, batch_size: int, threads: int) -> None:
+    _capture_engines()
     torch.manual_seed(0)
     torch.set_num_threads(threads)
     spec = ArchitectureSpec("vggface", num_classes=7, input_size_px=224, head="thesis")
@@ -49,6 +72,9 @@ def main(n_images: int, batch_size: int, threads: int) -> None:
     seconds = dict.fromkeys(VARIANTS, 0.0)
     cpu_seconds = dict.fromkeys(VARIANTS, 0.0)
     outputs = 0
+    work = dict.fromkeys(VARIANTS, 0)  # conv multiply-adds done
+    full_macs = IncrementalForward.for_model(bundle.model).conv_macs((224, 224))  # type: ignore[union-attr]
+    ENGINES.clear()
     for i in range(n_images):
         image = rng.integers(0, 256, size=(224, 224, 3), dtype=np.uint8)
         maps = [rng.random((224, 224)) for _ in range(2)]  # stand-ins: human, network
@@ -63,6 +89,7 @@ def main(n_images: int, batch_size: int, threads: int) -> None:
         names = list(VARIANTS) if i % 2 == 0 else list(VARIANTS)[::-1]
         for name in names:
             bf16, incremental = VARIANTS[name]
+            ENGINES.clear()
             t0, c0 = time.perf_counter(), time.process_time()
             result = pt.perturbation_curves(
                 bundle,
@@ -78,8 +105,14 @@ def main(n_images: int, batch_size: int, threads: int) -> None:
             seconds[name] += time.perf_counter() - t0
             cpu_seconds[name] += time.process_time() - c0
             curves[name].append(result)
+            n_out = orders.shape[0] * grid.n_tiles + 1
+            done = sum(e.conv_macs_done for e in ENGINES) if incremental else n_out * full_macs
+            work[name] += done
+            logit_range = float(np.ptp(result.logit))
             print(
-                f"image {i + 1}/{n_images} {name}: {seconds[name]:.1f} s wall, "
+                f"image {i + 1}/{n_images} {name}: true-class logit range {logit_range:.2e}, "
+                f"conv work {done / (n_out * full_macs):.3f} of full, "
+                f"{seconds[name]:.1f} s wall, "
                 f"{cpu_seconds[name]:.1f} s CPU so far",
                 flush=True,
             )
@@ -113,6 +146,17 @@ def main(n_images: int, batch_size: int, threads: int) -> None:
             f"{seconds['full bf16'] / seconds[name]:11.2f}x | "
             f"{np.abs(prob - prob_ref).max():8.1e} | "
             f"{np.abs(pt.curve_auc(prob) - auc_ref).max():10.1e} | {np.mean(pred == pred_ref):.4f}"
+        )
+    print(f"\nconv work (full forward: {full_macs / 1e9:.2f} GMAC per output)")
+    print(f"{'variant':>17} | {'share of full':>13} | {'GMAC/s (CPU)':>12} | floor at full rate")
+    for name in VARIANTS:
+        rate = work[name] / cpu_seconds[name] / 1e9
+        share = work[name] / (outputs * full_macs)
+        same = "full bf16" if VARIANTS[name][0] else ref
+        floor = work[name] / (work[same] / cpu_seconds[same]) / threads / n_images
+        print(
+            f"{name:>17} | {share:13.3f} | {rate:12.1f} | {floor:.1f} s/image, "
+            f"{THESIS_IMAGES * floor / 60:.1f} thesis min on {threads} thread(s)"
         )
 
 

@@ -186,6 +186,14 @@ def changed_boxes(new: torch.Tensor, old: torch.Tensor) -> list[Box]:
     return boxes
 
 
+def _macs_per_output(stage: WindowStage) -> int:
+    """Multiply-adds per output position of a stage (0 for pooling and element-wise stages)."""
+    if not isinstance(stage.op, nn.Conv2d):
+        return 0
+    w = stage.op.weight
+    return int(w.shape[0] * w[0].numel())
+
+
 class IncrementalForward:
     """Runs batches of chains (B sequences of inputs, each differing from its predecessor in a
     small region) through ``model``, recomputing only what changed.
@@ -211,6 +219,9 @@ class IncrementalForward:
         self._features: torch.Tensor | None = None  # output of the last stage
         self._outputs: torch.Tensor | None = None
         self._x: torch.Tensor | None = None
+        #: Convolution multiply-adds done so far (start and steps, every chain); compare with
+        #: :meth:`conv_macs` x outputs for the share of a full forward's work an increment does.
+        self.conv_macs_done = 0
 
     @classmethod
     def for_model(
@@ -226,9 +237,7 @@ class IncrementalForward:
         total = 0
         for stage in self.stages:
             out = stage.out_size(size)
-            if isinstance(stage.op, nn.Conv2d):
-                w = stage.op.weight
-                total += int(w.shape[0] * w[0].numel()) * out[0] * out[1]
+            total += _macs_per_output(stage) * out[0] * out[1]
             size = out
         return total
 
@@ -263,6 +272,7 @@ class IncrementalForward:
             padded = self._padded(stage, x)
             self._caches.append(self._fmt(padded.expand(chains, -1, -1, -1).clone()))
             x = stage.apply(padded)
+            self.conv_macs_done += _macs_per_output(stage) * x.shape[2] * x.shape[3]
         self._features = self._fmt(x.expand(chains, -1, -1, -1).clone())
         out = self._run_tail(x)
         self._outputs = out.expand(chains, *out.shape[1:]).clone()
@@ -307,7 +317,10 @@ class IncrementalForward:
         cache = self._caches[i]
         wr = max(out_boxes[b][1] - out_boxes[b][0] for b in live)
         wc = max(out_boxes[b][3] - out_boxes[b][2] for b in live)
-        if wr * wc >= self.full_fraction * n_rows * n_cols:
+        in_full = wr * wc >= self.full_fraction * n_rows * n_cols
+        area = n_rows * n_cols if in_full else wr * wc
+        self.conv_macs_done += _macs_per_output(stage) * len(live) * area
+        if in_full:
             y = stage.apply(cache[live] if len(live) < cache.shape[0] else cache)
             target[live, :, qr : qr + n_rows, qc : qc + n_cols] = y
             return out_boxes

@@ -169,3 +169,26 @@ def test_models_that_are_not_chains_run_in_full() -> None:
     got = pt.perturbation_curves(bundle, image, 1, [[0, 1, 2, 3]], grid, fill, incremental=True)
     full = pt.perturbation_curves(bundle, image, 1, [[0, 1, 2, 3]], grid, fill, incremental=False)
     np.testing.assert_array_equal(got.logit, full.logit)
+
+
+def test_conv_work_counter_counts_the_receptive_field_of_a_change() -> None:
+    # Two 3x3 convolutions with padding 1 on 16x16: one changed pixel at (8, 8) changes a 3x3
+    # box of the first output (3 -> 4 channels: 4 x 27 multiply-adds each) and a 5x5 box of the
+    # second (4 -> 2 channels: 2 x 36 each).
+    torch.manual_seed(0)
+    net = nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 2, 3, padding=1), nn.Flatten()
+    ).eval()
+    engine = inc.IncrementalForward.for_model(net)
+    assert engine is not None
+    full = engine.conv_macs((16, 16))
+    assert full == 16 * 16 * (4 * 27 + 2 * 36)
+    x = torch.rand(1, 3, 16, 16)
+    chains = 3
+    with torch.inference_mode():
+        engine.start(x, chains)
+        assert engine.conv_macs_done == full  # the shared first input, once
+        changed = x.expand(chains, -1, -1, -1).clone()
+        changed[:2, :, 8, 8] += 1.0  # the third chain does not change
+        torch.testing.assert_close(engine.step(changed), net(changed))
+    assert engine.conv_macs_done == full + 2 * (9 * 4 * 27 + 25 * 2 * 36)
