@@ -228,23 +228,12 @@ class ProcessExecutor:
         if self.workers == 1 or len(items) < 2:
             yield from LocalExecutor().map_items(stage, ctx, items)
             return
-        pool = self._start()
         config = ctx.config
         bare = replace(ctx, progress=None, seeds={}, notes={}, mapper=None)
-        payload = pickle.dumps((stage, bare))
-        args = (tuple(config.plugins), config.base_dir, payload)
-        todo = list(reversed(items))
-        running: set[Future[ItemOutcome]] = set()
-        try:
-            while todo or running:
-                while todo and len(running) < self.window:
-                    running.add(pool.submit(_run_item_in_worker, *args, todo.pop()))
-                done, running = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
-        finally:
-            for future in running:
-                future.cancel()
+        head = (tuple(config.plugins), config.base_dir, pickle.dumps((stage, bare)))
+        calls = [(*head, item) for item in items]
+        for _, outcome in self._as_finished(_run_item_in_worker, calls):
+            yield outcome
 
     def map_calls(
         self,
@@ -257,23 +246,32 @@ class ProcessExecutor:
         """``fn(arg)`` for each of ``args`` in the worker processes, yielded in their order
         (at most ``window`` in flight; a stage's :meth:`StageContext.map`). The study's
         ``plugins`` are imported in a worker before the call."""
-        pool = self._start()
-        extras = (tuple(plugins), base_dir)
-        todo = list(enumerate(args))[::-1]
-        running: dict[Future[Any], int] = {}
+        head = (tuple(plugins), base_dir)
         finished: dict[int, Any] = {}
         following = 0
+        for i, result in self._as_finished(_call_in_worker, [(*head, fn, a) for a in args]):
+            finished[i] = result
+            while following in finished:
+                yield finished.pop(following)
+                following += 1
+
+    def _as_finished(
+        self, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]]
+    ) -> Iterator[tuple[int, Any]]:
+        """``(i, fn(*calls[i]))`` in the worker processes, submitted in order with at most
+        ``window`` in flight, yielded as they finish; what is still queued is cancelled when
+        the caller stops early."""
+        pool = self._start()
+        todo = list(enumerate(calls))[::-1]
+        running: dict[Future[Any], int] = {}
         try:
             while todo or running:
                 while todo and len(running) < self.window:
-                    i, arg = todo.pop()
-                    running[pool.submit(_call_in_worker, *extras, fn, arg)] = i
+                    i, call = todo.pop()
+                    running[pool.submit(fn, *call)] = i
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
-                    finished[running.pop(future)] = future.result()
-                while following in finished:
-                    yield finished.pop(following)
-                    following += 1
+                    yield running.pop(future), future.result()
         finally:
             for future in running:
                 future.cancel()
