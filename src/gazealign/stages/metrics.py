@@ -252,6 +252,11 @@ class _ImageScores:
     cells: pd.DataFrame | None = None
 
 
+def _ceiling_name(mcfg: MetricsSection) -> str:
+    """The map name of the noise ceiling the study's ``comparison.metrics.ceiling`` makes."""
+    return CEILING_LOO if mcfg.ceiling == "leave_one_out" else CEILING
+
+
 def _score_image(job: _ImageJob) -> _ImageScores | None:
     """Every map of one image on every metric, and its noise ceiling; ``None`` for an image
     without fixations on it."""
@@ -344,7 +349,6 @@ def _score_image(job: _ImageJob) -> _ImageScores | None:
         gold = held[(held["map"] == GOLD)]
         gold = gold[gold["n_observers"] == gold["n_observers"].max()]
         ceiling_means = gold.set_index("metric")["value"]
-        ceiling_name = CEILING_LOO
     else:
         ceiling = split_half_ceiling(
             fix,
@@ -359,14 +363,13 @@ def _score_image(job: _ImageJob) -> _ImageScores | None:
             seed=job.seed,
         )
         ceiling_means = ceiling.groupby("metric", sort=False)["value"].mean()
-        ceiling_name = CEILING
     for metric, value in zip(ceiling_means.index, ceiling_means.to_numpy(), strict=True):
         rows.append(
             {
                 "stimulus_id": sid,
                 "label": label,
                 **ident,
-                "map": ceiling_name,
+                "map": _ceiling_name(mcfg),
                 "metric": metric,
                 "value": value,
             }
@@ -415,8 +418,7 @@ def _run(ctx: StageContext) -> None:
     loo_frames: list[pd.DataFrame] = []
     observer_frames: list[pd.DataFrame] = []
     all_zero: dict[str, int] = {}
-    leave_one_out = mcfg.ceiling == "leave_one_out"
-    ceiling_name = CEILING_LOO if leave_one_out else CEILING
+    ceiling_name = _ceiling_name(mcfg)
     skipped = 0
     jobs = []
     for row in table.itertuples(index=False):
