@@ -16,8 +16,8 @@ from test_compare_synthetic_study import (
     stand_in_stages,
 )
 
-from gazealign.compare import perturbation as pt
 from gazealign.config import study_from_dict
+from gazealign.models import device as devices
 from gazealign.models.bundle import ModelBundle
 from gazealign.models.small import small_vgg
 from gazealign.pipeline import Runner
@@ -141,7 +141,7 @@ def test_auto_bf16_is_decided_on_a_sample_and_recorded(
 def test_auto_bf16_falls_back_to_fp32_without_fast_bf16(
     tmp_path: Path, chain_bundle: ModelBundle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pt, "bf16_is_fast", lambda device: False)
+    monkeypatch.setattr(devices, "bf16_is_fast", lambda device: False)
     out = _runner(tmp_path, "auto", True, bf16="auto", random_orders=1).run()["perturbation"]
     record = json.loads((out / "precision.json").read_text())
     assert record["bf16"] is False and "no fast bfloat16" in record["reason"]

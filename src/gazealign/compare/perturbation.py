@@ -184,16 +184,6 @@ def model_device(model: torch.nn.Module) -> torch.device:
         return torch.device("cpu")
 
 
-def bf16_is_fast(device: torch.device) -> bool:
-    """Whether ``device`` does bfloat16 matrix work natively: a CUDA GPU with bf16, or a CPU
-    whose oneDNN build reports bf16 support (AVX-512 bf16 or AMX instructions)."""
-    if device.type == "cuda":
-        return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
-    if device.type != "cpu" or not torch.backends.mkldnn.is_available():
-        return False
-    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-
-
 def inference_net(bundle: ModelBundle, *, bf16: bool = False) -> _Net:
     """The bundle's network for perturbation: as is in fp32; a bf16-weight, channels-last copy
     with ``bf16`` (faster than autocast on CPUs with AVX-512 bf16; see ``models.predict``)."""

@@ -59,6 +59,17 @@ class TrainSection(Section):
             "bit for bit."
         ),
     )
+    bf16: bool | Literal["auto"] = Field(
+        False,
+        description=(
+            "Run each training step's forward and backward pass under bfloat16 autocast "
+            "(torch.autocast: convolutions and linear layers in bf16; weights, optimiser state, "
+            "loss and validation in float32). 1.5x per epoch for the demo's network on a CPU "
+            "with AVX-512 bf16. 'auto': bf16 where the device does bf16 natively, float32 "
+            "otherwise (the train stage's notes record which ran). The alignment sweep trains "
+            "in float32 whatever this says (its objective differentiates input gradients)."
+        ),
+    )
     weight_decay: float = Field(0.0, ge=0, description="Adam L2 weight decay.")
     patience: PositiveInt = Field(
         5, description="Early stopping: epochs without validation improvement."

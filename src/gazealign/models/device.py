@@ -42,3 +42,13 @@ def model_device(model: nn.Module) -> torch.device:
     """The device of ``model``'s first parameter (CPU for a network without parameters)."""
     p = next(model.parameters(), None)
     return torch.device("cpu") if p is None else p.device
+
+
+def bf16_is_fast(device: torch.device) -> bool:
+    """Whether ``device`` does bfloat16 matrix work natively: a CUDA GPU with bf16, or a CPU
+    whose oneDNN build reports bf16 support (AVX-512 bf16 or AMX instructions)."""
+    if device.type == "cuda":
+        return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+    if device.type != "cpu" or not torch.backends.mkldnn.is_available():
+        return False
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())

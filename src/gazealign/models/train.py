@@ -29,7 +29,7 @@ from gazealign.config.model import TrainSection
 from gazealign.models.alignment import AlignmentTargets, alignment_loss, augment_with_maps
 from gazealign.models.augment import Augmentation, augment_batch
 from gazealign.models.bundle import ModelBundle
-from gazealign.models.device import model_device
+from gazealign.models.device import bf16_is_fast, model_device
 from gazealign.models.predict import predict
 from gazealign.models.vggface import VGG
 
@@ -51,6 +51,8 @@ class TrainConfig:
     lr_schedule: Literal["constant", "cosine", "one_cycle"] = "constant"
     #: Network and batches in channels-last memory format while training (``[model.train]``).
     channels_last: bool = section_default(TrainSection, "channels_last")
+    #: bfloat16 autocast of the training steps: true, false or "auto" (``[model.train]``).
+    bf16: bool | Literal["auto"] = section_default(TrainSection, "bf16")
     #: 0: the full path; N >= 1: train on cached features of the frozen layers, N augmented
     #: copies per training image (one without augmentation). See ``[model.train]``.
     feature_copies: int = section_default(TrainSection, "feature_copies")
@@ -67,6 +69,8 @@ class TrainResult:
     best_epoch: int
     stopped_early: bool
     feature_copies: int = 0
+    #: Whether the training steps ran under bfloat16 autocast (``config.bf16`` resolved).
+    bf16: bool = False
 
 
 def _no_track(iterable: Iterable[T], **_: Any) -> Iterator[T]:
@@ -264,7 +268,12 @@ def fit(
 
     With ``config.channels_last`` the network and its batches are in channels-last memory
     format while training (faster convolutions on CPUs); the network is returned in the
-    contiguous format either way.
+    contiguous format either way. With ``config.bf16`` (true, or "auto" on a device with
+    native bf16) each step's forward pass runs under :func:`torch.autocast` to bfloat16 (its
+    backward follows); the loss, the weights, Adam's state and the validation passes stay in
+    float32 (mixed precision: Micikevicius et al. 2018, "Mixed precision training"; bfloat16
+    needs no loss scaling, Kalamkar et al. 2019, "A study of BFLOAT16 for deep learning
+    training").
     """
     model = bundle.model
     if not isinstance(model, VGG):
@@ -292,6 +301,8 @@ def fit(
         )
     memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
     model.to(memory_format=memory_format)  # before the optimiser: it holds the parameters
+    device = model_device(model)
+    bf16 = _use_bf16(config.bf16, device, alignment)
     params = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.Adam(params, lr=config.learning_rate, weight_decay=config.weight_decay)
     steps_per_epoch = -(-len(y_train) // config.batch_size)
@@ -299,7 +310,6 @@ def fit(
     x_all = torch.from_numpy(np.ascontiguousarray(train_images)).permute(0, 3, 1, 2)
     # Batches are drawn, augmented and preprocessed on the CPU (the same draws on any device),
     # then moved to the network's device.
-    device = model_device(model)
     y_dev = y_train.to(device)
     rows: list[dict[str, Any]] = []
     best: tuple[float, float] | None = None  # (accuracy, -loss), larger is better
@@ -340,8 +350,9 @@ def fit(
             for start in range(0, len(order), config.batch_size):
                 idx = order[start : start + config.batch_size]
                 if cached:
-                    logits = _run_layers(model, head, copies[(epoch - 1) % len(copies)][idx])
-                    loss = F.cross_entropy(logits, y_dev[idx])
+                    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                        logits = _run_layers(model, head, copies[(epoch - 1) % len(copies)][idx])
+                    loss = F.cross_entropy(logits.float(), y_dev[idx])
                 else:
                     x = x_all[idx].float()
                     aligned = alignment is not None and alignment.config.weight > 0
@@ -362,8 +373,9 @@ def fit(
                         total_ce += float(parts.cross_entropy.detach()) * len(idx)
                         total_align += float(parts.alignment.detach()) * len(idx)
                     else:
-                        logits = model(x)
-                        loss = F.cross_entropy(logits, y_dev[idx])
+                        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                            logits = model(x)
+                        loss = F.cross_entropy(logits.float(), y_dev[idx])
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()
                 optimiser.step()
@@ -412,7 +424,22 @@ def fit(
     history["trainable_parameters"] = sum(
         p.numel() for n, p in model.named_parameters() if n in trainable
     )
-    return TrainResult(history, best_epoch, stopped_early, len(copies) if cached else 0)
+    return TrainResult(history, best_epoch, stopped_early, len(copies) if cached else 0, bf16)
+
+
+def _use_bf16(
+    choice: bool | Literal["auto"], device: torch.device, alignment: AlignmentTargets | None
+) -> bool:
+    """``TrainConfig.bf16`` resolved for ``device``: "auto" is bf16 where it is native."""
+    aligned = alignment is not None and alignment.config.weight > 0
+    if choice == "auto":
+        return bf16_is_fast(device) and not aligned
+    if choice and aligned:
+        raise ValueError(
+            "bf16 = true cannot train an alignment objective (it differentiates input "
+            "gradients); use bf16 = false or 'auto'"
+        )
+    return bool(choice)
 
 
 def _preprocess_float(bundle: ModelBundle, x_255: torch.Tensor) -> torch.Tensor:

@@ -158,6 +158,9 @@ def run_item(ctx: StageContext, name: str) -> ItemResult:
     bundle = build_bundle(ctx.config.model, size, seed=ctx.seed("init"))
     bundle.model.to(stage_device(ctx))
     tconf = train_config(ctx.config.model)
+    # every lambda trains in float32: the alignment term differentiates input gradients, which
+    # bf16 autocast does not cover, and lambda 0 must be trained the same way as the others
+    tconf = type(tconf)(**{**tconf.__dict__, "bf16": False})
     if acfg.epochs is not None:
         tconf = type(tconf)(**{**tconf.__dict__, "epochs": acfg.epochs})
     result = fit(

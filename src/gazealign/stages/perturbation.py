@@ -60,6 +60,7 @@ from gazealign.compare.tile_ranking import ranking_map
 from gazealign.coords import CropResize
 from gazealign.errors import DataError, PipelineError
 from gazealign.heatmaps.baselines import centre_bias_map
+from gazealign.models import device as devices
 from gazealign.models.bundle import ModelBundle
 from gazealign.pipeline.artifacts import artifact_path, items, other, table
 from gazealign.pipeline.registry import stage
@@ -270,7 +271,7 @@ def _precision_check(ctx: StageContext, sample: list[str]) -> dict[str, Any]:
     cfg = ctx.config.comparison.perturbation
     device = pt.model_device(cached_model(ctx.input("train"), stage_device(ctx)).model)
     record: dict[str, Any] = {"tolerance": cfg.bf16_tolerance, "sample": sample}
-    if not pt.bf16_is_fast(device):
+    if not devices.bf16_is_fast(device):
         return record | {"bf16": False, "reason": f"no fast bfloat16 on this {device.type}"}
     if not sample:
         return record | {"bf16": False, "reason": "no image to check bf16 on"}

@@ -4,7 +4,7 @@ Reads the ``stimuli`` stage (model-input images, labels, ``split``), builds the 
 ``[model]``, loads ``model.weights`` if set, trains on ``train``, early-stops on ``val``, and
 evaluates on ``test``. With ``model.train.feature_copies`` >= 1 and a frozen backbone it trains
 on cached features of the frozen layers (:func:`gazealign.models.train.fit`); the stage's notes
-record which path ran (``training_path``). Writes::
+record which path ran and whether its steps ran in bfloat16 (``training_path``). Writes::
 
     model.safetensors + model.json   the checkpoint (gazealign.models.io.load_bundle reads it)
     history.csv                      one row per epoch: losses and accuracies
@@ -65,6 +65,7 @@ def train_config(cfg: ModelSection) -> TrainConfig:
         eval_batch_size=t.eval_batch_size,
         lr_schedule=t.lr_schedule,
         channels_last=t.channels_last,
+        bf16=t.bf16,
         feature_copies=t.feature_copies,
     )
 
@@ -272,6 +273,7 @@ def run(ctx: StageContext) -> None:
                 "path": "cached_features" if result.feature_copies else "full",
                 "feature_copies": result.feature_copies,
                 "freeze": tconf.freeze,
+                "bf16": result.bf16,
             },
         )
     else:

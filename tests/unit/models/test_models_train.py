@@ -12,6 +12,7 @@ import torch
 
 from gazealign.config import study_from_dict
 from gazealign.coords import CropResize
+from gazealign.models import train as train_module
 from gazealign.models.architecture import ArchitectureSpec
 from gazealign.models.augment import Augmentation, augment_batch
 from gazealign.models.io import load_bundle, make_bundle
@@ -190,6 +191,48 @@ def test_channels_last_training_agrees_with_the_contiguous_format() -> None:
     np.testing.assert_allclose(predict(b1, x), predict(b0, x), rtol=1e-3, atol=1e-4)  # type: ignore[arg-type]
     for k, v in b0.model.state_dict().items():  # type: ignore[attr-defined]
         torch.testing.assert_close(b1.model.state_dict()[k], v, rtol=0, atol=2 * 8 * 1e-4, msg=k)  # type: ignore[attr-defined]
+
+
+def test_bf16_training_is_deterministic_and_near_float32(monkeypatch: pytest.MonkeyPatch) -> None:
+    """bf16 autocast steps: the same weights for a seed; losses near float32's (bf16 keeps
+    8 mantissa bits: relative rounding 2**-8 per op); the network stays float32; "auto" on a
+    device without native bf16 is float32, bit for bit."""
+    x, y = toy_images(2, 3)
+    conf = TrainConfig(epochs=2, batch_size=4, learning_rate=1e-4, augmentation=None)
+    runs = {}
+    for name, choice in (("fp32", False), ("bf16", True), ("bf16 again", True)):
+        bundle = tiny_bundle()
+        result = fit(
+            bundle, x, y, x[:7], y[:7], config=TrainConfig(**{**vars(conf), "bf16": choice}), seed=2
+        )  # type: ignore[arg-type]
+        runs[name] = (bundle, result)
+    (b0, r0), (b1, r1), (b2, r2) = runs["fp32"], runs["bf16"], runs["bf16 again"]
+    assert (r0.bf16, r1.bf16) == (False, True)
+    pd.testing.assert_frame_equal(r1.history, r2.history)
+    for k, v in b1.model.state_dict().items():  # type: ignore[attr-defined]
+        assert v.dtype == b0.model.state_dict()[k].dtype, k  # type: ignore[attr-defined]
+        assert torch.equal(v, b2.model.state_dict()[k]), k  # type: ignore[attr-defined]
+    assert not torch.equal(b1.model.fc8.weight, b0.model.fc8.weight)  # type: ignore[attr-defined]
+    np.testing.assert_allclose(r1.history["train_loss"], r0.history["train_loss"], rtol=0.02)
+    np.testing.assert_allclose(r1.history["val_loss"], r0.history["val_loss"], rtol=0.02)
+
+    monkeypatch.setattr(train_module, "bf16_is_fast", lambda device: False)
+    bundle = tiny_bundle()
+    result = fit(
+        bundle, x, y, x[:7], y[:7], config=TrainConfig(**{**vars(conf), "bf16": "auto"}), seed=2
+    )  # type: ignore[arg-type]
+    assert result.bf16 is False
+    for k, v in bundle.model.state_dict().items():  # type: ignore[attr-defined]
+        assert torch.equal(v, b0.model.state_dict()[k]), k  # type: ignore[attr-defined]
+    monkeypatch.setattr(train_module, "bf16_is_fast", lambda device: True)
+    auto = fit(
+        tiny_bundle(),
+        x,
+        y,
+        config=TrainConfig(**{**vars(conf), "epochs": 1, "bf16": "auto"}),
+        seed=2,
+    )  # type: ignore[arg-type]
+    assert auto.bf16 is True
 
 
 @pytest.mark.slow
