@@ -33,7 +33,7 @@ surprise) but the proportions themselves are not published numbers.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,8 @@ from gazealign.types import LABELS
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+#: ``map``-like: ``mapper(fn, args)`` yields ``fn(arg)`` for each of ``args``, in their order.
+Mapper = Callable[[Callable[[Any], Any], Sequence[Any]], Iterable[Any]]
 
 #: Assumption: share of fixations per region for each expression (rows sum to 1).
 DEFAULT_AOI_PREFERENCES: dict[str, dict[str, float]] = {
@@ -646,11 +648,16 @@ def simulate_observers(
     stimulus_scale: float,
     seed: int,
     model: ObserverModel | None = None,
+    map_fn: Mapper | None = None,
 ) -> SimulatedStudy:
     """Simulate ``participants`` observers viewing every stimulus; write one ASC each.
 
     Files: ``out_dir/p01.asc ...``. Returns the ground truth (every simulated fixation, its
     region and screen target) so that readers and detectors can be checked against it.
+
+    Each participant draws from its own child of ``SeedSequence(seed)``, so participants are
+    independent: ``map_fn`` (``map``-like, results in the order of its arguments; the pipeline
+    passes its worker processes' map) may simulate them in parallel, with the same files.
     """
     model = model or ObserverModel()
     model.check()
@@ -664,57 +671,82 @@ def simulate_observers(
         if s.label not in model.confusion:
             raise DataError(f"stimulus {s.stimulus_id!r}: no confusion row for label {s.label!r}")
     sim = _Simulator(stimuli, screen, stimulus_scale, model)
-    root = np.random.SeedSequence(seed)
-    paths: list[Path] = []
+    width = max(2, len(str(participants)))
+    jobs = [
+        _Participant(sim, f"p{p + 1:0{width}d}", child, out_dir)
+        for p, child in enumerate(np.random.SeedSequence(seed).spawn(participants))
+    ]
+    done = list((map_fn or map)(_simulate_participant, jobs))
+    return SimulatedStudy(
+        recordings=tuple(d.path for d in done),
+        truth=pd.DataFrame([row for d in done for row in d.truth]),
+        trials=pd.DataFrame([row for d in done for row in d.trials]),
+        preferences=pd.DataFrame([row for d in done for row in d.preferences]),
+    )
+
+
+@dataclass(frozen=True)
+class _Participant:
+    """One simulated participant's job: the shared simulator, its name and seed, its folder."""
+
+    sim: _Simulator
+    subject: str
+    seed: np.random.SeedSequence
+    out_dir: Path
+
+
+@dataclass(frozen=True)
+class _Simulated:
+    """What one participant's simulation wrote (its ASC file) and its ground-truth rows."""
+
+    path: Path
+    truth: list[dict[str, Any]]
+    trials: list[dict[str, Any]]
+    preferences: list[dict[str, Any]]
+
+
+def _simulate_participant(job: _Participant) -> _Simulated:
+    """Simulate one participant viewing every stimulus once (in a random order); write its
+    ASC file."""
+    sim, subject, model = job.sim, job.subject, job.sim.model
+    screen, stimuli = sim.screen, sim.stimuli
+    rng = np.random.default_rng(job.seed)
     truth: list[dict[str, Any]] = []
     trials: list[dict[str, Any]] = []
     prefs_rows: list[dict[str, Any]] = []
-    width = max(2, len(str(participants)))
-    labels_in = sorted({s.label for s in stimuli})
-    for p, child in enumerate(root.spawn(participants)):
-        rng = np.random.default_rng(child)
-        subject = f"p{p + 1:0{width}d}"
-        bias = rng.normal(0.0, model.participant_bias_sd, len(REGIONS))
-        prefs = {}
-        for label in labels_in:
-            v = model.preferences(label) * np.exp(bias)
-            prefs[label] = v / v.sum()
-            for r, share in zip(REGIONS, prefs[label], strict=True):
-                prefs_rows.append({"subject": subject, "label": label, "region": r, "share": share})
-        speed = float(np.exp(rng.normal(0, 0.1)))
-        cross = (
-            screen.width_px / 2 + float(rng.normal(0, 0.2)) * screen.px_per_deg,
-            screen.height_px / 2 + float(rng.normal(0, 0.2)) * screen.px_per_deg,
-        )
-        lines = _header(screen, model, subject, rng)
-        t = 10_000.0 + float(rng.integers(0, 1000)) * sim.dt
-        for trial_no, i in enumerate(rng.permutation(len(stimuli)), start=1):
-            stim = stimuli[int(i)]
-            row = model.confusion[stim.label]
-            names = list(row)
-            probs = np.array([row[n] for n in names], dtype=np.float64)
-            response = names[int(rng.choice(len(names), p=probs / probs.sum()))]
-            tr = sim.trial(
-                rng, stim, subject, trial_no, t, prefs[stim.label], speed, cross, response
-            )
-            lines.extend(_merge(tr, _sample_lines(tr, model.eyes)))
-            truth.extend(tr.truth)
-            trials.append(
-                {
-                    "subject": subject,
-                    "trial": trial_no,
-                    "stimulus_id": stim.stimulus_id,
-                    "label": stim.label,
-                    "response": response,
-                }
-            )
-            t = _snap(tr.next_ms, sim.dt)
-        path = out_dir / f"{subject}.asc"
-        write_text(path, "\n".join(lines) + "\n")
-        paths.append(path)
-    return SimulatedStudy(
-        recordings=tuple(paths),
-        truth=pd.DataFrame(truth),
-        trials=pd.DataFrame(trials),
-        preferences=pd.DataFrame(prefs_rows),
+    bias = rng.normal(0.0, model.participant_bias_sd, len(REGIONS))
+    prefs = {}
+    for label in sorted({s.label for s in stimuli}):
+        v = model.preferences(label) * np.exp(bias)
+        prefs[label] = v / v.sum()
+        for r, share in zip(REGIONS, prefs[label], strict=True):
+            prefs_rows.append({"subject": subject, "label": label, "region": r, "share": share})
+    speed = float(np.exp(rng.normal(0, 0.1)))
+    cross = (
+        screen.width_px / 2 + float(rng.normal(0, 0.2)) * screen.px_per_deg,
+        screen.height_px / 2 + float(rng.normal(0, 0.2)) * screen.px_per_deg,
     )
+    lines = _header(screen, model, subject, rng)
+    t = 10_000.0 + float(rng.integers(0, 1000)) * sim.dt
+    for trial_no, i in enumerate(rng.permutation(len(stimuli)), start=1):
+        stim = stimuli[int(i)]
+        row = model.confusion[stim.label]
+        names = list(row)
+        probs = np.array([row[n] for n in names], dtype=np.float64)
+        response = names[int(rng.choice(len(names), p=probs / probs.sum()))]
+        tr = sim.trial(rng, stim, subject, trial_no, t, prefs[stim.label], speed, cross, response)
+        lines.extend(_merge(tr, _sample_lines(tr, model.eyes)))
+        truth.extend(tr.truth)
+        trials.append(
+            {
+                "subject": subject,
+                "trial": trial_no,
+                "stimulus_id": stim.stimulus_id,
+                "label": stim.label,
+                "response": response,
+            }
+        )
+        t = _snap(tr.next_ms, sim.dt)
+    path = job.out_dir / f"{subject}.asc"
+    write_text(path, "\n".join(lines) + "\n")
+    return _Simulated(path, truth, trials, prefs_rows)

@@ -78,6 +78,7 @@ def simulate(
         stimulus_scale=g.stimulus_scale,
         seed=ctx.seed("observers"),
         model=observer_model(ctx),
+        map_fn=ctx.map,  # participants in the study's worker processes
     )
     write_table(ctx.out_dir / "recordings" / "truth.parquet", study.truth)
     write_table(ctx.out_dir / "recordings" / "truth_trials.parquet", study.trials)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +30,7 @@ from gazealign.gaze.simulate import (
 )
 from gazealign.gaze.study import align_all
 from gazealign.gaze.trials import segment_trials
+from gazealign.pipeline.executors import ProcessExecutor
 from gazealign.types import LABELS
 
 
@@ -82,6 +85,40 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
         )
         runs.append((out / "p01.asc").read_bytes())
     assert runs[0] == runs[1] and runs[0] != runs[2]
+
+
+def test_participants_simulated_in_worker_processes_write_the_same_files(tmp_path: Path) -> None:
+    """Each participant draws from its own seed: simulated in two worker processes (as
+    ``study.workers = 2`` does) or last-first, the files and the truth are byte-identical."""
+    stims = fake_stimuli(1)[:3]
+
+    def last_first(fn: Callable[[Any], Any], args: Sequence[Any]) -> list[Any]:
+        return [fn(a) for a in reversed(args)][::-1]
+
+    executor = ProcessExecutor(2)
+    mappers: dict[str, Any] = {"serial": None, "last_first": last_first, "two": executor.map_calls}
+    runs = {}
+    try:
+        for name, mapper in mappers.items():
+            runs[name] = simulate_observers(
+                stims,
+                participants=3,
+                out_dir=tmp_path / name,
+                screen=SCREEN,
+                stimulus_scale=SCALE,
+                seed=5,
+                map_fn=mapper,
+            )
+    finally:
+        executor.close()
+    serial = runs.pop("serial")
+    for name, sim in runs.items():
+        assert [p.name for p in sim.recordings] == ["p01.asc", "p02.asc", "p03.asc"]
+        for a, b in zip(serial.recordings, sim.recordings, strict=True):
+            assert a.read_bytes() == b.read_bytes(), (name, b.name)
+        for part in ("truth", "trials", "preferences"):
+            pd.testing.assert_frame_equal(getattr(serial, part), getattr(sim, part))
+    assert serial.recordings[0].read_bytes() != serial.recordings[1].read_bytes()
 
 
 def test_binocular_2000hz(tmp_path: Path) -> None:
