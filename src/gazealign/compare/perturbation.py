@@ -167,7 +167,7 @@ class _Net:
 # A bf16 copy of a bundle's network is made once per network and weight state, not per image:
 # keyed by the model's identity plus every parameter's in-place version counter, so a model
 # whose weights are changed (e.g. randomised for a sanity check) gets a fresh copy.
-_CONVERTED: dict[tuple[int, bool], tuple[tuple[int, ...], torch.nn.Module]] = {}
+_CONVERTED: dict[int, tuple[tuple[int, ...], torch.nn.Module]] = {}
 
 
 def _version(model: torch.nn.Module) -> tuple[int, ...]:
@@ -185,20 +185,20 @@ def model_device(model: torch.nn.Module) -> torch.device:
 
 
 def inference_net(bundle: ModelBundle, *, bf16: bool = False) -> _Net:
-    """The bundle's network for perturbation: an eval-mode, channels-last copy, in fp32 or with
-    ``bf16`` bf16 weights (faster than autocast on CPUs with AVX-512 bf16; see
-    ``models.predict``). Channels-last fp32 runs the demo's network at 2.2 ms per 96 px image
-    against 5.0 ms contiguous (one thread, batch 64; ``benchmarks/RESULTS.md``)."""
+    """The bundle's network for perturbation: as is in fp32; a bf16-weight, channels-last copy
+    with ``bf16`` (faster than autocast on CPUs with AVX-512 bf16; see ``models.predict``)."""
     device = model_device(bundle.model)
+    if not bf16:
+        return _Net(bundle.model, device, torch.float32, False)
     from gazealign.models.predict import inference_model
 
-    key, version = (id(bundle.model), bf16), _version(bundle.model)
+    key, version = id(bundle.model), _version(bundle.model)
     cached = _CONVERTED.get(key)
     if cached is None or cached[0] != version:
         _CONVERTED.clear()  # one converted network at a time (memory)
-        cached = (version, inference_model(bundle.model, bf16=bf16, channels_last=True))
+        cached = (version, inference_model(bundle.model, bf16=True, channels_last=True))
         _CONVERTED[key] = cached
-    return _Net(cached[1], device, torch.bfloat16 if bf16 else torch.float32, True)
+    return _Net(cached[1], device, torch.bfloat16, True)
 
 
 def _model_input(bundle: ModelBundle, net: _Net, images: UInt8Image) -> torch.Tensor:
@@ -232,20 +232,11 @@ def perturbed_images(
 
 
 def _steps_stream(
-    image: UInt8Image,
-    fill: UInt8Image,
-    ranks: IntArray,
-    n_steps: int,
-    batch_size: int,
-    *,
-    last: bool = True,
+    image: UInt8Image, fill: UInt8Image, ranks: IntArray, n_steps: int, batch_size: int
 ) -> Iterator[tuple[IntArray, UInt8Image]]:
-    """Yield (flat indices into (n_orders, n_steps), perturbed images) in batches, lazily;
-    without ``last``, not the orders' last steps."""
+    """Yield (flat indices into (n_orders, n_steps), perturbed images) in batches, lazily."""
     n_orders = ranks.shape[0]
     flat = np.arange(n_orders * n_steps)
-    if not last:
-        flat = flat[flat % n_steps != n_steps - 1]
     for start in range(0, flat.size, batch_size):
         chunk = flat[start : start + batch_size]
         order_idx, step = np.divmod(chunk, n_steps)
@@ -269,8 +260,7 @@ def perturbation_curves(
 
     ``image`` (rows, cols, 3) uint8 in the model-input frame; ``orders`` (n_orders, n_tiles)
     tile numbers; ``fill`` the replacement image (:func:`fill_image`); ``n_steps`` defaults to
-    all tiles. The unperturbed image is classified once and shared by all orders (column 0),
-    and so is the last step when it fills every tile (the fill image itself).
+    all tiles. The unperturbed image is classified once and shared by all orders (column 0).
     Only ``batch_size`` perturbed images are held in memory at a time.
 
     ``incremental``: each step is computed as an increment on the previous step of its order
@@ -302,16 +292,9 @@ def perturbation_curves(
     if engine is not None:
         logits_all = _incremental_logits(bundle, net, engine, img, fill, ranks, steps, batch_size)
         return curves_from_logits(logits_all, true_class)
-    # Every order's last step, when it fills every tile, is the fill image itself: it is run
-    # once for all of them (the others' steps differ between orders).
-    shared_last = steps == grid.n_tiles and o.shape[0] > 1
     logits0 = forward_logits(bundle, img[None], bf16=bf16)[0]
     logits = np.empty((o.shape[0] * steps, logits0.size), dtype=np.float64)
-    if shared_last:
-        logits.reshape(o.shape[0], steps, -1)[:, -1] = forward_logits(
-            bundle, fill[None], bf16=bf16
-        )[0]
-    for chunk, batch in _steps_stream(img, fill, ranks, steps, batch_size, last=not shared_last):
+    for chunk, batch in _steps_stream(img, fill, ranks, steps, batch_size):
         logits[chunk] = forward_logits(bundle, batch, bf16=bf16)
     logits_all = np.concatenate(
         [

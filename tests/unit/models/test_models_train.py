@@ -496,6 +496,7 @@ def test_train_stage_records_the_cached_features_path(tmp_path: Path, fake_cuda:
         "path": "cached_features",
         "feature_copies": 1,
         "freeze": "conv",
+        "bf16": False,
     }
     full = run_stage(tmp_path, "b", stim_dir, train={"freeze": "conv"})
     assert NOTES["b"]["training_path"]["path"] == "full"  # type: ignore[index]
