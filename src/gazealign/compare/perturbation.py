@@ -38,6 +38,7 @@ import torch
 from gazealign.compare.fills import make_fill
 from gazealign.compare.incremental import IncrementalForward
 from gazealign.models.bundle import ModelBundle
+from gazealign.models.device import model_device
 
 TileScore = Literal["sum", "mean"]
 Direction = Literal["morf", "lerf"]
@@ -174,14 +175,6 @@ def _version(model: torch.nn.Module) -> tuple[int, ...]:
     return tuple(int(p._version) for p in model.parameters()) + tuple(
         p.data_ptr() for p in model.parameters()
     )
-
-
-def model_device(model: torch.nn.Module) -> torch.device:
-    """Where a network's parameters are (CPU for a network without parameters)."""
-    try:
-        return next(model.parameters()).device
-    except StopIteration:
-        return torch.device("cpu")
 
 
 def inference_net(bundle: ModelBundle, *, bf16: bool = False) -> _Net:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -160,9 +161,7 @@ def run_item(ctx: StageContext, name: str) -> ItemResult:
     tconf = train_config(ctx.config.model)
     # every lambda trains in float32: the alignment term differentiates input gradients, which
     # bf16 autocast does not cover, and lambda 0 must be trained the same way as the others
-    tconf = type(tconf)(**{**tconf.__dict__, "bf16": False})
-    if acfg.epochs is not None:
-        tconf = type(tconf)(**{**tconf.__dict__, "epochs": acfg.epochs})
+    tconf = replace(tconf, bf16=False, epochs=tconf.epochs if acfg.epochs is None else acfg.epochs)
     result = fit(
         bundle,
         fit_images[train],

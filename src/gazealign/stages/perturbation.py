@@ -269,7 +269,7 @@ def _decide_precision(ctx: StageContext, items: list[str]) -> None:
 
 def _precision_check(ctx: StageContext, sample: list[str]) -> dict[str, Any]:
     cfg = ctx.config.comparison.perturbation
-    device = pt.model_device(cached_model(ctx.input("train"), stage_device(ctx)).model)
+    device = devices.model_device(cached_model(ctx.input("train"), stage_device(ctx)).model)
     record: dict[str, Any] = {"tolerance": cfg.bf16_tolerance, "sample": sample}
     if not devices.bf16_is_fast(device):
         return record | {"bf16": False, "reason": f"no fast bfloat16 on this {device.type}"}

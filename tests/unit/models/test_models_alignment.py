@@ -259,6 +259,13 @@ def _targets(weight: float, objective: str = "harmonization") -> tuple[object, .
     return x, y, al.AlignmentTargets(cfg, maps, has)
 
 
+def test_bf16_true_refuses_an_alignment_objective() -> None:
+    x, y, aligned = _targets(1.0)
+    conf = TrainConfig(epochs=1, batch_size=8, augmentation=None, bf16=True)
+    with pytest.raises(ValueError, match="bf16 = true cannot train an alignment objective"):
+        fit(tiny_bundle(), x, y, config=conf, seed=4, alignment=aligned)  # type: ignore[arg-type]
+
+
 @pytest.mark.slow
 def test_fit_with_weight_zero_is_plain_training_and_aligned_fit_is_deterministic() -> None:
     x, y, zero = _targets(0.0)
