@@ -178,11 +178,17 @@ def _version(model: torch.nn.Module) -> tuple[int, ...]:
 
 
 def inference_net(bundle: ModelBundle, *, bf16: bool = False) -> _Net:
-    """The bundle's network for perturbation: as is in fp32; a bf16-weight, channels-last copy
-    with ``bf16`` (faster than autocast on CPUs with AVX-512 bf16; see ``models.predict``)."""
+    """The bundle's network for perturbation: in fp32 the network itself, fed channels-last
+    inputs; a bf16-weight, channels-last copy with ``bf16`` (faster than autocast on CPUs with
+    AVX-512 bf16; see ``models.predict``).
+
+    In fp32 only the input is channels-last: a convolution given a channels-last input runs
+    in channels-last whatever its weights' layout (1.7x at batch 64 on one CPU thread against
+    contiguous inputs, ``benchmarks/RESULTS.md``), and with no copy of the network, state set on
+    the module between images is seen."""
     device = model_device(bundle.model)
     if not bf16:
-        return _Net(bundle.model, device, torch.float32, False)
+        return _Net(bundle.model, device, torch.float32, True)
     from gazealign.models.predict import inference_model
 
     key, version = id(bundle.model), _version(bundle.model)
