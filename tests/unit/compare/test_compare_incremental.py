@@ -192,3 +192,49 @@ def test_conv_work_counter_counts_the_receptive_field_of_a_change() -> None:
         changed[:2, :, 8, 8] += 1.0  # the third chain does not change
         torch.testing.assert_close(engine.step(changed), net(changed))
     assert engine.conv_macs_done == full + 2 * (9 * 4 * 27 + 25 * 2 * 36)
+
+
+def test_truncated_boxes_are_cut_about_their_centre_inside_the_map() -> None:
+    # short boxes are left alone
+    assert inc.truncated((2, 4, 0, 3), (10, 10), 0.5) == (2, 4, 0, 3)
+    # rows 0..9 of a 10-row map at 0.5: 5 rows about the centre; columns too
+    assert inc.truncated((0, 10, 1, 9), (10, 10), 0.5) == (2, 7, 2, 7)
+    # near an edge the cut box stays inside the map
+    r0, r1, c0, c1 = inc.truncated((6, 14, 0, 14), (14, 14), 0.25)
+    assert (r1 - r0, c1 - c0) == (4, 4) and 0 <= r0 and r1 <= 14 and 0 <= c0 and c1 <= 14
+    # at least one position, and threshold 1 never cuts
+    assert inc.truncated((0, 3, 0, 3), (3, 3), 0.01) == (1, 2, 1, 2)
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        n = int(rng.integers(1, 30))
+        lo = int(rng.integers(0, n))
+        hi = int(rng.integers(lo + 1, n + 1))
+        t = float(rng.uniform(0.05, 1.0))
+        a, b, _, _ = inc.truncated((lo, hi, lo, hi), (n, n), t)
+        cap = max(1, int(np.ceil(t * n)))
+        assert 0 <= a < b <= n and b - a == min(hi - lo, cap)
+        assert inc.truncated((lo, hi, lo, hi), (n, n), 1.0) == (lo, hi, lo, hi)
+
+
+def test_a_threshold_of_one_is_exact_and_a_small_one_does_less_work() -> None:
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    model = small_vgg(7, width=0.125, input_size_px=64, depth=11).eval()
+    bundle = ModelBundle(model, preprocessing="thesis", input_size_px=64)
+    image = np.random.default_rng(0).integers(0, 256, size=(64, 64, 3), dtype=np.uint8)
+    grid = pt.TileGrid(64, 64, 16)
+    fill = pt.fill_image(image, "uniform_noise", seed=1)
+    orders = pt.random_tile_orders(grid.n_tiles, 3, seed=2)
+    ranks = np.stack([pt.tile_rank_map(o, grid) for o in orders])
+    net = pt.inference_net(bundle)
+    out, work = {}, {}
+    for t in (None, 1.0, 0.3):
+        engine = inc.IncrementalForward.for_model(model, threshold=t)
+        assert engine is not None
+        out[t] = pt._incremental_logits(bundle, net, engine, image, fill, ranks, 16, 8)
+        work[t] = engine.conv_macs_done
+    np.testing.assert_array_equal(out[1.0], out[None])
+    assert work[1.0] == work[None] and work[0.3] < 0.8 * work[None]
+    assert not np.allclose(out[0.3], out[None], rtol=1e-5, atol=1e-6)  # it is an approximation
+    with pytest.raises(ValueError, match="threshold"):
+        inc.IncrementalForward.for_model(model, threshold=0.0)
