@@ -231,13 +231,23 @@ def perturbed_images(
 
 
 def _steps_stream(
-    image: UInt8Image, fill: UInt8Image, ranks: IntArray, n_steps: int, batch_size: int
+    image: UInt8Image,
+    fill: UInt8Image,
+    ranks: IntArray,
+    n_steps: int,
+    batch_size: int,
+    skip_last: bool = False,
 ) -> Iterator[tuple[IntArray, UInt8Image]]:
-    """Yield (flat indices into (n_orders, n_steps), perturbed images) in batches, lazily."""
+    """Yield (flat indices into (n_orders, n_steps), perturbed images) in batches, lazily;
+    ``skip_last`` leaves every order's last step out of its batch."""
     n_orders = ranks.shape[0]
     flat = np.arange(n_orders * n_steps)
     for start in range(0, flat.size, batch_size):
         chunk = flat[start : start + batch_size]
+        if skip_last:
+            chunk = chunk[chunk % n_steps != n_steps - 1]
+            if not chunk.size:
+                continue
         order_idx, step = np.divmod(chunk, n_steps)
         yield chunk, perturbed_images(image, fill, ranks[order_idx], step + 1)
 
@@ -260,7 +270,8 @@ def perturbation_curves(
     ``image`` (rows, cols, 3) uint8 in the model-input frame; ``orders`` (n_orders, n_tiles)
     tile numbers; ``fill`` the replacement image (:func:`fill_image`); ``n_steps`` defaults to
     all tiles. The unperturbed image is classified once and shared by all orders (column 0).
-    Only ``batch_size`` perturbed images are held in memory at a time.
+    Only ``batch_size`` perturbed images are held in memory at a time. When every tile is
+    perturbed in the end, that last image is the fill for every order and is classified once.
 
     ``incremental``: each step is computed as an increment on the previous step of its order
     (:mod:`gazealign.compare.incremental`; up to ``batch_size`` orders advance together), equal
@@ -291,9 +302,16 @@ def perturbation_curves(
     if engine is not None:
         logits_all = _incremental_logits(bundle, net, engine, img, fill, ranks, steps, batch_size)
         return curves_from_logits(logits_all, true_class)
+    # The last step of a full sequence is the fill image whatever the order: it is run once
+    # (after the intact image, each on its own), and left out of the order-by-order batches.
+    # The batches stay the same slices of the (order, step) positions as without it, so an
+    # order's images meet the same batch neighbours whichever orders follow it.
+    shared_last = steps == grid.n_tiles
     logits0 = forward_logits(bundle, img[None], bf16=bf16)[0]
     logits = np.empty((o.shape[0] * steps, logits0.size), dtype=np.float64)
-    for chunk, batch in _steps_stream(img, fill, ranks, steps, batch_size):
+    if shared_last:
+        logits[steps - 1 :: steps] = forward_logits(bundle, fill[None], bf16=bf16)[0]
+    for chunk, batch in _steps_stream(img, fill, ranks, steps, batch_size, shared_last):
         logits[chunk] = forward_logits(bundle, batch, bf16=bf16)
     logits_all = np.concatenate(
         [

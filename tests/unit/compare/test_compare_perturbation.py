@@ -84,9 +84,12 @@ def test_batches_hold_the_naive_images_bit_for_bit(batch_size: int) -> None:
         rec_bundle, image, 2, orders, grid, fill_img, batch_size=batch_size
     )
     assert all(x.shape[0] <= batch_size for x in recorder.seen)
-    seen = torch.cat(recorder.seen)  # step 0 once, then (order, step) row-major
-    expected = [image] + [
-        naive.perturbed(image, o, k, 5, fill_img) for o in orders.tolist() for k in range(1, 17)
+    # step 0 once, the all-filled step 16 (the fill, the same for every order) once, then
+    # (order, step) row-major for the steps before it
+    seen = torch.cat(recorder.seen)
+    assert np.array_equal(naive.perturbed(image, orders[0].tolist(), 16, 5, fill_img), fill_img)
+    expected = [image, fill_img] + [
+        naive.perturbed(image, o, k, 5, fill_img) for o in orders.tolist() for k in range(1, 16)
     ]
     assert torch.equal(seen, bundle.preprocess(np.stack(expected)))
     # The network itself is not batch-invariant in fp32 (BLAS blocks a batch of 1 differently),

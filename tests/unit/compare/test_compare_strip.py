@@ -63,14 +63,18 @@ def test_strip_panels_equal_what_the_network_was_shown(incremental: bool, fill_n
         bundle, image, 0, stacked, grid, fill, batch_size=5, incremental=incremental
     )
     fed = np.concatenate(bundle.seen)  # type: ignore[attr-defined]
-    # The first image is the intact one; then order by order, step by step (in full), or step
-    # by step with the orders side by side (incremental: the orders advance together).
+    # The first image is the intact one; then step by step with the orders side by side
+    # (incremental: the orders advance together), or (in full) the all-filled last step, shown
+    # once for every order, then order by order the steps before it.
     assert np.array_equal(fed[0], image)
     assert (IncrementalForward.for_model(model) is not None) or not incremental
     if incremental:
         per_step = fed[1:].reshape(grid.n_tiles, len(names), S, S, 3).swapaxes(0, 1)
     else:
-        per_step = fed[1:].reshape(len(names), grid.n_tiles, S, S, 3)
+        assert np.array_equal(fed[1], fill) and len(fed) == 2 + len(names) * (grid.n_tiles - 1)
+        before = fed[2:].reshape(len(names), grid.n_tiles - 1, S, S, 3)
+        last = np.broadcast_to(fed[1], (len(names), 1, S, S, 3))
+        per_step = np.concatenate([before, last], axis=1)
 
     rows = [
         StripOrdering(n, orders[n], None if n == "random" else maps[n], curves.probability[i])
