@@ -157,12 +157,12 @@ class Curves:
 
 @dataclass(frozen=True)
 class _Net:
-    """The network as the engine runs it: in eval mode, in its precision and memory format."""
+    """The network as the engine runs it: in eval mode and in its precision (its inputs are
+    always channels-last)."""
 
     model: torch.nn.Module
     device: torch.device
     dtype: torch.dtype
-    channels_last: bool
 
 
 # A bf16 copy of a bundle's network is made once per network and weight state, not per image:
@@ -188,7 +188,7 @@ def inference_net(bundle: ModelBundle, *, bf16: bool = False) -> _Net:
     the module between images is seen."""
     device = model_device(bundle.model)
     if not bf16:
-        return _Net(bundle.model, device, torch.float32, True)
+        return _Net(bundle.model, device, torch.float32)
     from gazealign.models.predict import inference_model
 
     key, version = id(bundle.model), _version(bundle.model)
@@ -197,12 +197,12 @@ def inference_net(bundle: ModelBundle, *, bf16: bool = False) -> _Net:
         _CONVERTED.clear()  # one converted network at a time (memory)
         cached = (version, inference_model(bundle.model, bf16=True, channels_last=True))
         _CONVERTED[key] = cached
-    return _Net(cached[1], device, torch.bfloat16, True)
+    return _Net(cached[1], device, torch.bfloat16)
 
 
 def _model_input(bundle: ModelBundle, net: _Net, images: UInt8Image) -> torch.Tensor:
     x = bundle.preprocess(images).to(net.device, net.dtype)
-    return x.contiguous(memory_format=torch.channels_last) if net.channels_last else x
+    return x.contiguous(memory_format=torch.channels_last)
 
 
 def forward_logits(
