@@ -19,7 +19,10 @@ forward's rate (the floor for an exact increment that does this much work). Each
 true-class logit range over its outputs is printed: a random network on which it is near 0
 changes nowhere deep, and its increments are degenerate (cheap for no good reason).
 
-    .venv/bin/python benchmarks/perturbation_scale.py [--images 2] [--batch-size 32]
+    .venv/bin/python benchmarks/perturbation_scale.py [--images 2] [--batch-size 32] [--fp32-only]
+
+``--fp32-only`` leaves out the two bf16 variants, for a CPU without native bf16 (there torch
+emulates bf16, far slower than fp32, and their figures would say nothing).
 """
 
 from __future__ import annotations
@@ -60,7 +63,8 @@ def _capture_engines() -> None:
     IncrementalForward.for_model = staticmethod(capturing)  # type: ignore[method-assign]
 
 
-def main(n_images: int, batch_size: int, threads: int) -> None:
+def main(n_images: int, batch_size: int, threads: int, *, fp32_only: bool = False) -> None:
+    variants = {k: v for k, v in VARIANTS.items() if not (fp32_only and v[0])}
     _capture_engines()
     torch.manual_seed(0)
     torch.set_num_threads(threads)
@@ -68,11 +72,11 @@ def main(n_images: int, batch_size: int, threads: int) -> None:
     bundle = ModelBundle(build_model(spec).eval(), preprocessing="thesis", input_size_px=224)
     grid = pt.TileGrid(224, 224, 56)
     rng = np.random.default_rng(0)
-    curves: dict[str, list[pt.Curves]] = {name: [] for name in VARIANTS}
-    seconds = dict.fromkeys(VARIANTS, 0.0)
-    cpu_seconds = dict.fromkeys(VARIANTS, 0.0)
+    curves: dict[str, list[pt.Curves]] = {name: [] for name in variants}
+    seconds = dict.fromkeys(variants, 0.0)
+    cpu_seconds = dict.fromkeys(variants, 0.0)
     outputs = 0
-    work = dict.fromkeys(VARIANTS, 0)  # conv multiply-adds done
+    work = dict.fromkeys(variants, 0)  # conv multiply-adds done
     full_macs = IncrementalForward.for_model(bundle.model).conv_macs((224, 224))  # type: ignore[union-attr]
     ENGINES.clear()
     for i in range(n_images):
@@ -86,9 +90,9 @@ def main(n_images: int, batch_size: int, threads: int) -> None:
         )
         fill = pt.fill_image(image, "uniform_noise", seed=i)
         outputs += orders.shape[0] * grid.n_tiles + 1
-        names = list(VARIANTS) if i % 2 == 0 else list(VARIANTS)[::-1]
+        names = list(variants) if i % 2 == 0 else list(variants)[::-1]
         for name in names:
-            bf16, incremental = VARIANTS[name]
+            bf16, incremental = variants[name]
             ENGINES.clear()
             t0, c0 = time.perf_counter(), time.process_time()
             result = pt.perturbation_curves(
@@ -122,20 +126,22 @@ def main(n_images: int, batch_size: int, threads: int) -> None:
     print("'cpu min': CPU time of the process / threads (the wall time on idle cores)\n")
     ref = "full fp32"
     print("speed-ups from wall time; from CPU time:", end="")
-    for name in VARIANTS:
+    for name in variants:
         print(f" {name} {cpu_seconds[ref] / cpu_seconds[name]:.2f}x", end="")
     print("\n")
     prob_ref = np.concatenate([c.probability for c in curves[ref]])
     pred_ref = np.concatenate([c.predicted for c in curves[ref]])
     auc_ref = pt.curve_auc(prob_ref)
+    bf16_ref = "full bf16" in variants
     header = (
         f"{'variant':>17} | {'s/image':>7} | {'thesis min':>10} | {'cpu min':>7} | "
         f"{'vs full fp32':>12} | "
-        f"{'vs full bf16':>12} | {'max |dp|':>8} | {'max |dAUC|':>10} | same class"
+        + (f"{'vs full bf16':>12} | " if bf16_ref else "")
+        + f"{'max |dp|':>8} | {'max |dAUC|':>10} | same class"
     )
     print(header)
     print("-" * len(header))
-    for name in VARIANTS:
+    for name in variants:
         per_image = seconds[name] / n_images
         prob = np.concatenate([c.probability for c in curves[name]])
         pred = np.concatenate([c.predicted for c in curves[name]])
@@ -143,16 +149,16 @@ def main(n_images: int, batch_size: int, threads: int) -> None:
             f"{name:>17} | {per_image:7.1f} | {THESIS_IMAGES * per_image / 60:10.1f} | "
             f"{THESIS_IMAGES * cpu_seconds[name] / n_images / threads / 60:7.1f} | "
             f"{seconds[ref] / seconds[name]:11.2f}x | "
-            f"{seconds['full bf16'] / seconds[name]:11.2f}x | "
-            f"{np.abs(prob - prob_ref).max():8.1e} | "
+            + (f"{seconds['full bf16'] / seconds[name]:11.2f}x | " if bf16_ref else "")
+            + f"{np.abs(prob - prob_ref).max():8.1e} | "
             f"{np.abs(pt.curve_auc(prob) - auc_ref).max():10.1e} | {np.mean(pred == pred_ref):.4f}"
         )
     print(f"\nconv work (full forward: {full_macs / 1e9:.2f} GMAC per output)")
     print(f"{'variant':>17} | {'share of full':>13} | {'GMAC/s (CPU)':>12} | floor at full rate")
-    for name in VARIANTS:
+    for name in variants:
         rate = work[name] / cpu_seconds[name] / 1e9
         share = work[name] / (outputs * full_macs)
-        same = "full bf16" if VARIANTS[name][0] else ref
+        same = "full bf16" if variants[name][0] else ref
         floor = work[name] / (work[same] / cpu_seconds[same]) / threads / n_images
         print(
             f"{name:>17} | {share:13.3f} | {rate:12.1f} | {floor:.1f} s/image, "
@@ -165,5 +171,10 @@ if __name__ == "__main__":
     parser.add_argument("--images", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--fp32-only",
+        action="store_true",
+        help="leave out the bf16 variants (for a CPU without native bf16, where it is emulated)",
+    )
     args = parser.parse_args()
-    main(args.images, args.batch_size, args.threads)
+    main(args.images, args.batch_size, args.threads, fp32_only=args.fp32_only)
