@@ -9,15 +9,17 @@ network outputs per image. Four ways of computing them:
 * incremental fp32 / bf16: each step recomputes only the region its tile can reach, reusing the
   previous step's activations (``gazealign.compare.incremental``).
 
-This times ``--images`` images (random VGG-Face-layout weights, noise images: the cost does not
-depend on the content), the four variants interleaved per image so that load on a shared machine
+This times ``--images`` images (random VGG-Face-layout weights, noise images: the full
+forwards' cost does not depend on the content; the increments' does, see below), the four variants interleaved per image so that load on a shared machine
 hits them alike, and extrapolates linearly to 112 images. It prints how far each variant's
 probability curves and AUCs are from full fp32 on the same inputs, and for the incremental
 variants the convolution work they did as a share of full forwards (counted by the engine), the
 multiply-add rate each variant reached, and the time the increments would take at the full
 forward's rate (the floor for an exact increment that does this much work). Each image's
 true-class logit range over its outputs is printed: a random network on which it is near 0
-changes nowhere deep, and its increments are degenerate (cheap for no good reason).
+changes nowhere deep, and its increments are degenerate (cheap for no good reason). Such images
+are screened out before timing (``--logit-floor``, default 1e-4, on three inputs per image;
+each skip is printed), so the extrapolation is made from images the network responds to.
 
     .venv/bin/python benchmarks/perturbation_scale.py [--images 2] [--batch-size 32] [--fp32-only]
 
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Iterator
 
 import numpy as np
 import torch
@@ -63,7 +66,59 @@ def _capture_engines() -> None:
     IncrementalForward.for_model = staticmethod(capturing)  # type: ignore[method-assign]
 
 
-def main(n_images: int, batch_size: int, threads: int, *, fp32_only: bool = False) -> None:
+def _responsive_images(
+    bundle: ModelBundle,
+    grid: pt.TileGrid,
+    rng: np.random.Generator,
+    n_images: int,
+    logit_floor: float,
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(image, orders, fill) for ``n_images`` noise images on which the random network responds.
+
+    With random weights some inputs' activations die out on the way: the true-class logit then
+    barely changes whatever is occluded, deep layers see no change, and the incremental engine
+    skips them (an image costing a fiftieth of a realistic one). Each candidate is screened on
+    three inputs (intact, half filled along its first random order, filled); one whose logit
+    range there is below ``logit_floor`` is skipped and said so, not timed.
+    """
+    found = 0
+    for draw in range(50 * n_images):
+        if found == n_images:
+            return
+        image = rng.integers(0, 256, size=(224, 224, 3), dtype=np.uint8)
+        maps = [rng.random((224, 224)) for _ in range(2)]  # stand-ins: human, network
+        orders = np.concatenate(
+            [
+                np.stack([pt.tile_order(m, grid, direction="morf") for m in maps]),
+                pt.random_tile_orders(grid.n_tiles, 10, seed=draw),
+            ]
+        )
+        fill = pt.fill_image(image, "uniform_noise", seed=draw)
+        ranks = pt.tile_rank_map(orders[2], grid)  # pixel -> its step in the first random order
+        half = pt.perturbed_images(image, fill, ranks, [grid.n_tiles // 2])[0]
+        logit = pt.forward_logits(bundle, np.stack([image, half, fill]))[:, 0]
+        spread = float(np.ptp(logit))
+        if spread < logit_floor:
+            print(
+                f"skipped noise image {draw + 1}: true-class logit range {spread:.1e} over "
+                f"intact, half-filled and filled < {logit_floor:.0e} (the random network does "
+                "not respond to it; its increments would be degenerate)",
+                flush=True,
+            )
+            continue
+        found += 1
+        yield image, orders, fill
+    raise SystemExit(f"fewer than {n_images} responsive noise images in {50 * n_images} draws")
+
+
+def main(
+    n_images: int,
+    batch_size: int,
+    threads: int,
+    *,
+    fp32_only: bool = False,
+    logit_floor: float = 1e-4,
+) -> None:
     variants = {k: v for k, v in VARIANTS.items() if not (fp32_only and v[0])}
     _capture_engines()
     torch.manual_seed(0)
@@ -79,16 +134,9 @@ def main(n_images: int, batch_size: int, threads: int, *, fp32_only: bool = Fals
     work = dict.fromkeys(variants, 0)  # conv multiply-adds done
     full_macs = IncrementalForward.for_model(bundle.model).conv_macs((224, 224))  # type: ignore[union-attr]
     ENGINES.clear()
-    for i in range(n_images):
-        image = rng.integers(0, 256, size=(224, 224, 3), dtype=np.uint8)
-        maps = [rng.random((224, 224)) for _ in range(2)]  # stand-ins: human, network
-        orders = np.concatenate(
-            [
-                np.stack([pt.tile_order(m, grid, direction="morf") for m in maps]),
-                pt.random_tile_orders(grid.n_tiles, 10, seed=i),
-            ]
-        )
-        fill = pt.fill_image(image, "uniform_noise", seed=i)
+    for i, (image, orders, fill) in enumerate(
+        _responsive_images(bundle, grid, rng, n_images, logit_floor)
+    ):
         outputs += orders.shape[0] * grid.n_tiles + 1
         names = list(variants) if i % 2 == 0 else list(variants)[::-1]
         for name in names:
@@ -176,5 +224,17 @@ if __name__ == "__main__":
         action="store_true",
         help="leave out the bf16 variants (for a CPU without native bf16, where it is emulated)",
     )
+    parser.add_argument(
+        "--logit-floor",
+        type=float,
+        default=1e-4,
+        help="skip noise images whose true-class logit moves less than this (0: time every one)",
+    )
     args = parser.parse_args()
-    main(args.images, args.batch_size, args.threads, fp32_only=args.fp32_only)
+    main(
+        args.images,
+        args.batch_size,
+        args.threads,
+        fp32_only=args.fp32_only,
+        logit_floor=args.logit_floor,
+    )

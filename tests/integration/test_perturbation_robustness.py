@@ -49,7 +49,15 @@ def _config(tmp_path: Path, robustness: dict[str, Any]) -> Any:
             "study": {"seed": 3, "run_dir": "run", "synthetic": True},
             "heatmap": {"sigma_deg": 0.08},
             "comparison": {
-                "perturbation": {"tile_px": TILE, "random_orders": 4, "batch_size": 16},
+                # float32 on every machine: under the default "auto" a CPU with native bf16
+                # runs the perturbation stage in bf16, which moves the 8 px mean-fill contrast
+                # (0.330 in bf16 against 0.289 in float32) and the own-pair equality below.
+                "perturbation": {
+                    "tile_px": TILE,
+                    "random_orders": 4,
+                    "batch_size": 16,
+                    "bf16": False,
+                },
                 "robustness": robustness,
                 "bootstrap_resamples": 300,
                 "permutations": 400,
@@ -98,7 +106,7 @@ def test_sweep_measures_the_headline_per_pair_and_the_report_shows_it_and_the_st
     # at 8 px the network order removes the evidence tile first, the human order late
     for fill in ("uniform_noise", "mean"):
         row = acc.loc[(TILE, fill)]
-        assert row.estimate > 0.3 and row.ci_low > 0 and row.p_value < 0.01
+        assert row.estimate > 0.25 and row.ci_low > 0 and row.p_value < 0.01
     headline = read_table(dirs["perturbation"] / "auc_differences.parquet")
     headline = headline[
         (headline.contrast == "human - lrp")
@@ -156,3 +164,13 @@ def test_sweep_is_off_by_default_and_the_report_says_how_to_run_it(
     page, _ = write_report(dict(dirs), tmp_path / "report", config=config, study_toml="")
     body = re.search(r'<section id="robustness">(.*?)</section>', page.read_text(), re.S)
     assert body and "robustness sweep was not run" in body.group(1)
+
+
+@pytest.mark.parametrize(("choice", "expected"), [(True, True), (False, False), ("auto", False)])
+def test_sweep_runs_bf16_only_where_the_study_says_so(choice: Any, expected: bool) -> None:
+    # Under "auto" the perturbation stage's check saw only the study's own tile size and fill;
+    # the sweep does not inherit its verdict (and reads no precision record).
+    perturbation = type("P", (), {"bf16": choice})()
+    config = type("C", (), {"comparison": type("K", (), {"perturbation": perturbation})()})()
+    ctx = type("Ctx", (), {"config": config})()
+    assert robustness_stage._bf16(ctx) is expected  # type: ignore[arg-type]
