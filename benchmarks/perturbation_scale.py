@@ -10,8 +10,8 @@ network outputs per image. Four ways of computing them:
   previous step's activations (``gazealign.compare.incremental``).
 
 This times ``--images`` images (random VGG-Face-layout weights, noise images: the full
-forwards' cost does not depend on the content; the increments' does, see below), the four variants interleaved per image so that load on a shared machine
-hits them alike, and extrapolates linearly to 112 images. It prints how far each variant's
+forwards' cost does not depend on the content; the increments' does, see below), the four
+variants interleaved per image so that load on a shared machine hits them alike, and extrapolates linearly to 112 images. It prints how far each variant's
 probability curves and AUCs are from full fp32 on the same inputs, and for the incremental
 variants the convolution work they did as a share of full forwards (counted by the engine), the
 multiply-add rate each variant reached, and the time the increments would take at the full
@@ -83,8 +83,6 @@ def _responsive_images(
     """
     found = 0
     for draw in range(50 * n_images):
-        if found == n_images:
-            return
         image = rng.integers(0, 256, size=(224, 224, 3), dtype=np.uint8)
         maps = [rng.random((224, 224)) for _ in range(2)]  # stand-ins: human, network
         orders = np.concatenate(
@@ -106,8 +104,10 @@ def _responsive_images(
                 flush=True,
             )
             continue
-        found += 1
         yield image, orders, fill
+        found += 1
+        if found == n_images:
+            return
     raise SystemExit(f"fewer than {n_images} responsive noise images in {50 * n_images} draws")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -170,7 +171,8 @@ def test_sweep_is_off_by_default_and_the_report_says_how_to_run_it(
 def test_sweep_runs_bf16_only_where_the_study_says_so(choice: Any, expected: bool) -> None:
     # Under "auto" the perturbation stage's check saw only the study's own tile size and fill;
     # the sweep does not inherit its verdict (and reads no precision record).
-    perturbation = type("P", (), {"bf16": choice})()
-    config = type("C", (), {"comparison": type("K", (), {"perturbation": perturbation})()})()
-    ctx = type("Ctx", (), {"config": config})()
+    perturbation = SimpleNamespace(bf16=choice)
+    ctx = SimpleNamespace(
+        config=SimpleNamespace(comparison=SimpleNamespace(perturbation=perturbation))
+    )
     assert robustness_stage._bf16(ctx) is expected  # type: ignore[arg-type]

@@ -42,7 +42,8 @@ class PerturbationSection(Section):
             "Run a bfloat16, channels-last copy of the network. 'auto': where the CPU or GPU "
             "has fast bf16 and a check on bf16_check_images images keeps every per-image AUC "
             "(probability, accuracy) within bf16_tolerance of float32 (recorded in "
-            "precision.json); float32 otherwise."
+            "precision.json); float32 otherwise. The robustness sweep runs bf16 only when "
+            "this is true: the 'auto' check covers the study's own tile size and fill only."
         ),
     )
     bf16_check_images: PositiveInt = Field(
